@@ -1,0 +1,31 @@
+"""The one error family: every problem a user can fix is a ZebenchError.
+
+The CLI turns these into ``Error: <message>`` and exit code 1. Anything else is a
+bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+
+class ZebenchError(Exception):
+    """Base class for user-fixable problems."""
+
+
+class StoreError(ZebenchError):
+    """The database file is missing, unreadable, corrupt or not writable."""
+
+
+class ValidationError(ZebenchError):
+    """An input record is malformed; the message names file, record and field."""
+
+
+class ConflictError(ZebenchError):
+    """A run id already holds different content."""
+
+
+class NotFoundError(ZebenchError):
+    """A run, batch, suite, scenario, evaluator or API path does not exist."""
+
+
+class ParameterError(ZebenchError):
+    """A query parameter or option value is out of range."""
