@@ -45,7 +45,7 @@ def test_new_file_has_plan_tables_columns_indexes_and_foreign_keys(empty_db):
     ]  # fmt: skip
     assert "prompt_sent" in columns(conn, "run_telemetry")
     indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='index'")}
-    assert PLAN_INDEXES <= indexes
+    assert indexes >= PLAN_INDEXES
     fks = {(t, r[2], r[3]) for t in ("benchmark_runs", "evaluation_results", "run_telemetry")
            for r in conn.execute(f"PRAGMA foreign_key_list({t})")}  # fmt: skip
     assert ("benchmark_runs", "batch_runs", "batchId") in fks

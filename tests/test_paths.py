@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import unicodedata
+
+from generator.paths import segment
+
+HOSTILE = [
+    "../../x", "/etc/passwd", "a/b", ".", "..", "CON", "con", "con.txt", "x" * 300,
+    "Run-1", "run-1", "a\\b", "", " ", "a\x00b",
+    "naïve", unicodedata.normalize("NFD", "naïve"),
+]  # fmt: skip
+
+
+def test_ordinary_ids_are_kept():
+    for name in ["update-deps", "nx-pnpm-monorepo", "943aaf04-e2e5-46a9-b81d-e5fdd16b6bdd", "l2"]:
+        assert segment(name) == name
+
+
+def test_hostile_names_become_safe_distinct_segments():
+    seen = {}
+    for name in HOSTILE:
+        seg = segment(name)
+        assert seg not in (".", "..", "")
+        assert "/" not in seg and "\\" not in seg and "\x00" not in seg
+        assert len(seg) <= 100
+        assert seg == seg.lower()
+        assert seg.split(".")[0] not in {"con", "nul", "prn", "aux"}
+        assert seg not in seen, f"{name!r} and {seen.get(seg)!r} collide"
+        seen[seg] = name
+
+
+def test_segment_is_deterministic():
+    assert segment("Run/1") == segment("Run/1")
