@@ -1,0 +1,243 @@
+"""Shared pieces of the read side: row → API dict conversion and run figures.
+
+Every query module builds its answers from these, and so can site-only
+aggregates: the same run, the same timestamp and the same "successful" mean
+the same thing everywhere.
+
+Conventions (also in docs/api.md):
+
+- Keys are camelCase as the upstream API returns them; timestamps are ISO 8601
+  UTC (``YYYY-MM-DDTHH:MM:SS.sssZ``) whatever form the file stores.
+- A run is *successful* when ``status = 'completed' AND is_successful = 1`` (the
+  original plan's rule). Its success is *known* when ``is_successful`` is stored
+  or its status is ``failed``/``incomplete`` (never successful); otherwise
+  (older files, crashed ``running`` runs) it is unknown and counted nowhere.
+- Averages are plain means of the non-null values in the stated set of runs,
+  summed with ``math.fsum`` so they do not depend on row order; an empty set
+  gives ``null``. Scores keep their own scale: ``weightedScore`` 0–10,
+  ``totalScore``/``successMetric``/evaluator ``score`` 0–1.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from generator import times
+
+SUCCESS_SQL = "(status = 'completed' AND is_successful = 1)"
+KNOWN_SQL = "(is_successful IS NOT NULL OR status IN ('failed', 'incomplete'))"
+RUN_STATUSES = ("completed", "failed", "running", "incomplete")
+
+# Run columns in the order of RUN_KEYS; metadata is last so summaries can stop before it.
+RUN_SUMMARY_COLUMNS = (
+    "run_id, batchId, suite, scenario, tier, agent, model, status, started_at, completed_at, "
+    "total_score, weighted_score, is_successful, success_metric, specialist_enabled, "
+    "specialist_name, specialist_version, package_manager, test_results"
+)
+RUN_COLUMNS = RUN_SUMMARY_COLUMNS + ", metadata"
+RUN_KEYS = (
+    "runId",
+    "batchId",
+    "suite",
+    "scenario",
+    "tier",
+    "agent",
+    "model",
+    "status",
+    "startedAt",
+    "completedAt",
+    "totalScore",
+    "weightedScore",
+    "isSuccessful",
+    "successMetric",
+    "specialistEnabled",
+    "specialistName",
+    "specialistVersion",
+    "packageManager",
+    "testResults",
+    "metadata",
+)
+_TIME_KEYS = {"startedAt", "completedAt"}
+_FLAG_KEYS = {"isSuccessful", "specialistEnabled"}
+
+# One telemetry row per run (the first recorded), so joins never double-count.
+TELEMETRY_ONE_SQL = (
+    "(SELECT * FROM run_telemetry WHERE id IN (SELECT MIN(id) FROM run_telemetry GROUP BY run_id))"
+)
+TELEMETRY_COLUMNS = (
+    "run_id, tool_calls, tokens_in, tokens_out, cost_usd, duration_ms, workspace_dir, prompt_sent"
+)
+EVALUATION_COLUMNS = "run_id, evaluator_name, score, max_score, details, created_at"
+
+# What figures() reads from each row, in this order (r = runs, t = TELEMETRY_ONE_SQL).
+FIGURE_COLUMNS = (
+    "r.status, r.is_successful, r.total_score, r.weighted_score, "
+    "t.cost_usd, t.tokens_in, t.tokens_out, t.duration_ms"
+)
+FIGURE_FROM = f"benchmark_runs r LEFT JOIN {TELEMETRY_ONE_SQL} t ON t.run_id = r.run_id"
+
+_ISO_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+_SQLITE_RE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
+
+
+def ts_sql(column: str) -> str:
+    """SQL that normalises a stored timestamp column to ISO 8601 UTC text.
+
+    Text order of the result is time order, so ORDER BY and range filters work
+    across the ISO, ``YYYY-MM-DD HH:MM:SS`` and epoch-millisecond forms.
+    """
+    return (
+        f"(CASE WHEN typeof({column}) IN ('integer', 'real') "
+        f"THEN strftime('%Y-%m-%dT%H:%M:%fZ', {column} / 1000.0, 'unixepoch') "
+        f"ELSE strftime('%Y-%m-%dT%H:%M:%fZ', {column}) END)"
+    )
+
+
+def iso(value: Any) -> str | None:
+    """A stored timestamp as ISO 8601 UTC; text that is no timestamp is passed through."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        # Fast paths for the two stored text forms; same result as times.to_iso.
+        if _ISO_RE.fullmatch(value):
+            return value
+        if _SQLITE_RE.fullmatch(value):
+            return f"{value[:10]}T{value[11:]}.000Z"
+    try:
+        return times.to_iso(value)
+    except ValueError:
+        return str(value)
+
+
+def since(days: float | None, now: datetime | None) -> str | None:
+    """The ISO cutoff for "the last *days* days before *now*"; None means all time."""
+    if days is None:
+        return None
+    moment = now or datetime.now(timezone.utc)
+    return times.iso(moment - timedelta(days=days))
+
+
+def parse_json(text: Any) -> Any:
+    """Stored JSON text as an object; text that is not JSON is returned as it is."""
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def flag(value: Any) -> bool | None:
+    """A stored 0/1 flag as a boolean; NULL (unknown) stays None."""
+    return None if value is None else bool(value)
+
+
+def run_dict(row: Sequence[Any]) -> dict[str, Any]:
+    """A row selected with RUN_COLUMNS or RUN_SUMMARY_COLUMNS as the API's run object.
+
+    Lists select the summary (no ``metadata``: it can be hundreds of KB); a
+    run's own endpoint includes it, parsed.
+    """
+    keys = RUN_KEYS if len(row) == len(RUN_KEYS) else RUN_KEYS[:-1]
+    out: dict[str, Any] = {}
+    for key, value in zip(keys, row, strict=True):
+        if key in _TIME_KEYS:
+            value = iso(value)
+        elif key in _FLAG_KEYS:
+            value = flag(value)
+        elif key == "metadata":
+            value = parse_json(value)
+        out[key] = value
+    return out
+
+
+def evaluation_dict(row: Sequence[Any]) -> dict[str, Any]:
+    """A row selected with EVALUATION_COLUMNS as the API's evaluation object."""
+    run_id, name, score, max_score, details, created_at = row
+    return {
+        "runId": run_id,
+        "evaluatorName": name,
+        "score": score,
+        "maxScore": max_score,
+        "details": details,
+        "createdAt": iso(created_at),
+    }
+
+
+def telemetry_dict(row: Sequence[Any]) -> dict[str, Any]:
+    """A row selected with TELEMETRY_COLUMNS as the API's telemetry object."""
+    run_id, tool_calls, tokens_in, tokens_out, cost, duration, workspace, prompt = row
+    return {
+        "runId": run_id,
+        "toolCalls": tool_calls,
+        "tokensIn": tokens_in,
+        "tokensOut": tokens_out,
+        "costUsd": cost,
+        "durationMs": duration,
+        "workspaceDir": workspace,
+        "promptSent": prompt,
+    }
+
+
+def mean(values: Iterable[float | None]) -> float | None:
+    """Mean of the non-null values, order-independent; None when there are none."""
+    present = [v for v in values if v is not None]
+    return math.fsum(present) / len(present) if present else None
+
+
+def total(values: Iterable[float | None]) -> float | None:
+    """Exact sum of the non-null values; None when there are none."""
+    present = [v for v in values if v is not None]
+    return math.fsum(present) if present else None
+
+
+def int_total(values: Iterable[int | None]) -> int | None:
+    """Sum of the non-null integer values; None when there are none."""
+    present = [v for v in values if v is not None]
+    return sum(present) if present else None
+
+
+def is_success(row: Sequence[Any]) -> bool:
+    """Whether a FIGURE_COLUMNS row is a successful run."""
+    return row[0] == "completed" and row[1] == 1
+
+
+def is_known(row: Sequence[Any]) -> bool:
+    """Whether a FIGURE_COLUMNS row's success is known (see module docstring)."""
+    return row[1] is not None or row[0] in ("failed", "incomplete")
+
+
+def ratio(part: int, whole: int) -> float | None:
+    """part / whole, or None when whole is 0."""
+    return part / whole if whole else None
+
+
+def figures(rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
+    """The standard figures of a set of runs given as FIGURE_COLUMNS rows."""
+    successes = [r for r in rows if is_success(r)]
+    known = sum(1 for r in rows if is_known(r))
+    completed = [r for r in rows if r[0] == "completed"]
+    return {
+        "totalRuns": len(rows),
+        "successfulRuns": len(successes),
+        "runsWithKnownSuccess": known,
+        "successRate": ratio(len(successes), known),
+        "avgScore": mean(r[2] for r in successes),
+        "avgWeightedScore": mean(r[3] for r in successes),
+        "completedRuns": len(completed),
+        "failedRuns": sum(1 for r in rows if r[0] == "failed"),
+        "incompleteRuns": sum(1 for r in rows if r[0] == "incomplete"),
+        "runningRuns": sum(1 for r in rows if r[0] == "running"),
+        "avgScoreCompleted": mean(r[2] for r in completed),
+        "avgWeightedScoreCompleted": mean(r[3] for r in completed),
+        "totalCostUsd": total(r[4] for r in rows),
+        "avgCostUsd": mean(r[4] for r in rows),
+        "totalTokensIn": int_total(r[5] for r in rows),
+        "totalTokensOut": int_total(r[6] for r in rows),
+        "avgDurationMs": mean(r[7] for r in rows),
+    }

@@ -1,0 +1,144 @@
+"""Runs: the list, one run with its evaluations and telemetry, and a scan of all runs."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+from generator.errors import NotFoundError
+from generator.queries.common import (
+    EVALUATION_COLUMNS,
+    RUN_COLUMNS,
+    RUN_SUMMARY_COLUMNS,
+    TELEMETRY_COLUMNS,
+    TELEMETRY_ONE_SQL,
+    evaluation_dict,
+    run_dict,
+    telemetry_dict,
+    ts_sql,
+)
+
+NEWEST_FIRST = f"ORDER BY {ts_sql('started_at')} DESC, run_id"
+_EVALUATION_ORDER = f"{ts_sql('created_at')}, id"
+
+
+def list_runs(
+    conn: sqlite3.Connection,
+    limit: int | None = 50,
+    suite: str | None = None,
+    scenario: str | None = None,
+    agent: str | None = None,
+    status: str | None = None,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """Runs newest first (ties by run id), optionally filtered; without metadata."""
+    where, params = [], []
+    for column, value in (("suite", suite), ("scenario", scenario), ("agent", agent)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
+    if status is not None:
+        where.append("status = ?")
+        params.append(status)
+    sql = f"SELECT {RUN_SUMMARY_COLUMNS} FROM benchmark_runs"
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += f" {NEWEST_FIRST} LIMIT ? OFFSET ?"
+    params += [-1 if limit is None else limit, offset]
+    return [run_dict(row) for row in conn.execute(sql, params)]
+
+
+def count_runs(conn: sqlite3.Connection) -> int:
+    """How many runs the file holds."""
+    return conn.execute("SELECT COUNT(*) FROM benchmark_runs").fetchone()[0]
+
+
+def _run_row(conn: sqlite3.Connection, run_id: str) -> sqlite3.Row:
+    row = conn.execute(
+        f"SELECT {RUN_COLUMNS} FROM benchmark_runs WHERE run_id = ?", (run_id,)
+    ).fetchone()
+    if row is None:
+        raise NotFoundError(f"no run with id {run_id!r}")
+    return row
+
+
+def run_evaluations(conn: sqlite3.Connection, run_id: str) -> list[dict[str, Any]]:
+    """A run's evaluator results in the order they were recorded."""
+    _run_row(conn, run_id)
+    return _evaluations(conn, run_id)
+
+
+def _evaluations(conn: sqlite3.Connection, run_id: str) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        f"SELECT {EVALUATION_COLUMNS} FROM evaluation_results WHERE run_id = ? "
+        f"ORDER BY {_EVALUATION_ORDER}",
+        (run_id,),
+    )
+    return [evaluation_dict(row) for row in rows]
+
+
+def run_telemetry(conn: sqlite3.Connection, run_id: str) -> dict[str, Any] | None:
+    """A run's telemetry (the first recorded row), or None when it has none."""
+    _run_row(conn, run_id)
+    return _telemetry(conn, run_id)
+
+
+def _telemetry(conn: sqlite3.Connection, run_id: str) -> dict[str, Any] | None:
+    row = conn.execute(
+        f"SELECT {TELEMETRY_COLUMNS} FROM run_telemetry WHERE run_id = ? ORDER BY id LIMIT 1",
+        (run_id,),
+    ).fetchone()
+    return None if row is None else telemetry_dict(row)
+
+
+def get_run(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
+    """``{run, evaluations, telemetry}`` for one run; NotFoundError if unknown."""
+    row = _run_row(conn, run_id)
+    return {
+        "run": run_dict(row),
+        "evaluations": _evaluations(conn, run_id),
+        "telemetry": _telemetry(conn, run_id),
+    }
+
+
+def iter_run_details(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
+    """get_run() for every run, by run id, in three ordered scans instead of 3 queries a run."""
+    runs = conn.execute(f"SELECT {RUN_COLUMNS} FROM benchmark_runs ORDER BY run_id")
+    evaluations = _grouped(
+        conn.execute(
+            f"SELECT {EVALUATION_COLUMNS} FROM evaluation_results "
+            f"ORDER BY run_id, {_EVALUATION_ORDER}"
+        )
+    )
+    telemetry = _grouped(
+        conn.execute(f"SELECT {TELEMETRY_COLUMNS} FROM {TELEMETRY_ONE_SQL} ORDER BY run_id")
+    )
+    for row in runs:
+        run_id = row[0]
+        yield {
+            "run": run_dict(row),
+            "evaluations": [evaluation_dict(r) for r in evaluations.take(run_id)],
+            "telemetry": next((telemetry_dict(r) for r in telemetry.take(run_id)), None),
+        }
+
+
+class _grouped:
+    """Walks rows ordered by their first column, handing out each key's rows in turn.
+
+    Keys are compared with SQLite's BINARY order, which for UTF-8 text is the
+    same as Python's str order, so rows of runs that do not exist are skipped.
+    """
+
+    def __init__(self, rows: Iterator[Any]) -> None:
+        self._rows = iter(rows)
+        self._next = next(self._rows, None)
+
+    def take(self, key: str) -> list[Any]:
+        while self._next is not None and self._next[0] < key:
+            self._next = next(self._rows, None)
+        out = []
+        while self._next is not None and self._next[0] == key:
+            out.append(self._next)
+            self._next = next(self._rows, None)
+        return out
