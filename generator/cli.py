@@ -64,3 +64,95 @@ def init(db_path: str) -> None:
         click.echo(f"{db_path}: applied {len(applied)} migration(s): " + "; ".join(applied))
     else:
         click.echo(f"{db_path}: schema is up to date (version {store.SCHEMA_VERSION})")
+
+
+FILES = click.argument(
+    "files", nargs=-1, required=True, type=click.Path(dir_okay=False, allow_dash=True)
+)
+
+
+@main.command()
+@db_option
+@click.option(
+    "--replace", is_flag=True, help="Overwrite stored runs whose content differs (whole runs)."
+)
+@FILES
+def record(db_path: str, replace: bool, files: tuple[str, ...]) -> None:
+    """Record run payloads from FILES (one JSON object, a JSON array, or JSON
+    Lines; - reads stdin).
+
+    Every record is validated before anything is written: one bad record and
+    nothing is recorded. A run already stored with the same content is left
+    alone; a different payload for a stored runId is refused unless --replace.
+
+    \b
+    Example:
+      zebench record --db data/benchmarks.db results/runs.jsonl
+      harness --json | zebench record -
+    """
+    from generator import ingest
+
+    click.echo(str(ingest.record_files(db_path, files, replace=replace)))
+
+
+@main.command()
+@db_option
+@FILES
+def batch(db_path: str, files: tuple[str, ...]) -> None:
+    """Record batch payloads from FILES (object, array or JSON Lines; - is stdin).
+
+    A known batch is updated with the fields given, keeping its earliest
+    createdAt. Same validation rules as 'zebench record'.
+
+    \b
+    Example:
+      zebench batch --db data/benchmarks.db results/batch.json
+    """
+    from generator import ingest
+
+    click.echo(str(ingest.record_batch_files(db_path, files)))
+
+
+@main.command()
+@db_option
+@click.option(
+    "--prefer-source",
+    is_flag=True,
+    help="When a runId differs between a source and the target, take the source's run.",
+)
+@click.argument("sources", nargs=-1, required=True, type=click.Path(dir_okay=False))
+def merge(db_path: str, prefer_source: bool, sources: tuple[str, ...]) -> None:
+    """Merge result files of any schema version (e.g. CI artifacts) into --db.
+
+    Identical runs collapse, so merging a file twice changes nothing. A run
+    whose content differs from the target's is reported and the target's copy
+    kept, unless --prefer-source. Sources are only read, never changed.
+
+    \b
+    Example:
+      zebench merge --db data/benchmarks.db artifacts/*/benchmarks.db
+    """
+    from generator import merge as merging
+
+    for line in merging.merge(db_path, list(sources), prefer_source=prefer_source).lines():
+        click.echo(line)
+
+
+@main.command()
+@db_option
+@click.option("--runs", default=400, show_default=True, type=click.IntRange(min=1))
+@click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same data.")
+def demo(db_path: str, runs: int, seed: int) -> None:
+    """Fill --db with deterministic, realistic demo results.
+
+    Suites, scenarios, tiers L0-L3 and Lx, several agents and models, batches
+    of repeated runs, the real evaluators, failed, incomplete and running runs,
+    over six months ending 2025-10-31. Running it again changes nothing.
+
+    \b
+    Example:
+      zebench demo --db data/benchmarks.db --runs 1000 --seed 7
+    """
+    from generator import demo as demo_data
+
+    click.echo(str(demo_data.write_demo(db_path, runs=runs, seed=seed)))

@@ -1,0 +1,125 @@
+"""Read payload files: one JSON object, a JSON array of them, or JSON Lines.
+
+Every record comes out with a ``where`` label (``runs.jsonl line 3``,
+``runs.json index 2``, ``run.json``) so that validation errors name the file and
+the record. Anything that is not clean UTF-8 JSON is refused with a clear
+message: binary data, UTF-16, duplicate keys, NaN/Infinity, numbers too long to
+read, truncated documents. A UTF-8 byte order mark is accepted and stripped,
+because Windows tools write one.
+"""
+
+from __future__ import annotations
+
+import codecs
+import json
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from generator.errors import ValidationError
+
+
+@dataclass(frozen=True)
+class Record:
+    """One payload and where it came from."""
+
+    where: str
+    payload: object
+
+
+class _BadJSON(ValueError):
+    """Valid JSON syntax that we still refuse (duplicate keys, NaN)."""
+
+
+def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
+    obj = dict(pairs)
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        duplicate = next(k for k, _ in pairs if k in seen or seen.add(k))
+        raise _BadJSON(f"duplicate key {json.dumps(duplicate, ensure_ascii=False)} in an object")
+    return obj
+
+
+def _no_constants(name: str) -> object:
+    raise _BadJSON(f"{name} is not a number JSON allows; use null or a finite number")
+
+
+def loads(text: str) -> object:
+    """json.loads that refuses duplicate keys and NaN/Infinity."""
+    return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+
+
+def read_text(source: str) -> tuple[str, str]:
+    """The display name and decoded text of a file path, or of stdin for ``-``."""
+    if source == "-":
+        name, data = "stdin", sys.stdin.buffer.read()
+    else:
+        name = source
+        try:
+            with open(source, "rb") as handle:
+                data = handle.read()
+        except OSError as exc:
+            raise ValidationError(f"cannot read {source}: {exc.strerror or exc}") from None
+    return name, _decode(name, data)
+
+
+def _decode(name: str, data: bytes) -> str:
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ValidationError(f"{name}: is UTF-16 text; save it as UTF-8")
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValidationError(
+            f"{name}: not UTF-8 text (bad byte at offset {exc.start}); expected JSON"
+        ) from None
+
+
+def iter_records(source: str) -> Iterator[Record]:
+    """Yield every record of one file (see module docstring for the forms)."""
+    name, text = read_text(source)
+    if not text.strip():
+        raise ValidationError(f"{name}: is empty; expected a JSON object, array or JSON Lines")
+    try:
+        document = loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.msg != "Extra data":
+            where = f"{name} line {exc.lineno} column {exc.colno}"
+            raise ValidationError(f"{where}: not valid JSON ({exc.msg})") from None
+        # A complete value followed by more: JSON Lines.
+        yield from _json_lines(name, text)
+        return
+    except (ValueError, RecursionError) as exc:
+        raise ValidationError(f"{name}: {_reason(exc)}") from None
+    if isinstance(document, list):
+        for index, item in enumerate(document):
+            yield Record(f"{name} index {index}", item)
+    else:
+        yield Record(name, document)
+
+
+def _json_lines(name: str, text: str) -> Iterator[Record]:
+    # split("\n"), not splitlines(): U+2028 may appear raw inside JSON strings.
+    for number, line in enumerate(text.split("\n"), start=1):
+        if not line.strip():
+            continue
+        where = f"{name} line {number}"
+        try:
+            yield Record(where, loads(line))
+        except json.JSONDecodeError as exc:
+            raise ValidationError(
+                f"{where}: not valid JSON ({exc.msg} at column {exc.colno})"
+            ) from None
+        except (ValueError, RecursionError) as exc:
+            raise ValidationError(f"{where}: {_reason(exc)}") from None
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "not valid JSON (nested too deeply)"
+    if isinstance(exc, _BadJSON):
+        return str(exc)
+    if "digits" in str(exc):  # Python refuses integers with thousands of digits
+        return "not valid JSON (a number with too many digits)"
+    return f"not valid JSON ({exc})"
