@@ -156,3 +156,27 @@ def demo(db_path: str, runs: int, seed: int) -> None:
     from generator import demo as demo_data
 
     click.echo(str(demo_data.write_demo(db_path, runs=runs, seed=seed)))
+
+
+@main.command("api")
+@db_option
+@click.argument("path")
+def api_command(db_path: str, path: str) -> None:
+    """Print the JSON the read API answers for PATH (query string included).
+
+    The same bytes as the file for PATH in the site's static api/ folder.
+
+    \b
+    Examples:
+      zebench api /api/stats
+      zebench api '/api/runs?agent=echo&limit=5'
+      zebench api '/api/batches/compare?ids=BATCH1,BATCH2'
+    """
+    from generator import api
+
+    conn = store.open_read(db_path)
+    try:
+        text = api.dumps(api.get(conn, path))
+    finally:
+        conn.close()
+    click.get_binary_stream("stdout").write(text.encode("utf-8"))
