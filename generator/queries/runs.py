@@ -33,20 +33,27 @@ def list_runs(
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     """Runs newest first (ties by run id), optionally filtered; without metadata."""
+    filters = {"suite": suite, "scenario": scenario, "agent": agent, "status": status}
+    return list(iter_runs(conn, limit, offset, **filters))
+
+
+def iter_runs(
+    conn: sqlite3.Connection, limit: int | None = None, offset: int = 0, **filters: str | None
+) -> Iterator[dict[str, Any]]:
+    """list_runs() as a stream, for listings of every run; filters as in list_runs."""
     where, params = [], []
-    for column, value in (("suite", suite), ("scenario", scenario), ("agent", agent)):
+    for column in ("suite", "scenario", "agent", "status"):
+        value = filters.get(column)
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)
-    if status is not None:
-        where.append("status = ?")
-        params.append(status)
     sql = f"SELECT {RUN_SUMMARY_COLUMNS} FROM benchmark_runs"
     if where:
         sql += " WHERE " + " AND ".join(where)
     sql += f" {NEWEST_FIRST} LIMIT ? OFFSET ?"
     params += [-1 if limit is None else limit, offset]
-    return [run_dict(row) for row in conn.execute(sql, params)]
+    for row in conn.execute(sql, params):
+        yield run_dict(row)
 
 
 def count_runs(conn: sqlite3.Connection) -> int:

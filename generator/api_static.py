@@ -1,0 +1,106 @@
+"""The static JSON API: every GET path at its default parameters, as files.
+
+A GET path maps to the file at that path plus ``.json`` under the site root
+(``/api/runs/<id>/telemetry`` → ``api/runs/<seg>/telemetry.json``, ``/health`` →
+``api/health.json``) where ``<seg>`` is ``paths.segment(id)``. Each file holds
+``api.dumps()`` of the same answer ``api.get()`` gives, built from a few
+ordered scans of the whole file instead of one query per path.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from itertools import islice
+from typing import Any
+
+from generator import queries
+from generator.api import (
+    BATCHES_LIMIT,
+    PAGE_SIZE,
+    RUNS_LIMIT,
+    dumps,
+    listing_index,
+    listing_page,
+    page_count,
+)
+from generator.api import quote_segment as q
+from generator.paths import segment
+
+Entry = tuple[str, str, Any]  # (file path under the site root, GET path, answer)
+
+
+def static_files(conn: sqlite3.Connection) -> Iterator[tuple[str, bytes]]:
+    """(relative file path, content) for every file of the static JSON API."""
+    for file_path, _, data in static_entries(conn):
+        yield file_path, dumps(data).encode("utf-8")
+
+
+def static_entries(conn: sqlite3.Connection) -> Iterator[Entry]:
+    """(file path, the GET path it answers, the answer) for every static API file."""
+    yield "api/health.json", "/health", queries.health()
+    yield "api/stats.json", "/api/stats", queries.global_stats(conn)
+    yield "api/stats/agents.json", "/api/stats/agents", queries.agent_stats(conn)
+    yield "api/stats/models.json", "/api/stats/models", queries.model_stats(conn)
+    yield from _runs_listing(conn)
+    yield from _batches_listing(conn)
+    yield from _statistics(conn)
+    yield from _runs(conn)
+    yield from _batches(conn)
+
+
+def _runs_listing(conn: sqlite3.Connection) -> Iterator[Entry]:
+    total = queries.count_runs(conn)
+    yield "api/all/runs.json", "/api/all/runs", listing_index("runs", total)
+    runs = queries.iter_runs(conn)
+    for number in range(1, page_count(total) + 1):
+        items = list(islice(runs, PAGE_SIZE))
+        if number == 1:
+            yield "api/runs.json", "/api/runs", items[:RUNS_LIMIT]
+        page = listing_page(number, total, items)
+        yield f"api/all/runs/{number}.json", f"/api/all/runs/{number}", page
+
+
+def _batches_listing(conn: sqlite3.Connection) -> Iterator[Entry]:
+    batches = queries.list_batches(conn, limit=None)
+    total = len(batches)
+    yield "api/batches.json", "/api/batches", batches[:BATCHES_LIMIT]
+    yield "api/all/batches.json", "/api/all/batches", listing_index("batches", total)
+    for number in range(1, page_count(total) + 1):
+        items = batches[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+        page = listing_page(number, total, items)
+        yield f"api/all/batches/{number}.json", f"/api/all/batches/{number}", page
+
+
+def _statistics(conn: sqlite3.Connection) -> Iterator[Entry]:
+    for suite, data in queries.all_suite_stats(conn).items():
+        yield f"api/stats/suites/{segment(suite)}.json", f"/api/stats/suites/{q(suite)}", data
+    for (suite, scenario), data in queries.all_scenario_stats(conn).items():
+        yield (
+            f"api/stats/scenarios/{segment(suite)}/{segment(scenario)}.json",
+            f"/api/stats/scenarios/{q(suite)}/{q(scenario)}",
+            data,
+        )
+    for name, data in queries.all_evaluator_trends(conn).items():
+        yield (
+            f"api/stats/evaluators/{segment(name)}/trends.json",
+            f"/api/stats/evaluators/{q(name)}/trends",
+            data,
+        )
+
+
+def _runs(conn: sqlite3.Connection) -> Iterator[Entry]:
+    for detail in queries.iter_run_details(conn):
+        run_id = detail["run"]["runId"]
+        base, path = f"api/runs/{segment(run_id)}", f"/api/runs/{q(run_id)}"
+        yield f"{base}.json", path, detail
+        yield f"{base}/evaluations.json", f"{path}/evaluations", detail["evaluations"]
+        yield f"{base}/telemetry.json", f"{path}/telemetry", detail["telemetry"]
+
+
+def _batches(conn: sqlite3.Connection) -> Iterator[Entry]:
+    for batch, analytics in queries.iter_batch_details(conn):
+        batch_id = batch["batchId"]
+        base, path = f"api/batches/{segment(batch_id)}", f"/api/batches/{q(batch_id)}"
+        yield f"{base}.json", path, batch
+        yield f"{base}/analytics.json", f"{path}/analytics", analytics
