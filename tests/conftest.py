@@ -29,3 +29,72 @@ def empty_db(tmp_path: Path) -> Path:
     path = tmp_path / "empty.db"
     store.init(path)
     return path
+
+
+# A small results file for the read side, written with plain SQL so its numbers can
+# be worked out by hand (tests/test_queries.py shows the arithmetic). Three
+# timestamp forms on purpose: 'YYYY-MM-DD HH:MM:SS', ISO with and without
+# milliseconds, and epoch milliseconds for batches. Stored batch totals are wrong.
+READ_API_SQL = """
+INSERT INTO batch_runs (batchId, createdAt, completedAt, totalRuns, successfulRuns,
+  avgScore, avgWeightedScore, metadata) VALUES
+ ('batch-one', 1761400000000, 1761400600000, 99, 42, 0.0, 0.0, '{"note": "totals wrong"}'),
+ ('batch/two', 1761300000000, NULL, 0, 0, NULL, NULL, NULL),
+ ('batch-empty', 1761200000000, 1761200100000, 5, 5, 1.0, 10.0, 'not json');
+INSERT INTO benchmark_runs (run_id, batchId, suite, scenario, tier, agent, model, status,
+  started_at, completed_at, total_score, weighted_score, is_successful, success_metric,
+  metadata) VALUES
+ ('run-1', 'batch-one', 'update-deps', 'sc-a', 'L0', 'anthropic', 'claude', 'completed',
+  '2025-10-20 10:00:00', '2025-10-20 10:05:00', 0.8, 8.0, 1, 0.9, '{"diffSummary": []}'),
+ ('run-2', 'batch-one', 'update-deps', 'sc-a', 'L1', 'anthropic', 'claude', 'completed',
+  '2025-10-21T09:00:00.000Z', '2025-10-21T09:10:00.000Z', 0.4, 4.0, 0, 0.2, NULL),
+ ('run-3', 'batch-one', 'update-deps', 'sc-b', 'L0', 'echo', 'default', 'failed',
+  '2025-10-21T12:00:00Z', NULL, NULL, NULL, 0, NULL,
+  '{"error": "boom", "errorType": "TimeoutError"}'),
+ ('run-4', 'batch-one', 'update-deps', 'sc-b', 'L1', 'echo', NULL, 'completed',
+  '2025-10-22 08:00:00', '2025-10-22 08:10:00', 0.6, 6.0, NULL, NULL, 'not json'),
+ ('run-5', 'batch/two', 'update-deps', 'sc-a', 'L0', 'anthropic', 'claude', 'completed',
+  '2025-10-25T10:00:00.000Z', '2025-10-25T10:20:00.000Z', 1.0, 10.0, 1, 1.0, NULL),
+ ('run/6 <x>', 'batch/two', 'other suite', 'sc c', 'L2', 'openrouter', 'gpt', 'incomplete',
+  '2025-10-25 10:00:00', NULL, NULL, NULL, NULL, NULL, '{"error": "cut off"}'),
+ ('run-7', 'batch/two', 'update-deps', 'sc-b', 'L0', 'echo', 'default', 'running',
+  '2025-10-26T00:30:00.000Z', NULL, NULL, NULL, NULL, NULL, NULL),
+ ('run-8', NULL, 'update-deps', 'sc-a', 'L2', 'anthropic', 'claude-2', 'completed',
+  '2025-09-01 00:00:00', '2025-09-01 00:20:00', 0.7, 7.0, 1, 0.8, NULL);
+INSERT INTO evaluation_results (run_id, evaluator_name, score, max_score, details, created_at)
+VALUES
+ ('run-1', 'TestEvaluator', 1.0, 1.0, 'all passed', '2025-10-20 10:05:00'),
+ ('run-1', 'LLMJudgeEvaluator', 0.8, 1.0, '{"scores": [], "overall_assessment": "ok"}',
+  '2025-10-20T10:05:00.000Z'),
+ ('run-2', 'TestEvaluator', 0.5, 1.0, NULL, '2025-10-21 09:10:00'),
+ ('run-2', 'LLMJudgeEvaluator', 0.3, 1.0, NULL, '2025-10-21T09:10:00Z'),
+ ('run-3', 'TestEvaluator', 0.0, 1.0, NULL, '2025-10-21T12:05:00.000Z'),
+ ('run-4', 'TestEvaluator', 0.75, 1.0, NULL, '2025-10-22 08:10:00'),
+ ('run-5', 'LLMJudgeEvaluator', 0.9, 1.0, NULL, '2025-10-25 10:20:00'),
+ ('run-5', 'TestEvaluator', 1.0, 1.0, NULL, '2025-10-25T10:10:00.000Z'),
+ ('run-8', 'TestEvaluator', 1.0, 1.0, NULL, '2025-09-01 00:10:00');
+INSERT INTO run_telemetry (run_id, tool_calls, tokens_in, tokens_out, cost_usd, duration_ms,
+  workspace_dir, prompt_sent) VALUES
+ ('run-1', 5, 1000, 100, 0.5, 60000, '/w/1', 'fix it'),
+ ('run-2', 3, 500, 50, 0.25, 30000, '/w/2', NULL),
+ ('run-4', 1, 200, 20, NULL, 10000, NULL, NULL),
+ ('run-5', 8, 2000, 200, 1.0, 90000, NULL, NULL),
+ ('run-8', 2, 300, 30, 0.05, 20000, NULL, NULL),
+ ('run-1', 99, 9, 9, 9.0, 9, '/w/later duplicate, ignored', NULL);
+"""
+
+
+@pytest.fixture(scope="session")
+def read_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hand-built read-side fixture (8 runs, 3 batches); tests must not write to it."""
+    import sqlite3
+
+    from generator import store
+
+    path = tmp_path_factory.mktemp("read") / "read.db"
+    store.init(path)
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.executescript(READ_API_SQL)
+    conn.close()
+    return path
