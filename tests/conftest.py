@@ -98,3 +98,47 @@ def read_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         conn.executescript(READ_API_SQL)
     conn.close()
     return path
+
+
+# Write-side fixtures: payload files, a payload factory and a byte digest.
+PAYLOADS = Path(__file__).resolve().parent / "fixtures" / "payloads"
+
+
+@pytest.fixture
+def payloads_dir() -> Path:
+    """tests/fixtures/payloads: run.json, runs.json, runs.jsonl, batch.json."""
+    return PAYLOADS
+
+
+@pytest.fixture
+def make_run():
+    """Build a valid run payload; keyword arguments override or add fields."""
+
+    def build(run_id: str = "run-1", **fields: object) -> dict:
+        payload = {
+            "runId": run_id, "batchId": "batch-1", "suite": "update-deps",
+            "scenario": "nx-pnpm-monorepo", "tier": "L1", "agent": "anthropic",
+            "model": "claude-3-5-sonnet-20241022", "status": "completed",
+            "startedAt": "2025-10-23T19:42:11.000Z", "completedAt": "2025-10-23T19:43:09.000Z",
+            "totalScore": 0.84, "weightedScore": 7.9, "isSuccessful": True,
+            "metadata": {"diffSummary": []},
+            "evaluations": [
+                {"evaluatorName": "InstallEvaluator", "score": 1, "maxScore": 1,
+                 "details": "Install succeeded"},
+                {"evaluatorName": "TestEvaluator", "score": 0.5, "maxScore": 1, "details": None},
+            ],
+            "telemetry": {"toolCalls": 3, "tokensIn": 1000, "tokensOut": 200, "costUsd": 0.01,
+                          "durationMs": 5000},
+        }  # fmt: skip
+        payload.update(fields)
+        return payload
+
+    return build
+
+
+@pytest.fixture
+def digest():
+    """SHA-256 of a file's bytes, to prove a refused write changed nothing."""
+    import hashlib
+
+    return lambda path: hashlib.sha256(Path(path).read_bytes()).hexdigest()
