@@ -179,4 +179,5 @@ def api_command(db_path: str, path: str) -> None:
         text = api.dumps(api.get(conn, path))
     finally:
         conn.close()
-    click.get_binary_stream("stdout").write(text.encode("utf-8"))
+    # Bytes, so the output is UTF-8 whatever the terminal encoding, like the static files.
+    click.echo(text.encode("utf-8"), nl=False)
