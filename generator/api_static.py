@@ -14,16 +14,8 @@ from collections.abc import Iterator
 from itertools import islice
 from typing import Any
 
-from generator import queries
-from generator.api import (
-    BATCHES_LIMIT,
-    PAGE_SIZE,
-    RUNS_LIMIT,
-    dumps,
-    listing_index,
-    listing_page,
-    page_count,
-)
+from generator import api, queries
+from generator.api import BATCHES_LIMIT, RUNS_LIMIT, dumps, listing_index, listing_page, page_count
 from generator.api import quote_segment as q
 from generator.paths import segment
 
@@ -54,7 +46,7 @@ def _runs_listing(conn: sqlite3.Connection) -> Iterator[Entry]:
     yield "api/all/runs.json", "/api/all/runs", listing_index("runs", total)
     runs = queries.iter_runs(conn)
     for number in range(1, page_count(total) + 1):
-        items = list(islice(runs, PAGE_SIZE))
+        items = list(islice(runs, api.PAGE_SIZE))
         if number == 1:
             yield "api/runs.json", "/api/runs", items[:RUNS_LIMIT]
         page = listing_page(number, total, items)
@@ -67,7 +59,8 @@ def _batches_listing(conn: sqlite3.Connection) -> Iterator[Entry]:
     yield "api/batches.json", "/api/batches", batches[:BATCHES_LIMIT]
     yield "api/all/batches.json", "/api/all/batches", listing_index("batches", total)
     for number in range(1, page_count(total) + 1):
-        items = batches[(number - 1) * PAGE_SIZE : number * PAGE_SIZE]
+        size = api.PAGE_SIZE
+        items = batches[(number - 1) * size : number * size]
         page = listing_page(number, total, items)
         yield f"api/all/batches/{number}.json", f"/api/all/batches/{number}", page
 

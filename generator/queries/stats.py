@@ -218,8 +218,9 @@ def _trends(
     if where:
         sql += " WHERE " + " AND ".join(where)
     out: dict[str, list[dict[str, Any]]] = {}
-    for evaluator, rows in group_by(conn.execute(sql, params).fetchall(), lambda r: r[0]).items():
-        days = group_by(rows, lambda r: r[1])
+    groups = group_by(conn.execute(sql, params).fetchall(), lambda r: r[0])
+    for evaluator in sorted(groups):
+        days = group_by(groups[evaluator], lambda r: r[1])
         out[evaluator] = [
             {"date": day, "avgScore": mean(r[2] for r in days[day]), "count": len(days[day])}
             for day in sorted(days, key=nulls_last)

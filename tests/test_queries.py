@@ -1,0 +1,506 @@
+"""Query functions against the hand-built fixture (conftest.READ_API_SQL) and upstream.
+
+Fixture runs (status, is_successful, total_score, weighted_score, cost):
+  run-1 batch-one  update-deps/sc-a L0 anthropic claude   completed 1  0.8  8.0  0.5
+  run-2 batch-one  update-deps/sc-a L1 anthropic claude   completed 0  0.4  4.0  0.25
+  run-3 batch-one  update-deps/sc-b L0 echo      default  failed    0  -    -    -
+  run-4 batch-one  update-deps/sc-b L1 echo      NULL     completed ?  0.6  6.0  NULL
+  run-5 batch/two  update-deps/sc-a L0 anthropic claude   completed 1  1.0  10.0 1.0
+  run/6 batch/two  other suite/sc c L2 openrouter gpt     incomplete ? -    -    -
+  run-7 batch/two  update-deps/sc-b L0 echo      default  running   ?  -    -    -
+  run-8 (none)     update-deps/sc-a L2 anthropic claude-2 completed 1  0.7  7.0  0.05
+Successful = completed and 1: run-1, run-5, run-8. Known success: is_successful
+stored (1,2,3,5,8) or failed/incomplete (6) = 6 runs; run-4 and run-7 are unknown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from generator import queries, store
+from generator.errors import NotFoundError, ParameterError
+
+NOW = datetime(2025, 10, 26, 12, 0, tzinfo=timezone.utc)
+approx = pytest.approx
+
+
+@pytest.fixture
+def conn(read_db: Path):
+    connection = store.open_read(read_db)
+    yield connection
+    connection.close()
+
+
+def ids(items: list[dict]) -> list[str]:
+    return [item["runId"] for item in items]
+
+
+# --- runs ---------------------------------------------------------------------
+
+
+def test_runs_are_newest_first_across_timestamp_forms(conn):
+    # run-5 '2025-10-25T10:00:00.000Z' and run/6 '2025-10-25 10:00:00' are the same
+    # instant: the tie goes to run id order ('-' < '/').
+    assert ids(queries.list_runs(conn)) == [
+        "run-7",
+        "run-5",
+        "run/6 <x>",
+        "run-4",
+        "run-3",
+        "run-2",
+        "run-1",
+        "run-8",
+    ]
+
+
+def test_run_filters_and_limit(conn):
+    assert ids(queries.list_runs(conn, agent="echo")) == ["run-7", "run-4", "run-3"]
+    assert ids(queries.list_runs(conn, status="failed")) == ["run-3"]
+    assert ids(queries.list_runs(conn, suite="other suite")) == ["run/6 <x>"]
+    assert ids(queries.list_runs(conn, scenario="sc-b", agent="echo", limit=2)) == [
+        "run-7",
+        "run-4",
+    ]
+    assert ids(queries.list_runs(conn, limit=2, offset=1)) == ["run-5", "run/6 <x>"]
+    assert queries.list_runs(conn, agent="nobody") == []
+
+
+def test_run_list_items_are_summaries_in_iso_utc(conn):
+    run = queries.list_runs(conn, limit=None)[-2]  # run-1
+    assert run == {
+        "runId": "run-1",
+        "batchId": "batch-one",
+        "suite": "update-deps",
+        "scenario": "sc-a",
+        "tier": "L0",
+        "agent": "anthropic",
+        "model": "claude",
+        "status": "completed",
+        "startedAt": "2025-10-20T10:00:00.000Z",
+        "completedAt": "2025-10-20T10:05:00.000Z",
+        "totalScore": 0.8,
+        "weightedScore": 8.0,
+        "isSuccessful": True,
+        "successMetric": 0.9,
+        "specialistEnabled": None,
+        "specialistName": None,
+        "specialistVersion": None,
+        "packageManager": None,
+        "testResults": None,
+    }
+
+
+def test_get_run_has_parsed_metadata_evaluations_and_first_telemetry(conn):
+    detail = queries.get_run(conn, "run-1")
+    assert detail["run"]["metadata"] == {"diffSummary": []}
+    assert [(e["evaluatorName"], e["createdAt"]) for e in detail["evaluations"]] == [
+        ("TestEvaluator", "2025-10-20T10:05:00.000Z"),
+        ("LLMJudgeEvaluator", "2025-10-20T10:05:00.000Z"),
+    ]
+    # Two telemetry rows for run-1: the first recorded one is the run's telemetry.
+    assert detail["telemetry"] == {
+        "runId": "run-1",
+        "toolCalls": 5,
+        "tokensIn": 1000,
+        "tokensOut": 100,
+        "costUsd": 0.5,
+        "durationMs": 60000,
+        "workspaceDir": "/w/1",
+        "promptSent": "fix it",
+    }
+
+
+def test_run_details_nulls_and_unparseable_metadata(conn):
+    run4 = queries.get_run(conn, "run-4")["run"]
+    assert run4["isSuccessful"] is None  # unknown, not False
+    assert run4["metadata"] == "not json"
+    assert queries.get_run(conn, "run-2")["run"]["isSuccessful"] is False
+    assert queries.run_telemetry(conn, "run-3") is None
+    assert queries.run_evaluations(conn, "run-7") == []
+
+
+def test_evaluations_are_in_time_order_not_insertion_order(conn):
+    # run-5: LLMJudge inserted first at 10:20 (SQLite form), Test second at 10:10 (ISO).
+    assert [e["evaluatorName"] for e in queries.run_evaluations(conn, "run-5")] == [
+        "TestEvaluator",
+        "LLMJudgeEvaluator",
+    ]
+
+
+def test_unknown_run_is_not_found(conn):
+    for call in (queries.get_run, queries.run_evaluations, queries.run_telemetry):
+        with pytest.raises(NotFoundError, match="no run with id 'nope'"):
+            call(conn, "nope")
+
+
+def test_iter_run_details_equals_get_run(conn):
+    details = list(queries.iter_run_details(conn))
+    assert [d["run"]["runId"] for d in details] == sorted(ids(queries.list_runs(conn)))
+    for detail in details:
+        assert detail == queries.get_run(conn, detail["run"]["runId"])
+
+
+# --- batches ------------------------------------------------------------------
+
+
+def test_batch_figures_come_from_runs_not_stored_totals(conn):
+    batch = queries.batch_summary(conn, "batch-one")
+    assert batch == {
+        "batchId": "batch-one",
+        "createdAt": "2025-10-25T13:46:40.000Z",  # 1761400000000 ms
+        "completedAt": "2025-10-25T13:56:40.000Z",  # 1761400600000 ms
+        "metadata": {"note": "totals wrong"},
+        "totalRuns": 4,  # stored: 99
+        "successfulRuns": 1,  # run-1 (stored: 42)
+        "runsWithKnownSuccess": 3,  # run-1, run-2, run-3; run-4 unknown
+        "successRate": approx(1 / 3),
+        "avgScore": approx(0.8),  # run-1 only (stored: 0.0)
+        "avgWeightedScore": approx(8.0),
+        "completedRuns": 3,
+        "failedRuns": 1,
+        "incompleteRuns": 0,
+        "runningRuns": 0,
+        "avgScoreCompleted": approx(0.6),  # (0.8 + 0.4 + 0.6) / 3
+        "avgWeightedScoreCompleted": approx(6.0),  # (8 + 4 + 6) / 3
+        "totalCostUsd": approx(0.75),  # 0.5 + 0.25; run-4 has no cost
+        "avgCostUsd": approx(0.375),  # 0.75 / 2 runs with a cost
+        "totalTokensIn": 1700,  # 1000 + 500 + 200
+        "totalTokensOut": 170,
+        "avgDurationMs": approx(100000 / 3),  # (60000 + 30000 + 10000) / 3
+    }
+
+
+def test_batch_without_runs_has_zero_counts_and_null_means(conn):
+    batch = queries.batch_summary(conn, "batch-empty")
+    assert batch["metadata"] == "not json"
+    assert (batch["totalRuns"], batch["successfulRuns"], batch["runsWithKnownSuccess"]) == (
+        0,
+        0,
+        0,
+    )
+    assert batch["successRate"] is None and batch["avgWeightedScore"] is None
+    assert batch["totalCostUsd"] is None
+
+
+def test_batch_list_orders(conn):
+    by_date = [b["batchId"] for b in queries.list_batches(conn)]
+    assert by_date == ["batch-one", "batch/two", "batch-empty"]  # createdAt desc
+    # avgWeightedScore: batch/two 10.0 (run-5), batch-one 8.0 (run-1), batch-empty null.
+    by_score = [b["batchId"] for b in queries.list_batches(conn, sort_by="score")]
+    assert by_score == ["batch/two", "batch-one", "batch-empty"]
+    assert [b["batchId"] for b in queries.list_batches(conn, limit=1)] == ["batch-one"]
+    done = [b["batchId"] for b in queries.list_batches(conn, status="completed")]
+    assert done == ["batch-one", "batch-empty"]
+    assert [b["batchId"] for b in queries.list_batches(conn, status="running")] == ["batch/two"]
+
+
+def test_get_batch_lists_its_runs_oldest_first(conn):
+    batch = queries.get_batch(conn, "batch/two")
+    assert batch["createdAt"] == "2025-10-24T10:00:00.000Z"  # 1761300000000 ms
+    assert batch["completedAt"] is None
+    assert ids(batch["runs"]) == ["run-5", "run/6 <x>", "run-7"]
+    assert "metadata" not in batch["runs"][0]
+    # run-5, run/6, run-7: 1 success; known: run-5 and run/6 (incomplete) -> 1/2.
+    assert (batch["totalRuns"], batch["successfulRuns"], batch["successRate"]) == (3, 1, 0.5)
+    with pytest.raises(NotFoundError, match="no batch with id 'nope'"):
+        queries.get_batch(conn, "nope")
+
+
+def test_batch_analytics(conn):
+    a = queries.batch_analytics(conn, "batch-one")
+    suites = [
+        (s["suite"], s["scenario"], s["runs"], s["successfulRuns"]) for s in a["suiteBreakdown"]
+    ]
+    assert suites == [("update-deps", "sc-a", 2, 1), ("update-deps", "sc-b", 2, 0)]
+    sc_a, sc_b = a["suiteBreakdown"]
+    assert sc_a["avgScore"] == approx(0.8) and sc_a["avgWeightedScore"] == approx(8.0)
+    assert sc_a["successRate"] == 0.5  # 1 of run-1, run-2
+    assert sc_b["avgScore"] is None
+    assert sc_b["successRate"] == 0.0  # run-3 failed is known; run-4 unknown is not counted
+    assert sc_b["avgWeightedScoreCompleted"] == approx(6.0)  # run-4
+
+    # anthropic/claude 8.0 first; then by completed mean: echo/None 6.0, echo/default none.
+    agents = [
+        (g["agent"], g["model"], g["runs"], g["successfulRuns"]) for g in a["agentPerformance"]
+    ]
+    assert agents == [
+        ("anthropic", "claude", 2, 1),
+        ("echo", None, 1, 0),
+        ("echo", "default", 1, 0),
+    ]
+    top = a["agentPerformance"][0]
+    assert (top["avgWeightedScore"], top["minScore"], top["maxScore"]) == (8.0, 8.0, 8.0)
+
+    test, judge = a["evaluatorBreakdown"]
+    assert test["evaluatorName"] == "TestEvaluator"
+    assert (test["avgScore"], test["maxScore"], test["count"]) == (1.0, 1.0, 1)  # run-1
+    assert test["avgScoreCompleted"] == approx(0.75)  # (1.0 + 0.5 + 0.75) / 3
+    assert test["countCompleted"] == 3
+    assert test["avgScoreAll"] == approx(0.5625)  # (1.0 + 0.5 + 0.75 + 0.0) / 4
+    assert test["countAll"] == 4
+    assert (judge["evaluatorName"], judge["avgScore"], judge["count"]) == (
+        "LLMJudgeEvaluator",
+        0.8,
+        1,
+    )
+    assert judge["avgScoreCompleted"] == approx(0.55)  # (0.8 + 0.3) / 2
+
+    tiers = [
+        (t["tier"], t["runs"], t["successfulRuns"], t["successRate"]) for t in a["tierDistribution"]
+    ]
+    assert tiers == [("L0", 2, 1, 0.5), ("L1", 2, 0, 0.0)]  # L1: run-2 known, run-4 not
+
+    assert a["failures"] == [
+        {
+            "runId": "run-3",
+            "suite": "update-deps",
+            "scenario": "sc-b",
+            "tier": "L0",
+            "agent": "echo",
+            "model": "default",
+            "status": "failed",
+            "startedAt": "2025-10-21T12:00:00.000Z",
+            "error": "boom",
+            "errorType": "TimeoutError",
+        }
+    ]
+
+
+def test_analytics_of_other_batches(conn):
+    failures = queries.batch_analytics(conn, "batch/two")["failures"]
+    # run/6 is incomplete; run-7 is running, not a failure.
+    assert [(f["runId"], f["status"], f["error"], f["errorType"]) for f in failures] == [
+        ("run/6 <x>", "incomplete", "cut off", None)
+    ]
+    empty = queries.batch_analytics(conn, "batch-empty")
+    assert all(value == [] for value in empty.values())
+    with pytest.raises(NotFoundError):
+        queries.batch_analytics(conn, "nope")
+
+
+def test_iter_batch_details_equals_per_batch_functions(conn):
+    seen = []
+    for batch, analytics in queries.iter_batch_details(conn):
+        seen.append(batch["batchId"])
+        assert batch == queries.get_batch(conn, batch["batchId"])
+        assert analytics == queries.batch_analytics(conn, batch["batchId"])
+    assert seen == ["batch-empty", "batch-one", "batch/two"]
+
+
+def test_compare_batches(conn):
+    result = queries.compare_batches(conn, ["batch-one", "batch/two"])
+    assert [b["batchId"] for b in result["batches"]] == ["batch-one", "batch/two"]
+    (d,) = result["deltas"]
+    assert (d["batchId"], d["baselineBatchId"]) == ("batch/two", "batch-one")
+    assert d["totalRuns"] == -1  # 3 - 4
+    assert d["successfulRuns"] == 0  # 1 - 1
+    assert d["successRate"] == approx(0.5 - 1 / 3)
+    assert d["avgWeightedScore"] == approx(2.0)  # 10 - 8
+    assert d["avgWeightedScoreCompleted"] == approx(4.0)  # 10 - 6
+    assert d["totalCostUsd"] == approx(0.25)  # 1.0 - 0.75
+    scenarios = {(s["suite"], s["scenario"]): s for s in result["scenarios"]}
+    assert list(scenarios) == [
+        ("other suite", "sc c"),
+        ("update-deps", "sc-a"),
+        ("update-deps", "sc-b"),
+    ]
+    # Only in batch/two.
+    assert scenarios[("other suite", "sc c")]["changes"][0]["change"] == "absent"
+    # sc-a: completed mean 6.0 (run-1, run-2) -> 10.0 (run-5).
+    sc_a = scenarios[("update-deps", "sc-a")]["changes"][0]
+    assert (sc_a["weightedScoreDelta"], sc_a["change"]) == (approx(4.0), "better")
+    # sc-b in batch/two: only run-7, running: no score and no known success.
+    sc_b = scenarios[("update-deps", "sc-b")]["changes"][0]
+    assert (sc_b["weightedScoreDelta"], sc_b["successRateDelta"], sc_b["change"]) == (
+        None,
+        None,
+        "unknown",
+    )
+    reverse = queries.compare_batches(conn, ["batch/two", "batch-one"])
+    by_key = {(s["suite"], s["scenario"]): s for s in reverse["scenarios"]}
+    assert by_key[("update-deps", "sc-a")]["changes"][0]["change"] == "worse"
+
+
+def test_compare_batches_rejects_bad_id_lists(conn):
+    for bad in (["batch-one"], ["batch-one"] * 6, ["batch-one", "batch-one"]):
+        with pytest.raises(ParameterError):
+            queries.compare_batches(conn, bad)
+    with pytest.raises(NotFoundError, match="nope"):
+        queries.compare_batches(conn, ["batch-one", "nope"])
+
+
+# --- statistics ---------------------------------------------------------------
+
+
+def test_global_stats_all_time(conn):
+    stats = queries.global_stats(conn)
+    assert stats == {
+        "days": None,
+        "since": None,
+        "totalRuns": 8,
+        "successfulRuns": 3,  # run-1, run-5, run-8
+        "runsWithKnownSuccess": 6,  # all but run-4 and run-7
+        "successRate": 0.5,  # 3 / 6
+        "avgScore": approx(2.5 / 3),  # (0.8 + 1.0 + 0.7) / 3
+        "avgWeightedScore": approx(25 / 3),  # (8 + 10 + 7) / 3
+        "completedRuns": 5,
+        "failedRuns": 1,
+        "incompleteRuns": 1,
+        "runningRuns": 1,
+        "avgScoreCompleted": approx(0.7),  # (0.8 + 0.4 + 0.6 + 1.0 + 0.7) / 5
+        "avgWeightedScoreCompleted": approx(7.0),  # (8 + 4 + 6 + 10 + 7) / 5
+        "totalCostUsd": approx(1.8),  # 0.5 + 0.25 + 1.0 + 0.05
+        "avgCostUsd": approx(0.45),  # 1.8 / 4
+        "totalTokensIn": 4000,  # 1000 + 500 + 200 + 2000 + 300
+        "totalTokensOut": 400,
+        "avgDurationMs": approx(42000),  # 210000 / 5
+    }
+
+
+def test_global_stats_window_uses_the_given_now(conn):
+    # 5 days before 2025-10-26T12:00Z is 2025-10-21T12:00Z: run-3 started exactly then
+    # ('…T12:00:00Z'), so it counts; run-1, run-2 and run-8 are older.
+    stats = queries.global_stats(conn, days=5, now=NOW)
+    assert (stats["days"], stats["since"]) == (5, "2025-10-21T12:00:00.000Z")
+    assert stats["totalRuns"] == 5  # run-3, run-4, run-5, run/6, run-7
+    assert stats["successfulRuns"] == 1  # run-5
+    assert stats["successRate"] == approx(1 / 3)  # known: run-3, run-5, run/6
+    assert stats["avgWeightedScoreCompleted"] == approx(8.0)  # (6 + 10) / 2
+    assert queries.global_stats(conn, days=60, now=NOW)["totalRuns"] == 8
+    assert queries.global_stats(conn, days=0.01, now=NOW)["totalRuns"] == 0
+
+
+def test_agent_stats(conn):
+    rows = queries.agent_stats(conn)
+    assert [r["agent"] for r in rows] == ["anthropic", "echo", "openrouter"]
+    anthropic, echo, openrouter = rows
+    # Plan fields over successful runs with a weighted score: 8, 10, 7.
+    assert anthropic["runs"] == 3
+    assert anthropic["avgScore"] == approx(25 / 3)
+    assert (anthropic["minScore"], anthropic["maxScore"]) == (7.0, 10.0)
+    assert anthropic["totalRuns"] == 4 and anthropic["successRate"] == 0.75  # 3 of 4 known
+    assert anthropic["avgWeightedScoreCompleted"] == approx(7.25)  # (8 + 4 + 10 + 7) / 4
+    assert anthropic["totalCostUsd"] == approx(1.8)
+    # echo: run-3 failed (known), run-4 unknown, run-7 running (unknown).
+    assert (echo["runs"], echo["avgScore"], echo["totalRuns"]) == (0, None, 3)
+    assert (echo["runsWithKnownSuccess"], echo["successRate"]) == (1, 0.0)
+    assert echo["avgWeightedScoreCompleted"] == approx(6.0)
+    assert echo["totalCostUsd"] is None  # run-4's cost is unknown, not 0
+    assert (openrouter["incompleteRuns"], openrouter["avgWeightedScoreCompleted"]) == (1, None)
+
+
+def test_model_stats_leave_out_null_and_default(conn):
+    rows = queries.model_stats(conn)
+    assert [r["model"] for r in rows] == ["claude", "claude-2", "gpt"]
+    claude = rows[0]
+    assert (claude["runs"], claude["avgScore"]) == (2, approx(9.0))  # (8 + 10) / 2
+    assert (claude["totalRuns"], claude["successRate"]) == (3, approx(2 / 3))
+    assert (rows[1]["runs"], rows[1]["avgScore"]) == (1, 7.0)
+    assert (rows[2]["runs"], rows[2]["avgScore"]) == (0, None)
+
+
+def test_suite_stats(conn):
+    suite = queries.suite_stats(conn, "update-deps")
+    # All runs but run/6: 7 runs, successes run-1, run-5, run-8; known 5 (not 4, 7).
+    assert (suite["totalRuns"], suite["successfulRuns"], suite["runsWithKnownSuccess"]) == (7, 3, 5)
+    assert suite["successRate"] == approx(0.6)
+    assert suite["avgWeightedScore"] == approx(25 / 3)
+    sc_a, sc_b = suite["scenarioBreakdown"]
+    assert sc_a["scenario"] == "sc-a"
+    assert (sc_a["runs"], sc_a["totalRuns"]) == (3, 4)  # plan's runs = successful runs
+    assert sc_a["avgScore"] == approx(2.5 / 3)  # (0.8 + 1.0 + 0.7) / 3
+    assert sc_a["avgScoreCompleted"] == approx(0.725)  # (0.8 + 0.4 + 1.0 + 0.7) / 4
+    assert (sc_b["scenario"], sc_b["runs"], sc_b["avgScore"], sc_b["totalRuns"]) == (
+        "sc-b",
+        0,
+        None,
+        3,
+    )
+    assert queries.suite_stats(conn, "other suite")["totalRuns"] == 1
+    with pytest.raises(NotFoundError, match="no suite named 'nope'"):
+        queries.suite_stats(conn, "nope")
+
+
+def test_scenario_stats(conn):
+    sc_a = queries.scenario_stats(conn, "update-deps", "sc-a")
+    assert (sc_a["totalRuns"], sc_a["successfulRuns"]) == (4, 3)
+    assert (sc_a["minScore"], sc_a["maxScore"]) == (4.0, 10.0)  # weighted, all runs
+    (agent,) = sc_a["agentComparison"]
+    assert (agent["agent"], agent["runs"], agent["totalRuns"]) == ("anthropic", 3, 4)
+    assert agent["avgScore"] == approx(2.5 / 3)
+    sc_b = queries.scenario_stats(conn, "update-deps", "sc-b")
+    assert (sc_b["minScore"], sc_b["maxScore"]) == (6.0, 6.0)  # only run-4 has a score
+    assert [(a["agent"], a["runs"], a["avgScore"]) for a in sc_b["agentComparison"]] == [
+        ("echo", 0, None)
+    ]
+    with pytest.raises(NotFoundError):
+        queries.scenario_stats(conn, "other suite", "sc-a")
+
+
+def test_all_stats_twins_equal_the_single_functions(conn):
+    suites = queries.all_suite_stats(conn)
+    assert list(suites) == queries.list_suites(conn) == ["other suite", "update-deps"]
+    for name, data in suites.items():
+        assert data == queries.suite_stats(conn, name)
+    scenarios = queries.all_scenario_stats(conn)
+    assert list(scenarios) == queries.list_scenarios(conn)
+    for (suite, scenario), data in scenarios.items():
+        assert data == queries.scenario_stats(conn, suite, scenario)
+    trends = queries.all_evaluator_trends(conn)
+    assert list(trends) == queries.list_evaluators(conn)
+    for name, data in trends.items():
+        assert data == queries.evaluator_trends(conn, name)
+
+
+def test_evaluator_trends_bucket_utc_days_across_forms(conn):
+    assert queries.evaluator_trends(conn, "TestEvaluator") == [
+        {"date": "2025-09-01", "avgScore": 1.0, "count": 1},  # run-8
+        {"date": "2025-10-20", "avgScore": 1.0, "count": 1},  # run-1
+        {"date": "2025-10-21", "avgScore": 0.25, "count": 2},  # (0.5 + 0.0) / 2
+        {"date": "2025-10-22", "avgScore": 0.75, "count": 1},  # run-4
+        {"date": "2025-10-25", "avgScore": 1.0, "count": 1},  # run-5
+    ]
+    # Since 2025-10-21T12:00Z: run-2's 09:10 result drops out, run-3's 12:05 stays.
+    assert queries.evaluator_trends(conn, "TestEvaluator", days=5, now=NOW) == [
+        {"date": "2025-10-21", "avgScore": 0.0, "count": 1},
+        {"date": "2025-10-22", "avgScore": 0.75, "count": 1},
+        {"date": "2025-10-25", "avgScore": 1.0, "count": 1},
+    ]
+    assert queries.evaluator_trends(conn, "LLMJudgeEvaluator", days=0.1, now=NOW) == []
+    with pytest.raises(NotFoundError, match="no evaluator named 'nope'"):
+        queries.evaluator_trends(conn, "nope")
+
+
+def test_empty_file(empty_db):
+    conn = store.open_read(empty_db)
+    assert queries.list_runs(conn) == [] and queries.list_batches(conn) == []
+    stats = queries.global_stats(conn)
+    assert (stats["totalRuns"], stats["successRate"], stats["avgScore"]) == (0, None, None)
+    assert queries.agent_stats(conn) == [] and queries.model_stats(conn) == []
+
+
+# --- the real upstream file ---------------------------------------------------
+
+
+def test_upstream_file_counts_and_unknown_success(upstream_db):
+    before = hashlib.sha256(upstream_db.read_bytes()).hexdigest()
+    conn = store.open_read(upstream_db)
+    stats = queries.global_stats(conn)
+    assert (stats["totalRuns"], stats["completedRuns"], stats["runningRuns"]) == (56, 55, 1)
+    # No is_successful column: success is unknown everywhere, never a failure.
+    assert (stats["successfulRuns"], stats["runsWithKnownSuccess"]) == (0, 0)
+    assert stats["successRate"] is None and stats["avgWeightedScore"] is None
+    assert 7.5 < stats["avgWeightedScoreCompleted"] < 8.2  # its weighted scores are ~7.5-8.1
+    assert all(r["isSuccessful"] is None for r in queries.list_runs(conn, limit=None))
+    assert len(queries.list_batches(conn, limit=None)) == 37
+    assert [a["agent"] for a in queries.agent_stats(conn)] == ["anthropic", "echo", "openrouter"]
+    assert all(a["successRate"] is None for a in queries.agent_stats(conn))
+    assert len(queries.list_evaluators(conn)) == 6
+    biggest = queries.get_batch(conn, "0a60643e-db20-46da-834c-4725b956a0ea")
+    assert biggest["totalRuns"] == 15 and len(biggest["runs"]) == 15
+    conn.close()
+    assert hashlib.sha256(upstream_db.read_bytes()).hexdigest() == before
