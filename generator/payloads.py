@@ -99,9 +99,19 @@ def iter_records(source: str) -> Iterator[Record]:
         yield Record(name, document)
 
 
+def _lines(text: str) -> Iterator[str]:
+    # Split on "\n" only (U+2028 may appear raw inside JSON strings), lazily:
+    # a list of every line would double the memory of a large file.
+    start = 0
+    while start <= len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        yield text[start:end]
+        start = end + 1
+
+
 def _json_lines(name: str, text: str) -> Iterator[Record]:
-    # split("\n"), not splitlines(): U+2028 may appear raw inside JSON strings.
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, line in enumerate(_lines(text), start=1):
         if not line.strip():
             continue
         where = f"{name} line {number}"
