@@ -181,3 +181,48 @@ def api_command(db_path: str, path: str) -> None:
         conn.close()
     # Bytes, so the output is UTF-8 whatever the terminal encoding, like the static files.
     click.echo(text.encode("utf-8"), nl=False)
+
+
+@main.command()
+@db_option
+@click.option("--out", "out", default="site", show_default=True, help="Folder to build into.")
+@click.option("--base-url", default=None, help="Public URL of the site, for canonical links.")
+@click.option(
+    "--pages",
+    "pages_dir",
+    default=None,
+    help="Folder of markdown pages to add. Default: data/pages, if it exists.",
+)
+def build(db_path: str, out: str, base_url: str | None, pages_dir: str | None) -> None:
+    """Build the static report site from the results file.
+
+    The new site replaces OUT only once it is complete; a failed build leaves
+    the previous one as it was. Set SOURCE_DATE_EPOCH for a build date in the
+    footer; the same file always gives the same bytes.
+    """
+    from generator import build as site_build
+
+    result = site_build.build(
+        db_path, out, base_url=base_url, pages_dir=pages_dir, log=lambda m: click.echo(f"  {m}")
+    )
+    click.echo(
+        f"Built {result.out}/ from {db_path}: {result.pages:,} pages ({result.run_pages:,} runs), "
+        f"{result.files:,} files, {result.bytes / 1e6:.1f} MB in {result.seconds:.1f} s"
+    )
+
+
+@main.command()
+@click.option("--out", "out", default="site", show_default=True, help="Folder to serve.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
+def serve(out: str, port: int) -> None:
+    """Serve the built site on http://127.0.0.1:PORT/ until Ctrl-C."""
+    from generator import serve as site_serve
+
+    httpd = site_serve.server(out, port)
+    click.echo(f"Serving {out}/ at http://127.0.0.1:{httpd.server_address[1]}/ (Ctrl-C stops)")
+    try:
+        httpd.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        httpd.server_close()

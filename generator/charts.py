@@ -1,0 +1,253 @@
+"""Plotly figures: rows from the queries in, ``go.Figure`` out.
+
+Pure functions. Figures carry no template and no colours of their own: the
+site's script gives them the page's light or dark colours when it draws them,
+so one figure serves both themes. Every value is pre-aggregated, so a figure's
+size does not grow with the number of runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+
+Row = Mapping[str, Any]
+
+
+def label(agent: str, model: str | None) -> str:
+    """How an agent + model pair is named on every chart and card."""
+    return f"{agent} · {model}" if model else f"{agent} (no model)"
+
+
+def _figure(traces: Iterable[Any], **layout: Any) -> go.Figure:
+    fig = go.Figure(list(traces))
+    fig.layout.template = None  # the page styles charts; a template would add ~10 KB each
+    fig.update_layout(
+        margin={"l": 56, "r": 16, "t": 16, "b": 48},
+        legend={"orientation": "h", "y": -0.2},
+        hovermode="closest",
+        **layout,
+    )
+    return fig
+
+
+def score_distribution(bins: Sequence[Row], scale_max: float = 10) -> go.Figure:
+    """Runs per score bin; ``bins`` have ``lo``, ``hi`` and ``runs`` (the last bin is closed)."""
+    names = [f"{b['lo']:g}–{b['hi']:g}" for b in bins]
+    bar = go.Bar(x=names, y=[b["runs"] for b in bins], name="runs", hovertemplate="%{x}: %{y}")
+    return _figure(
+        [bar],
+        xaxis={"title": {"text": f"score (0–{scale_max:g})"}, "type": "category"},
+        yaxis={"title": {"text": "runs"}},
+        bargap=0.05,
+    )
+
+
+_OUTCOMES = (
+    ("successful", "successful"),
+    ("unsuccessful", "completed, not successful"),
+    ("unknown", "completed, success unknown"),
+    ("failed", "failed or incomplete"),
+)
+
+
+def runs_over_time(days: Sequence[Row]) -> go.Figure:
+    """Runs per day stacked by outcome, with the day's success rate on a second axis."""
+    x = [d["day"] for d in days]
+    traces: list[Any] = [
+        go.Bar(x=x, y=[d[key] for d in days], name=name) for key, name in _OUTCOMES
+    ]
+    traces.append(
+        go.Scatter(
+            x=x,
+            y=[d["success_rate"] for d in days],
+            name="success rate",
+            mode="lines+markers",
+            yaxis="y2",
+        )
+    )
+    return _figure(
+        traces,
+        barmode="stack",
+        xaxis={"type": "date"},
+        yaxis={"title": {"text": "runs"}},
+        yaxis2={
+            "title": {"text": "success rate"},
+            "overlaying": "y",
+            "side": "right",
+            "range": [0, 1],
+            "tickformat": ".0%",
+        },
+    )
+
+
+def bars(rows: Sequence[Row], value: str, axis_title: str, tickformat: str = "") -> go.Figure:
+    """One horizontal bar per agent + model for the column ``value``."""
+    ordered = sorted(rows, key=lambda r: (r[value] is None, r[value] or 0))
+    names = [label(r["agent"], r["model"]) for r in ordered]
+    bar = go.Bar(
+        x=[r[value] for r in ordered],
+        y=names,
+        orientation="h",
+        name=axis_title,
+        hovertemplate="%{y}: %{x}<extra></extra>",
+    )
+    return _figure(
+        [bar],
+        xaxis={"title": {"text": axis_title}, "tickformat": tickformat},
+        yaxis={"type": "category", "automargin": True},
+        height=max(240, 28 * len(names) + 90),
+    )
+
+
+def grouped_bars(
+    rows: Sequence[Row], category: str, series: Sequence[tuple[str, str]], axis_title: str
+) -> go.Figure:
+    """Bars per ``category`` value, one series per (column, name) pair."""
+    x = [str(r[category]) for r in rows]
+    traces = [go.Bar(x=x, y=[r[col] for r in rows], name=name) for col, name in series]
+    return _figure(
+        traces,
+        barmode="group",
+        xaxis={"type": "category", "automargin": True},
+        yaxis={"title": {"text": axis_title}},
+    )
+
+
+def heatmap(rows: Sequence[Row], value: str = "avgWeightedScoreCompleted") -> go.Figure:
+    """Agents down, models across, coloured by ``value`` (mean weighted score by default)."""
+    agents = sorted({r["agent"] for r in rows})
+    models = sorted({r["model"] or "(no model)" for r in rows})
+    cells = {(r["agent"], r["model"] or "(no model)"): r for r in rows}
+    z = [[_cell(cells.get((a, m)), value) for m in models] for a in agents]
+    text = [["" if v is None else f"{v:.2f}" for v in line] for line in z]
+    trace = go.Heatmap(
+        z=z,
+        x=models,
+        y=agents,
+        text=text,
+        texttemplate="%{text}",
+        colorscale="Viridis",
+        zmin=0,
+        zmax=10,
+        hoverongaps=False,
+        colorbar={"title": {"text": "score"}},
+    )
+    return _figure(
+        [trace],
+        xaxis={"type": "category", "automargin": True},
+        yaxis={"type": "category", "automargin": True},
+        height=max(260, 40 * len(agents) + 140),
+    )
+
+
+def _cell(row: Row | None, value: str) -> float | None:
+    return None if row is None else row[value]
+
+
+def pareto_frontier(points: Sequence[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Points no other point beats on both lower cost (x) and higher score (y), by cost."""
+    frontier: list[tuple[float, float]] = []
+    for x, y in sorted(points, key=lambda p: (p[0], -p[1])):
+        if not frontier or y > frontier[-1][1]:
+            frontier.append((x, y))
+    return frontier
+
+
+def cost_vs_score(rows: Sequence[Row]) -> go.Figure:
+    """Mean cost per run against mean weighted score per agent + model, with the frontier."""
+    priced = [
+        r
+        for r in rows
+        if r["avgCostUsd"] is not None and r["avgWeightedScoreCompleted"] is not None
+    ]
+    names = [label(r["agent"], r["model"]) for r in priced]
+    points = go.Scatter(
+        x=[r["avgCostUsd"] for r in priced],
+        y=[r["avgWeightedScoreCompleted"] for r in priced],
+        text=names,
+        mode="markers",
+        name="agent · model",
+        marker={"size": 11},
+        hovertemplate="%{text}<br>$%{x:.4f} per run<br>score %{y:.2f}<extra></extra>",
+    )
+    front = pareto_frontier([(r["avgCostUsd"], r["avgWeightedScoreCompleted"]) for r in priced])
+    line = go.Scatter(
+        x=[p[0] for p in front],
+        y=[p[1] for p in front],
+        mode="lines",
+        name="Pareto frontier",
+        line={"dash": "dot"},
+        hoverinfo="skip",
+    )
+    return _figure(
+        [points, line],
+        xaxis={"title": {"text": "mean cost per run (USD)"}, "tickprefix": "$"},
+        yaxis={"title": {"text": "mean weighted score (0–10)"}, "range": [0, 10.2]},
+    )
+
+
+def over_time(
+    days: Sequence[Row], value: str, axis_title: str, series: str | None = None, x: str = "day"
+) -> go.Figure:
+    """``value`` per day (the ``x`` key), one line per distinct ``series`` value (or one line)."""
+    groups: dict[str, list[Row]] = {}
+    for d in days:
+        groups.setdefault(str(d[series]) if series else axis_title, []).append(d)
+    traces = [
+        go.Scatter(
+            x=[d[x] for d in group],
+            y=[d[value] for d in group],
+            mode="lines+markers",
+            name=name,
+        )
+        for name, group in sorted(groups.items())
+    ]
+    return _figure(traces, xaxis={"type": "date"}, yaxis={"title": {"text": axis_title}})
+
+
+def daily_bars(days: Sequence[Row], value: str, axis_title: str, tickprefix: str = "") -> go.Figure:
+    """One bar per day for ``value``."""
+    bar = go.Bar(x=[d["day"] for d in days], y=[d[value] for d in days], name=axis_title)
+    return _figure(
+        [bar],
+        xaxis={"type": "date"},
+        yaxis={"title": {"text": axis_title}, "tickprefix": tickprefix},
+    )
+
+
+def fraction_histogram(bins: Sequence[Row]) -> go.Figure:
+    """Evaluations per bin of score / max score (0–1)."""
+    names = [f"{b['lo']:.1f}–{b['hi']:.1f}" for b in bins]
+    bar = go.Bar(x=names, y=[b["count"] for b in bins], name="evaluations")
+    return _figure(
+        [bar],
+        xaxis={"title": {"text": "score / max score"}, "type": "category"},
+        yaxis={"title": {"text": "evaluations"}},
+        bargap=0.05,
+    )
+
+
+def category_heatmap(rows: Sequence[Row]) -> go.Figure:
+    """LLM-judge categories across, agent + model down, coloured by mean category score."""
+    categories = sorted({r["category"] for r in rows})
+    pairs = sorted({(r["agent"], r["model"] or "") for r in rows})
+    cells = {(r["agent"], r["model"] or "", r["category"]): r["mean_score"] for r in rows}
+    z = [[cells.get((a, m, c)) for c in categories] for a, m in pairs]
+    trace = go.Heatmap(
+        z=z,
+        x=categories,
+        y=[label(a, m or None) for a, m in pairs],
+        text=[["" if v is None else f"{v:.2f}" for v in line] for line in z],
+        texttemplate="%{text}",
+        colorscale="Viridis",
+        hoverongaps=False,
+    )
+    return _figure(
+        [trace],
+        xaxis={"type": "category", "automargin": True},
+        yaxis={"type": "category", "automargin": True},
+        height=max(260, 40 * len(pairs) + 160),
+    )

@@ -1,0 +1,171 @@
+"""Batches: the list (client-side over a data file), a page per batch, the comparison.
+
+The comparison is drawn in the browser from one small data file per batch, so
+any 2–5 batches can be compared on a static host; it follows the same rules as
+``queries.compare`` (deltas against the first batch, better/worse by weighted
+score, else by success rate).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+from collections.abc import Iterator
+from typing import Any
+
+from generator import paths
+from generator.pages import Page
+from generator.pages.runs import CHUNK_ROWS, data_script
+from generator.queries import batches
+
+BATCHES_CRUMB = (("Batches", "batches/index.html"),)
+RUNS_SHOWN = 500  # a batch page lists this many runs; the runs table has them all
+File = tuple[str, bytes]
+
+LIST_FIELDS = (
+    "href",
+    "batchId",
+    "createdAt",
+    "completedAt",
+    "status",
+    "totalRuns",
+    "successRate",
+    "avgWeightedScoreCompleted",
+    "totalCostUsd",
+)
+SUMMARY_KEYS = (
+    "totalRuns",
+    "successfulRuns",
+    "runsWithKnownSuccess",
+    "successRate",
+    "completedRuns",
+    "failedRuns",
+    "avgWeightedScoreCompleted",
+    "avgScoreCompleted",
+    "totalCostUsd",
+)
+SCENARIO_KEYS = ("suite", "scenario", "runs", "successRate", "avgWeightedScoreCompleted")
+CSV_FIELDS = (
+    "runId",
+    "suite",
+    "scenario",
+    "tier",
+    "agent",
+    "model",
+    "status",
+    "isSuccessful",
+    "startedAt",
+    "completedAt",
+    "totalScore",
+    "weightedScore",
+    "successMetric",
+)
+
+
+def status(batch: dict[str, Any]) -> str:
+    """A batch is completed once it has a completion time."""
+    return "completed" if batch["completedAt"] else "running"
+
+
+def index_page(conn: sqlite3.Connection) -> Page:
+    """The batch list; its rows come from ``data/batches/`` files."""
+    config = {"dataset": "batches", "pageSize": 50, "filters": ["status"]}
+    return Page(
+        path="batches/index.html",
+        template="batches.html",
+        title="Batches",
+        section="batches",
+        ctx={"total": batches.count_batches(conn), "config": config},
+        scripts=("table.js", "pick.js"),
+    )
+
+
+def compare_page() -> Page:
+    """The comparison of the batches named in the URL; drawn by compare.js."""
+    return Page(
+        path="batches/compare.html",
+        template="compare.html",
+        title="Compare batches",
+        section="batches",
+        crumbs=BATCHES_CRUMB,
+        ctx={},
+        scripts=("compare.js",),
+    )
+
+
+def list_files(conn: sqlite3.Connection) -> Iterator[File]:
+    """``data/batches/index.js`` and its chunks: every batch, newest first."""
+    rows = [
+        [paths.segment(b["batchId"])] + [_list_value(b, f) for f in LIST_FIELDS[1:]]
+        for b in batches.list_batches(conn, limit=None)
+    ]
+    chunks = [rows[i : i + CHUNK_ROWS] for i in range(0, len(rows), CHUNK_ROWS)]
+    for number, chunk in enumerate(chunks, start=1):
+        yield f"data/batches/{number:04d}.js", data_script(f"batches/{number:04d}", {"rows": chunk})
+    index = {
+        "fields": list(LIST_FIELDS),
+        "total": len(rows),
+        "chunks": len(chunks),
+        "chunkRows": CHUNK_ROWS,
+        "options": {"status": sorted({row[4] for row in rows})},
+    }
+    yield "data/batches/index.js", data_script("batches/index", index)
+
+
+def _list_value(batch: dict[str, Any], field: str) -> Any:
+    return status(batch) if field == "status" else batch[field]
+
+
+def batch_pages(conn: sqlite3.Connection) -> Iterator[Page | File]:
+    """Per batch: its page, its runs as CSV and its comparison data file."""
+    for batch, analytics in batches.iter_batch_details(conn):
+        seg = paths.segment(batch["batchId"])
+        yield Page(
+            path=f"batches/{seg}.html",
+            template="batch.html",
+            title=f"Batch {batch['batchId']}",
+            section="batches",
+            crumbs=BATCHES_CRUMB,
+            ctx=_context(batch, analytics, seg),
+        )
+        yield f"batches/{seg}.csv", _csv(batch["runs"])
+        yield (
+            f"data/batches/{seg}.js",
+            data_script(f"batches/{seg}", _compare_data(batch, analytics)),
+        )
+
+
+def _context(batch: dict[str, Any], analytics: dict[str, Any], seg: str) -> dict[str, Any]:
+    """Batch page context: batch (queries.get_batch), analytics (queries.batch_analytics),
+    status, seg (file name), runs (the first RUNS_SHOWN), tier_max (largest tier count)."""
+    tiers = analytics["tierDistribution"]
+    return {
+        "batch": batch,
+        "analytics": analytics,
+        "status": status(batch),
+        "seg": seg,
+        "runs": batch["runs"][:RUNS_SHOWN],
+        "tier_max": max((t["runs"] for t in tiers), default=0),
+    }
+
+
+def _compare_data(batch: dict[str, Any], analytics: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "batchId": batch["batchId"],
+        "createdAt": batch["createdAt"],
+        "status": status(batch),
+        **{key: batch[key] for key in SUMMARY_KEYS},
+        "scenarios": [
+            {key: row[key] for key in SCENARIO_KEYS} for row in analytics["suiteBreakdown"]
+        ],
+    }
+
+
+def _csv(runs: list[dict[str, Any]]) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for run in runs:
+        writer.writerow(["" if run[k] is None else run[k] for k in CSV_FIELDS])
+    return out.getvalue().encode("utf-8")

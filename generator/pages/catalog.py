@@ -1,0 +1,156 @@
+"""Agents and models, suites and scenarios, evaluators: overview pages and one per entity.
+
+Every breakdown is one scan for all entities at once (``reports.breakdown`` with
+the entity as its first key), handed out per page, so the number of queries
+does not grow with the number of suites or scenarios.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterator
+from typing import Any
+
+from generator import charts, paths
+from generator.pages import Page, figure
+from generator.queries import reports, stats
+
+SUITES_CRUMB = (("Suites", "suites/index.html"),)
+EVALUATORS_CRUMB = (("Evaluators", "evaluators/index.html"),)
+_BY_SCORE = "avgWeightedScoreCompleted"
+
+
+def agents(conn: sqlite3.Connection, by_pair: list[dict[str, Any]]) -> Page:
+    """A card per agent + model, the agent × model heatmap, cost against score."""
+    scored = [r for r in by_pair if r[_BY_SCORE] is not None]
+    cards = sorted(by_pair, key=lambda r: (r[_BY_SCORE] is None, -(r[_BY_SCORE] or 0)))
+    return Page(
+        path="agents/index.html",
+        template="agents.html",
+        title="Agents and models",
+        section="agents",
+        ctx={"cards": cards},
+        charts={
+            "heatmap": figure(scored, charts.heatmap),
+            "cost-vs-score": figure(
+                [r for r in scored if r["avgCostUsd"] is not None], charts.cost_vs_score
+            ),
+        },
+    )
+
+
+def _by(rows: list[dict[str, Any]], *keys: str) -> dict[Any, list[dict[str, Any]]]:
+    """Rows grouped by their leading ``keys`` values, each group in its original order."""
+    groups: dict[Any, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        groups[tuple(row[k] for k in keys)].append(row)
+    return groups
+
+
+def _labelled(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{**r, "series": charts.label(r["agent"], r["model"])} for r in rows]
+
+
+def suite_pages(conn: sqlite3.Connection) -> Iterator[Page]:
+    """The suites index, then a page per suite and per scenario."""
+    suites = stats.all_suite_stats(conn)
+    scenarios = stats.all_scenario_stats(conn)
+    yield Page(
+        path="suites/index.html",
+        template="suites.html",
+        title="Suites and scenarios",
+        section="suites",
+        ctx={"suites": list(suites.values()), "scenarios": list(scenarios.values())},
+    )
+    keys = ("suite",)
+    pairs = _by(reports.breakdown(conn, ("suite", "agent", "model")), *keys)
+    tiers = _by(reports.breakdown(conn, ("suite", "tier")), *keys)
+    days = _by(reports.breakdown(conn, ("suite", "day", "agent", "model")), *keys)
+    for suite, data in suites.items():
+        key = (suite,)
+        yield _entity_page(
+            path=f"suites/{paths.segment(suite)}.html",
+            title=f"Suite {suite}",
+            crumbs=SUITES_CRUMB,
+            ctx={"kind": "suite", "stats": data, "suite": suite, "scenario": None},
+            parts=(pairs.get(key, []), tiers.get(key, []), days.get(key, [])),
+        )
+    keys = ("suite", "scenario")
+    pairs = _by(reports.breakdown(conn, ("suite", "scenario", "agent", "model")), *keys)
+    tiers = _by(reports.breakdown(conn, ("suite", "scenario", "tier")), *keys)
+    days = _by(reports.breakdown(conn, ("suite", "scenario", "day", "agent", "model")), *keys)
+    for (suite, scenario), data in scenarios.items():
+        key = (suite, scenario)
+        yield _entity_page(
+            path=f"scenarios/{paths.segment(suite)}/{paths.segment(scenario)}.html",
+            title=f"Scenario {scenario}",
+            crumbs=SUITES_CRUMB + ((f"Suite {suite}", f"suites/{paths.segment(suite)}.html"),),
+            ctx={"kind": "scenario", "stats": data, "suite": suite, "scenario": scenario},
+            parts=(pairs.get(key, []), tiers.get(key, []), days.get(key, [])),
+        )
+
+
+def _entity_page(path: str, title: str, crumbs: tuple, ctx: dict[str, Any], parts: tuple) -> Page:
+    """A suite or scenario page. ctx: kind, stats (queries.suite_stats / scenario_stats),
+    suite, scenario; plus pairs (agent + model breakdown) and tiers (tier breakdown)."""
+    pairs, tiers, days = parts
+    scored = [r for r in pairs if r[_BY_SCORE] is not None]
+    tier_series = ((_BY_SCORE, "mean weighted score"),)
+    return Page(
+        path=path,
+        template="entity.html",
+        title=title,
+        section="suites",
+        crumbs=crumbs,
+        ctx={**ctx, "pairs": pairs, "tiers": tiers},
+        charts={
+            "agents": figure(scored, charts.bars, _BY_SCORE, "mean weighted score (0–10)"),
+            "tiers": figure(
+                [t for t in tiers if t[_BY_SCORE] is not None],
+                charts.grouped_bars,
+                "tier",
+                tier_series,
+                "score (0–10)",
+            ),
+            "over-time": figure(
+                _labelled([d for d in days if d[_BY_SCORE] is not None]),
+                charts.over_time,
+                _BY_SCORE,
+                "mean weighted score (0–10)",
+                "series",
+            ),
+        },
+    )
+
+
+def evaluator_pages(conn: sqlite3.Connection) -> Iterator[Page]:
+    """The evaluators index with the LLM judge's categories, then a page per evaluator."""
+    summary = reports.evaluator_summary(conn)
+    judged = reports.judge_categories(conn)
+    yield Page(
+        path="evaluators/index.html",
+        template="evaluators.html",
+        title="Evaluators",
+        section="evaluators",
+        ctx={"evaluators": summary, "categories": reports.category_totals(judged)},
+        charts={"categories": figure(judged, charts.category_heatmap)},
+    )
+    bins = reports.evaluator_bins(conn)
+    trends = stats.all_evaluator_trends(conn)
+    for row in summary:
+        name = row["evaluator"]
+        yield Page(
+            path=f"evaluators/{paths.segment(name)}.html",
+            title=f"Evaluator {name}",
+            template="evaluator.html",
+            section="evaluators",
+            crumbs=EVALUATORS_CRUMB,
+            ctx={"evaluator": row, "trend": trends.get(name, [])},
+            charts={
+                "distribution": figure(bins.get(name, []), charts.fraction_histogram),
+                "trend": figure(
+                    trends.get(name, []), charts.over_time, "avgScore", "mean score", None, "date"
+                ),
+            },
+        )

@@ -1,0 +1,90 @@
+"""Site-wide pages: the dashboard, costs and downloads."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from generator import charts
+from generator.pages import Page, figure, top
+from generator.queries import batches, reports, runs, stats
+
+TOP_PERFORMERS = 10
+RECENT = 10
+
+
+def dashboard(conn: sqlite3.Connection, by_pair: list[dict]) -> Page:
+    """The home page; every list on it is a fixed-size top-N, whatever the number of runs.
+
+    ``by_pair`` is ``reports.breakdown(conn, ("agent", "model"))``, shared with other pages.
+    """
+    bins = reports.score_bins(conn)
+    days = reports.outcomes_by_day(conn)
+    ctx = {
+        "totals": stats.global_stats(conn),
+        "top": top(
+            [r for r in by_pair if r["completedRuns"]], "avgWeightedScoreCompleted", TOP_PERFORMERS
+        ),
+        "recent_runs": runs.list_runs(conn, limit=RECENT),
+        "recent_batches": batches.list_batches(conn, limit=RECENT),
+    }
+    return Page(
+        path="index.html",
+        template="dashboard.html",
+        title="Dashboard",
+        section="dashboard",
+        ctx=ctx,
+        charts={
+            "score-distribution": figure(
+                bins if any(b["runs"] for b in bins) else [], charts.score_distribution
+            ),
+            "runs-over-time": figure(days, charts.runs_over_time),
+        },
+    )
+
+
+def costs(conn: sqlite3.Connection, by_pair: list[dict]) -> Page:
+    """Cost and tokens by agent + model and over time, and score per dollar."""
+    priced = [r for r in by_pair if r["totalCostUsd"] is not None]
+    per_dollar = [
+        {**r, "scorePerDollar": r["avgWeightedScoreCompleted"] / r["avgCostUsd"]}
+        for r in priced
+        if r["avgWeightedScoreCompleted"] is not None and r["avgCostUsd"]
+    ]
+    tokens = [
+        {**r, "label": charts.label(r["agent"], r["model"])}
+        for r in by_pair
+        if r["totalTokensIn"] is not None or r["totalTokensOut"] is not None
+    ]
+    days = [d for d in reports.breakdown(conn, ("day",)) if d["totalCostUsd"] is not None]
+    token_series = (("totalTokensIn", "tokens in"), ("totalTokensOut", "tokens out"))
+    return Page(
+        path="costs/index.html",
+        template="costs.html",
+        title="Costs",
+        section="costs",
+        ctx={"totals": stats.global_stats(conn), "pairs": priced, "per_dollar": per_dollar},
+        charts={
+            "cost-by-pair": figure(priced, charts.bars, "totalCostUsd", "total cost (USD)", "$"),
+            "tokens": figure(tokens, charts.grouped_bars, "label", token_series, "tokens"),
+            "cost-over-time": figure(days, charts.daily_bars, "totalCostUsd", "cost (USD)", "$"),
+            "score-per-dollar": figure(
+                per_dollar, charts.bars, "scorePerDollar", "mean score per dollar"
+            ),
+        },
+    )
+
+
+def downloads(conn: sqlite3.Connection, db_name: str) -> Page:
+    """Links to the results file, the runs CSV and the JSON API."""
+    ctx = {
+        "db_name": db_name,
+        "runs": runs.count_runs(conn),
+        "batches": batches.count_batches(conn),
+    }
+    return Page(
+        path="downloads/index.html",
+        template="downloads.html",
+        title="Downloads",
+        section="downloads",
+        ctx=ctx,
+    )

@@ -1,0 +1,265 @@
+"""The runs table (client-side over paged data files), one page per run, the runs CSV.
+
+Run pages are built from ``runs.iter_run_details`` (three ordered scans, no query
+per run) and drawn without Plotly, so they cost one template render each.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from generator import paths
+from generator.pages import Page
+from generator.queries import common, runs
+from generator.render import script_json
+
+CHUNK_ROWS = 1000
+RUNS_CRUMB = (("Runs", "runs/index.html"),)
+
+# One row of the paged data files; runs.js reads these by name from the index file.
+FIELDS = (
+    "href",
+    "runId",
+    "batchId",
+    "suite",
+    "scenario",
+    "tier",
+    "agent",
+    "model",
+    "status",
+    "isSuccessful",
+    "startedAt",
+    "weightedScore",
+    "totalScore",
+    "costUsd",
+    "durationMs",
+)
+FILTERS = ("suite", "scenario", "tier", "agent", "model", "status", "batchId")
+CSV_FIELDS = (
+    "runId",
+    "batchId",
+    "suite",
+    "scenario",
+    "tier",
+    "agent",
+    "model",
+    "status",
+    "isSuccessful",
+    "startedAt",
+    "completedAt",
+    "totalScore",
+    "weightedScore",
+    "successMetric",
+    "toolCalls",
+    "tokensIn",
+    "tokensOut",
+    "costUsd",
+    "durationMs",
+)
+
+
+@dataclass(frozen=True)
+class RunView:
+    """A run page's context: the API's run, evaluations and telemetry, metadata unpacked."""
+
+    run: dict[str, Any]
+    evaluations: list[dict[str, Any]]
+    telemetry: dict[str, Any] | None
+    error: dict[str, Any] | None  # {error, errorType} of a failed run
+    diffs: list[dict[str, Any]]  # {file, changeType, lines: [(css class, text)]}
+    deps: list[dict[str, Any]]  # depsDelta entries
+    tests: str | None  # testResults, pretty-printed when it is JSON
+    oracle: list[dict[str, Any]]  # {question, answer}
+    other: str | None  # any other metadata, pretty-printed JSON
+
+
+def run_pages(conn: sqlite3.Connection) -> Iterator[Page]:
+    """One page per run, in run id order."""
+    for detail in runs.iter_run_details(conn):
+        run = detail["run"]
+        yield Page(
+            path=f"runs/{paths.segment(run['runId'])}.html",
+            template="run.html",
+            title=f"Run {run['runId']}",
+            section="runs",
+            crumbs=RUNS_CRUMB,
+            ctx=run_view(detail),
+        )
+
+
+def run_view(detail: dict[str, Any]) -> RunView:
+    """Unpack one ``runs.get_run`` result for its page."""
+    meta = detail["run"]["metadata"]
+    meta = dict(meta) if isinstance(meta, dict) else ({"metadata": meta} if meta else {})
+    error = None
+    if "error" in meta or "errorType" in meta:
+        error = {"error": _text(meta.pop("error", "")), "errorType": meta.pop("errorType", None)}
+    diffs = _records(meta, "diffSummary", ("file", "changeType", "textPatch"))
+    deps = _records(meta, "depsDelta", ("packagePath", "section", "name", "from", "to"))
+    oracle = _records(meta, "oracleQuestions", ("question", "answer"))
+    tests = detail["run"]["testResults"]
+    if tests is None and "testResults" in meta:
+        tests = meta.pop("testResults")
+    return RunView(
+        run=detail["run"],
+        evaluations=[_evaluation(e) for e in detail["evaluations"]],
+        telemetry=detail["telemetry"],
+        error=error,
+        diffs=[_diff(d) for d in diffs],
+        deps=deps,
+        tests=None if tests is None else _text(common.parse_json(tests)),
+        oracle=oracle,
+        other=_text(meta) if meta else None,
+    )
+
+
+def _records(meta: dict[str, Any], key: str, fields: tuple[str, ...]) -> list[dict[str, Any]]:
+    """meta[key] when it is a list of objects (taken out of meta), else []."""
+    value = meta.get(key)
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        return []
+    del meta[key]
+    return [{f: _cell(v.get(f)) for f in fields} for v in value]
+
+
+def _cell(value: Any) -> str:
+    return "" if value is None else value if isinstance(value, str) else _text(value)
+
+
+def _text(value: Any) -> str:
+    """Text as it is; anything else as indented JSON."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+def _diff(entry: dict[str, Any]) -> dict[str, Any]:
+    lines = []
+    for line in entry["textPatch"].split("\n"):
+        if line.startswith(("+++", "---")):
+            cls = "dh"
+        elif line.startswith("+"):
+            cls = "da"
+        elif line.startswith("-"):
+            cls = "dd"
+        elif line.startswith("@@"):
+            cls = "dh"
+        else:
+            cls = "dc"
+        lines.append((cls, line))
+    return {"file": entry["file"], "changeType": entry["changeType"], "lines": lines}
+
+
+def _evaluation(e: dict[str, Any]) -> dict[str, Any]:
+    score, top = e["score"], e["maxScore"]
+    fraction = score / top if isinstance(score, (int, float)) and top else None
+    details = e["details"]
+    return {
+        "name": e["evaluatorName"],
+        "score": score,
+        "maxScore": top,
+        "fraction": fraction,
+        "judge": _judge(details),
+        "text": details if isinstance(details, str) else None,
+    }
+
+
+def _judge(details: Any) -> dict[str, Any] | None:
+    """The LLM judge's ``{scores: [{category, score, reasoning}], overall_assessment}``."""
+    parsed = common.parse_json(details) if isinstance(details, str) else None
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("scores"), list):
+        return None
+    categories = [
+        {k: _cell(s.get(k)) for k in ("category", "score", "reasoning")}
+        for s in parsed["scores"]
+        if isinstance(s, dict)
+    ]
+    overall = parsed.get("overall_assessment")
+    return {"categories": categories, "overall": None if overall is None else _cell(overall)}
+
+
+def index_page(conn: sqlite3.Connection) -> Page:
+    """The runs table; its rows come from the paged data files."""
+    config = {"dataset": "runs", "pageSize": 50, "filters": list(FILTERS)}
+    return Page(
+        path="runs/index.html",
+        template="runs.html",
+        title="Runs",
+        section="runs",
+        ctx={"total": runs.count_runs(conn), "config": config},
+        scripts=("table.js",),
+    )
+
+
+def table_rows(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
+    """Every run, newest first, as the API's run objects plus its telemetry figures."""
+    # Same order as runs.list_runs; metadata (possibly large) is not read.
+    columns = ", ".join(f"r.{c.strip()}" for c in common.RUN_SUMMARY_COLUMNS.split(","))
+    sql = (
+        f"SELECT {columns}, t.tool_calls, t.tokens_in, t.tokens_out, t.cost_usd, t.duration_ms "
+        f"FROM benchmark_runs r LEFT JOIN {common.TELEMETRY_ONE_SQL} t ON t.run_id = r.run_id "
+        f"ORDER BY {common.ts_sql('r.started_at')} DESC, r.run_id"
+    )
+    width = len(common.RUN_KEYS) - 1
+    for row in conn.execute(sql):
+        run = common.run_dict(row[:width])
+        tool_calls, tokens_in, tokens_out, cost, duration = row[width:]
+        run.update(
+            toolCalls=tool_calls,
+            tokensIn=tokens_in,
+            tokensOut=tokens_out,
+            costUsd=cost,
+            durationMs=duration,
+        )
+        yield run
+
+
+def data_files(conn: sqlite3.Connection) -> Iterator[tuple[str, bytes]]:
+    """The runs table's data: ``data/runs/index.js`` and ``data/runs/NNNN.js`` chunks,
+    plus ``downloads/runs.csv``. One scan of the runs feeds all of them."""
+    options: dict[str, set[str]] = {key: set() for key in FILTERS}
+    chunk: list[list[Any]] = []
+    number = 0
+    total = 0
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_FIELDS)
+    for run in table_rows(conn):
+        total += 1
+        for key in FILTERS:
+            if run[key] is not None:
+                options[key].add(run[key])
+        writer.writerow(["" if run[k] is None else run[k] for k in CSV_FIELDS])
+        chunk.append([paths.segment(run["runId"])] + [run[k] for k in FIELDS[1:]])
+        if len(chunk) == CHUNK_ROWS:
+            number += 1
+            yield _chunk("runs", number, chunk)
+            chunk = []
+    if chunk:
+        number += 1
+        yield _chunk("runs", number, chunk)
+    index = {
+        "fields": list(FIELDS),
+        "total": total,
+        "chunks": number,
+        "chunkRows": CHUNK_ROWS,
+        "options": {key: sorted(values) for key, values in options.items()},
+    }
+    yield "data/runs/index.js", data_script("runs/index", index)
+    yield "downloads/runs.csv", out.getvalue().encode("utf-8")
+
+
+def _chunk(dataset: str, number: int, rows: list[list[Any]]) -> tuple[str, bytes]:
+    name = f"{dataset}/{number:04d}"
+    return f"data/{name}.js", data_script(name, {"rows": rows})
+
+
+def data_script(name: str, value: Any) -> bytes:
+    """A data file the pages load with a ``<script>`` tag, which works from file:// too."""
+    return f"ZB.data({json.dumps(name)},{script_json(value)});\n".encode()

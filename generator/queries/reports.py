@@ -1,0 +1,191 @@
+"""Aggregates only the report site shows: distributions, time series, cross-tabs.
+
+Built on the same pieces as the API (``common.figures``, ``SUCCESS_SQL`` …), so
+a figure here means what it means there. Each function scans the runs once for
+every group at the same time (all suites, all days …) rather than once per
+group, so the number of scans does not grow with the data.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from itertools import groupby
+from typing import Any
+
+from generator.queries.common import (
+    FIGURE_COLUMNS,
+    FIGURE_FROM,
+    KNOWN_SQL,
+    SUCCESS_SQL,
+    figures,
+    mean,
+    ratio,
+    ts_sql,
+)
+
+DAY_SQL = f"substr({ts_sql('r.started_at')}, 1, 10)"
+GROUP_COLUMNS = {
+    "batchId": "r.batchId",
+    "suite": "r.suite",
+    "scenario": "r.scenario",
+    "tier": "r.tier",
+    "agent": "r.agent",
+    "model": "r.model",
+    "status": "r.status",
+    "day": DAY_SQL,
+}
+# Evaluations are judged on score / max_score; at least half marks counts as a pass.
+PASS_FRACTION = 0.5
+_FRACTION_SQL = "(e.score * 1.0 / e.max_score)"
+_JUDGE_SQL = (
+    "json_valid(e.details) AND json_type(CASE WHEN json_valid(e.details) THEN e.details "
+    "ELSE '{}' END, '$.scores') = 'array'"
+)
+
+
+def breakdown(conn: sqlite3.Connection, by: Sequence[str]) -> list[dict[str, Any]]:
+    """``common.figures`` for every combination of the ``by`` columns, ordered by them.
+
+    ``by`` names keys of GROUP_COLUMNS; ``()`` gives one row for all runs.
+    """
+    keys = [GROUP_COLUMNS[name] for name in by]
+    select = "".join(f"{column}, " for column in keys)
+    order = ", ".join(keys) or "r.run_id"
+    sql = f"SELECT {select}{FIGURE_COLUMNS} FROM {FIGURE_FROM} ORDER BY {order}"
+    width = len(keys)
+    out = []
+    rows = (tuple(row) for row in conn.execute(sql))
+    for key, group in groupby(rows, key=lambda row: row[:width]):
+        values = dict(zip(by, key, strict=True))
+        out.append({**values, **figures([row[width:] for row in group])})
+    if not by and not out:
+        out.append(figures([]))
+    return out
+
+
+def score_bins(conn: sqlite3.Connection, width: float = 0.5) -> list[dict[str, Any]]:
+    """Completed runs per weighted-score bin on 0–10; a 10.0 falls in the last, closed bin."""
+    count = int(round(10 / width))
+    sql = (
+        "SELECT MIN(CAST(weighted_score / ? AS INTEGER), ?) AS bin, COUNT(*) "
+        "FROM benchmark_runs WHERE status = 'completed' AND weighted_score BETWEEN 0 AND 10 "
+        "GROUP BY bin ORDER BY bin"
+    )
+    counts = dict(conn.execute(sql, (width, count - 1)).fetchall())
+    return [
+        {"lo": i * width, "hi": (i + 1) * width, "runs": counts.get(i, 0)} for i in range(count)
+    ]
+
+
+def outcomes_by_day(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Per day: runs by outcome and the success rate among runs whose success is known."""
+    sql = (
+        f"SELECT {DAY_SQL} AS day, COUNT(*), "
+        f"TOTAL({SUCCESS_SQL}), "
+        "TOTAL(r.status = 'completed' AND r.is_successful = 0), "
+        f"TOTAL(NOT {KNOWN_SQL}), "
+        "TOTAL(r.status IN ('failed', 'incomplete')), "
+        f"TOTAL({KNOWN_SQL}) "
+        "FROM benchmark_runs r GROUP BY day ORDER BY day"
+    )
+    return [
+        {
+            "day": day,
+            "runs": runs,
+            "successful": int(ok),
+            "unsuccessful": int(not_ok),
+            "unknown": int(unknown),
+            "failed": int(failed),
+            "success_rate": ratio(int(ok), int(known)),
+        }
+        for day, runs, ok, not_ok, unknown, failed, known in conn.execute(sql)
+    ]
+
+
+def evaluator_summary(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Per evaluator: evaluations, mean score, mean score / max and pass rate, by name."""
+    sql = (
+        f"SELECT e.evaluator_name, COUNT(*), AVG(e.score), AVG({_FRACTION_SQL}), "
+        f"SUM({_FRACTION_SQL} >= ?), SUM(e.max_score > 0) "
+        "FROM evaluation_results e GROUP BY e.evaluator_name ORDER BY e.evaluator_name"
+    )
+    return [
+        {
+            "evaluator": name,
+            "count": count,
+            "mean_score": avg,
+            "mean_fraction": frac,
+            "pass_rate": ratio(passed or 0, scored or 0),
+        }
+        for name, count, avg, frac, passed, scored in conn.execute(sql, (PASS_FRACTION,))
+    ]
+
+
+def evaluator_bins(conn: sqlite3.Connection, count: int = 10) -> dict[str, list[dict[str, Any]]]:
+    """Per evaluator, evaluations per bin of score / max on 0–1 (last bin closed)."""
+    sql = (
+        f"SELECT e.evaluator_name, MIN(CAST({_FRACTION_SQL} * ? AS INTEGER), ?) AS bin, COUNT(*) "
+        f"FROM evaluation_results e WHERE e.max_score > 0 AND {_FRACTION_SQL} BETWEEN 0 AND 1 "
+        "GROUP BY e.evaluator_name, bin ORDER BY e.evaluator_name, bin"
+    )
+    found: dict[str, dict[int, int]] = {}
+    for name, index, n in conn.execute(sql, (count, count - 1)):
+        found.setdefault(name, {})[index] = n
+    return {
+        name: [
+            {"lo": i / count, "hi": (i + 1) / count, "count": bins.get(i, 0)} for i in range(count)
+        ]
+        for name, bins in found.items()
+    }
+
+
+def judge_categories(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+    """LLM-judge category scores (details ``{scores: [{category, score}]}``) per agent + model."""
+    # CASE, not AND: SQLite may evaluate the conditions in any order, and
+    # json_extract on a non-JSON value is an error rather than NULL.
+    sql = (
+        "SELECT r.agent, r.model, c.category, c.score FROM ("
+        "SELECT e.run_id, "
+        "CASE WHEN j.type = 'object' THEN json_extract(j.value, '$.category') END AS category, "
+        "CASE WHEN j.type = 'object' THEN json_extract(j.value, '$.score') END AS score "
+        "FROM evaluation_results e, json_each("
+        f"CASE WHEN {_JUDGE_SQL} THEN e.details ELSE '{{}}' END, '$.scores') j"
+        ") c JOIN benchmark_runs r ON r.run_id = c.run_id "
+        "WHERE typeof(c.category) = 'text' AND typeof(c.score) IN ('integer', 'real') "
+        "ORDER BY r.agent, r.model, c.category"
+    )
+    out = []
+    for (agent, model, category), group in groupby(
+        conn.execute(sql), key=lambda row: (row[0], row[1], row[2])
+    ):
+        scores = [row[3] for row in group]
+        out.append(
+            {
+                "agent": agent,
+                "model": model,
+                "category": category,
+                "mean_score": mean(scores),
+                "count": len(scores),
+            }
+        )
+    return out
+
+
+def category_totals(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """judge_categories() rows folded over agents: per category, its mean and count."""
+    by_category: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_category.setdefault(row["category"], []).append(row)
+    out = []
+    for category in sorted(by_category):
+        group = by_category[category]
+        count = sum(r["count"] for r in group)
+        weighted = sum(r["mean_score"] * r["count"] for r in group)
+        out.append({"category": category, "mean_score": weighted / count, "count": count})
+    return out
+
+
+def newest_start(conn: sqlite3.Connection) -> str | None:
+    """The start time of the newest run, ISO 8601, or None without runs."""
+    return conn.execute(f"SELECT MAX({ts_sql('started_at')}) FROM benchmark_runs").fetchone()[0]
