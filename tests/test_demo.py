@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import time
+
+from generator import demo
+
+EVALUATORS = {
+    "InstallEvaluator", "TestEvaluator", "PackageManagerEvaluator",
+    "DependencyTargetsEvaluator", "IntegrityGuardEvaluator", "LLMJudgeEvaluator",
+}  # fmt: skip
+
+
+def test_same_seed_same_payloads_other_seed_other_payloads():
+    assert demo.demo_payloads(50, seed=3) == demo.demo_payloads(50, seed=3)
+    assert demo.demo_payloads(50, seed=3) != demo.demo_payloads(50, seed=4)
+
+
+def test_default_demo_is_realistic_and_quick(tmp_path, digest):
+    db = tmp_path / "demo.db"
+    started = time.perf_counter()
+    summary = demo.write_demo(db)
+    assert time.perf_counter() - started < 5
+    assert summary.runs.recorded == demo.DEFAULT_RUNS
+    conn = sqlite3.connect(db)
+    one = lambda sql: conn.execute(sql).fetchall()  # noqa: E731
+    assert len(one("SELECT DISTINCT suite FROM benchmark_runs")) >= 3
+    assert {r[0] for r in one("SELECT DISTINCT tier FROM benchmark_runs")} == set(demo.TIERS)
+    assert {r[0] for r in one("SELECT DISTINCT agent FROM benchmark_runs")} == {
+        "anthropic", "openrouter", "claude-code", "echo",
+    }  # fmt: skip
+    statuses = dict(one("SELECT status, COUNT(*) FROM benchmark_runs GROUP BY 1"))
+    assert statuses["running"] == 2 and statuses["failed"] > 0 and statuses["incomplete"] > 0
+    assert {r[0] for r in one("SELECT DISTINCT evaluator_name FROM evaluation_results")} == (
+        EVALUATORS
+    )
+    judge = json.loads(one("SELECT details FROM evaluation_results "
+                           "WHERE evaluator_name = 'LLMJudgeEvaluator' LIMIT 1")[0][0])  # fmt: skip
+    assert {"category", "score", "reasoning"} <= set(judge["scores"][0])
+    assert all(1 <= s["score"] <= 5 for s in judge["scores"]) and judge["overall_assessment"]
+    failed = json.loads(one("SELECT metadata FROM benchmark_runs WHERE status='failed'")[0][0])
+    assert set(failed) == {"error", "errorType"}
+    completed = json.loads(
+        one("SELECT metadata FROM benchmark_runs WHERE status='completed'")[0][0]
+    )
+    assert {"file", "changeType", "textPatch"} <= set(completed["diffSummary"][0])
+    assert {"packagePath", "section", "name", "from", "to"} <= set(completed["depsDelta"][0])
+    first, last = one("SELECT MIN(started_at), MAX(started_at) FROM benchmark_runs")[0]
+    assert first < "2025-06-01" and last < "2025-11-01"  # months, ending at a fixed date
+    assert one("SELECT MAX(weighted_score) > 1, MAX(total_score) <= 1 FROM benchmark_runs") == [
+        (1, 1)
+    ]
+    conn.close()
+    before = digest(db)
+    assert demo.write_demo(db).runs.unchanged == demo.DEFAULT_RUNS  # idempotent
+    assert digest(db) == before
+
+
+def test_jsonl_output_records_through_the_cli_path(tmp_path):
+    from generator import ingest
+
+    out = io.StringIO()
+    demo.write_jsonl(out, runs=30, seed=2)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 30
+    path = tmp_path / "demo.jsonl"
+    path.write_text(out.getvalue())
+    summary = ingest.record_files(tmp_path / "d.db", [str(path)])
+    assert summary.recorded == 30
