@@ -91,7 +91,11 @@ def _add_columns(conn: sqlite3.Connection, table: str, columns: dict[str, str]) 
 
 
 def _v1_initial(conn: sqlite3.Connection) -> None:
-    conn.executescript(_V1_SCHEMA)
+    # Not executescript(): it COMMITs first, dropping the write lock that stops
+    # two processes opening a new file at once from both running migrations.
+    for statement in _V1_SCHEMA.split(";"):
+        if statement.strip():
+            conn.execute(statement)
 
 
 def _v2_success(conn: sqlite3.Connection) -> None:
