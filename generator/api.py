@@ -30,8 +30,13 @@ NO_ROUTE = object()  # what a handler returns for a path it does not serve
 
 
 def dumps(data: Any) -> str:
-    """The one JSON form of every answer: 2-space indent, UTF-8 text, final newline."""
-    return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    """The one JSON form of every answer: compact, keys in a fixed order, final newline.
+
+    Compact like the upstream Worker's ``JSON.stringify``, and because only the
+    compact form uses the C encoder: indenting made the static API of 100,000
+    runs several times slower to write. Pipe through ``jq`` to read it.
+    """
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def quote_segment(value: str) -> str:
