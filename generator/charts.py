@@ -24,12 +24,12 @@ def label(agent: str, model: str | None) -> str:
 def _figure(traces: Iterable[Any], **layout: Any) -> go.Figure:
     fig = go.Figure(list(traces))
     fig.layout.template = None  # the page styles charts; a template would add ~10 KB each
-    fig.update_layout(
-        margin={"l": 56, "r": 16, "t": 16, "b": 48},
-        legend={"orientation": "h", "y": -0.2},
-        hovermode="closest",
-        **layout,
-    )
+    settings = {
+        "margin": {"l": 56, "r": 16, "t": 16, "b": 48},
+        "legend": {"orientation": "h", "y": -0.2},
+        "hovermode": "closest",
+    }
+    fig.update_layout(**{**settings, **layout})
     return fig
 
 
@@ -64,12 +64,13 @@ def runs_over_time(days: Sequence[Row]) -> go.Figure:
             x=x,
             y=[d["success_rate"] for d in days],
             name="success rate",
-            mode="lines+markers",
+            mode="lines",
             yaxis="y2",
         )
     )
     return _figure(
         traces,
+        margin={"l": 56, "r": 64, "t": 16, "b": 48},
         barmode="stack",
         xaxis={"type": "date"},
         yaxis={"title": {"text": "runs"}},

@@ -142,3 +142,86 @@ def digest():
     import hashlib
 
     return lambda path: hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+# Site fixtures: a small demo database plus one run whose every text field is
+# hostile, and the site built from it once per session.
+HOSTILE = (
+    '<script>alert(1)</script>"><img src=x onerror=alert(2)></script>'
+    "javascript:alert(3)\u202e\u2028"
+)
+SITE_PAGES = Path(__file__).resolve().parent / "fixtures" / "pages"
+SITE_EPOCH = "1761955200"  # 2025-11-01T00:00:00Z
+
+
+def hostile_run() -> dict:
+    """A failed run with hostile text in every field that reaches a page."""
+    quoted = HOSTILE.replace('"', '\\"')
+    judge = (
+        f'{{"scores":[{{"category":"{quoted}","score":3,'
+        f'"reasoning":"</script><script>alert(7)</script>"}}],"overall_assessment":"{quoted}"}}'
+    )
+    return {
+        "runId": "../../x " + HOSTILE, "batchId": "batch " + HOSTILE,
+        "suite": "suite " + HOSTILE, "scenario": "javascript:alert(4)", "tier": "L0" + HOSTILE,
+        "agent": '"><img src=x onerror=alert(5)>', "model": "</script><script>alert(6)</script>",
+        "status": "failed", "startedAt": "2025-10-23T19:42:11.000Z",
+        "completedAt": "2025-10-23T19:43:09.000Z", "totalScore": 0.1, "weightedScore": 1.0,
+        "isSuccessful": False,
+        "metadata": {
+            "error": HOSTILE, "errorType": HOSTILE,
+            "diffSummary": [{"file": HOSTILE, "changeType": "modified",
+                             "textPatch": f"--- a\n+++ b\n+{HOSTILE}\n-{HOSTILE}"}],
+            "depsDelta": [{"packagePath": HOSTILE, "section": HOSTILE, "name": HOSTILE,
+                           "from": HOSTILE, "to": HOSTILE}],
+            "oracleQuestions": [{"question": HOSTILE, "answer": HOSTILE}],
+            "testResults": HOSTILE, "extra": HOSTILE,
+        },
+        "evaluations": [
+            {"evaluatorName": "LLMJudge " + HOSTILE, "score": 0.5, "maxScore": 1, "details": judge},
+            {"evaluatorName": "Plain", "score": 1, "maxScore": 1, "details": HOSTILE},
+        ],
+        "telemetry": {"toolCalls": 1, "tokensIn": 1, "tokensOut": 1, "costUsd": 0.5,
+                      "durationMs": 10, "workspaceDir": HOSTILE, "promptSent": HOSTILE},
+    }  # fmt: skip
+
+
+def make_site_db(path: Path, runs: int = 40) -> Path:
+    """Demo data (fixed seed) plus hostile_run(), recorded through the ingest path."""
+    from generator import demo, ingest
+    from generator.validate import normalise_run
+
+    demo.write_demo(path, runs=runs, seed=3)
+    ingest.record_runs(path, [("hostile", normalise_run(hostile_run(), "hostile"))])
+    return path
+
+
+def build_site(db: Path, out: Path, **options: object):
+    """build.build with SOURCE_DATE_EPOCH set, as CI and the golden test build."""
+    import os
+
+    from generator import build
+
+    saved = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = SITE_EPOCH
+    try:
+        return build.build(db, out, pages_dir=SITE_PAGES, **options)
+    finally:
+        if saved is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = saved
+
+
+@pytest.fixture(scope="session")
+def site_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site fixture database; tests must not write to it."""
+    return make_site_db(tmp_path_factory.mktemp("site-db") / "benchmarks.db")
+
+
+@pytest.fixture(scope="session")
+def built_site(site_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site built once per session from site_db (with the fixture markdown pages)."""
+    out = tmp_path_factory.mktemp("site-out") / "site"
+    build_site(site_db, out)
+    return out

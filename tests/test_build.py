@@ -1,0 +1,240 @@
+"""The build: what lands in site/, reproducibility, failure safety, the CLI."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import sqlite3
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import build_site, hostile_run
+
+from generator import api, build, paths, store
+from generator.cli import main
+from generator.pages import batches as batch_pages
+
+TEXT_SUFFIXES = (".html", ".css", ".js")
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def html_files(root: Path) -> list[Path]:
+    return sorted(root.rglob("*.html"))
+
+
+def test_every_page_type_is_written(built_site: Path, site_db: Path) -> None:
+    conn = store.open_read(site_db)
+    run_ids = [r[0] for r in conn.execute("SELECT run_id FROM benchmark_runs")]
+    batch_ids = [r[0] for r in conn.execute("SELECT batchId FROM batch_runs")]
+    conn.close()
+    for path in (
+        "index.html",
+        "runs/index.html",
+        "batches/index.html",
+        "batches/compare.html",
+        "agents/index.html",
+        "suites/index.html",
+        "evaluators/index.html",
+        "costs/index.html",
+        "downloads/index.html",
+        "downloads/benchmarks.db",
+        "downloads/runs.csv",
+        "static/plotly.min.js",
+        "data/runs/index.js",
+        "api/stats.json",
+    ):
+        assert (built_site / path).is_file(), path
+    for run_id in run_ids:
+        assert (built_site / "runs" / f"{paths.segment(run_id)}.html").is_file()
+    for batch_id in batch_ids:
+        seg = paths.segment(batch_id)
+        for name in (f"batches/{seg}.html", f"batches/{seg}.csv", f"data/batches/{seg}.js"):
+            assert (built_site / name).is_file(), name
+
+
+def test_the_copied_database_holds_every_run(built_site: Path, site_db: Path) -> None:
+    copy = sqlite3.connect(built_site / "downloads" / "benchmarks.db")
+    original = sqlite3.connect(site_db)
+    query = "SELECT run_id, weighted_score FROM benchmark_runs ORDER BY run_id"
+    assert copy.execute(query).fetchall() == original.execute(query).fetchall()
+
+
+def test_runs_csv_has_a_line_per_run(built_site: Path, site_db: Path) -> None:
+    with open(built_site / "downloads" / "runs.csv", newline="", encoding="utf-8") as f:
+        rows = list(csv.reader(f))
+    ids = sqlite3.connect(site_db).execute("SELECT run_id FROM benchmark_runs").fetchall()
+    assert rows[0][:3] == ["runId", "batchId", "suite"]
+    assert sorted(r[0] for r in rows[1:]) == sorted(r[0] for r in ids)
+
+
+def test_dashboard_figures_equal_the_json_api(built_site: Path) -> None:
+    stats = json.loads((built_site / "api" / "stats.json").read_text())
+    html = (built_site / "index.html").read_text()
+    assert f">{stats['totalRuns']}</div>" in html
+    assert f"{stats['successRate'] * 100:.1f}%" in html
+    assert f"{stats['avgWeightedScoreCompleted']:.2f} / 10" in html
+
+
+def test_two_builds_are_byte_identical(site_db: Path, tmp_path: Path) -> None:
+    build_site(site_db, tmp_path / "a")
+    build_site(site_db, tmp_path / "b")
+    first, second = tree(tmp_path / "a"), tree(tmp_path / "b")
+    assert first.keys() == second.keys()
+    assert [name for name in first if first[name] != second[name]] == []
+
+
+def test_source_date_epoch_is_the_only_build_time(built_site: Path) -> None:
+    assert "built 2025-11-01 00:00:00 UTC" in (built_site / "index.html").read_text()
+
+
+def test_a_failed_build_leaves_the_previous_site(
+    site_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "site"
+    build_site(site_db, out)
+    before = tree(out)
+
+    def broken(conn):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(batch_pages, "list_files", broken)
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        build_site(site_db, out)
+    assert tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no staging left behind
+
+
+def test_refuses_to_replace_a_folder_it_did_not_build(site_db: Path, tmp_path: Path) -> None:
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "thesis.tex").write_text("precious")
+    with pytest.raises(build.BuildError, match="did not make"):
+        build.build(site_db, tmp_path / "mine")
+    assert (tmp_path / "mine" / "thesis.tex").read_text() == "precious"
+
+
+def test_base_url_gives_canonical_links_and_everything_else_stays_relative(
+    site_db: Path, tmp_path: Path
+) -> None:
+    build_site(site_db, tmp_path / "s", base_url="https://bench.example.org/ze")
+    html = (tmp_path / "s" / "runs" / "index.html").read_text()
+    assert '<link rel="canonical" href="https://bench.example.org/ze/runs/index.html">' in html
+    assert 'src="../static/site.js"' in html
+
+
+def test_base_url_must_be_http(site_db: Path, tmp_path: Path) -> None:
+    with pytest.raises(build.ParameterError, match="base-url"):
+        build.build(site_db, tmp_path / "s", base_url="javascript:alert(1)")
+
+
+def test_markdown_pages_are_in_the_nav_with_their_titles(built_site: Path) -> None:
+    about = (built_site / "pages" / "about.html").read_text()
+    assert "<h1>About these benchmarks</h1>" in about
+    assert "<strong>weighted</strong>" in about
+    home = (built_site / "index.html").read_text()
+    assert '<a href="pages/about.html">About these benchmarks</a>' in home
+    assert '<a href="pages/method.html">Method</a>' in home
+    method = (built_site / "pages" / "method.html").read_text()
+    assert method.count("<h1>Method</h1>") == 1
+
+
+_RESOURCE = re.compile(r"""(?:src|href|action)\s*=\s*["']?\s*([a-z][a-z0-9+.-]*:)""", re.I)
+
+
+def test_no_page_or_script_refers_to_another_host(built_site: Path) -> None:
+    offenders = []
+    for path in built_site.rglob("*"):
+        # plotly.min.js is the vendored library (its strings name its own website).
+        if path.suffix not in TEXT_SUFFIXES or path.name == "plotly.min.js":
+            continue
+        text = path.read_text(encoding="utf-8")
+        schemes = {m.lower() for m in _RESOURCE.findall(text)} - {"data:"}
+        if schemes or re.search(r"url\(\s*['\"]?(https?:)?//", text):
+            offenders.append((path.name, schemes))
+        if path.parts[-2] != "data" and re.search(r"https?://", text):
+            offenders.append((path.name, "http"))
+    assert offenders == []
+
+
+def test_hostile_text_is_escaped_everywhere(built_site: Path) -> None:
+    run_page = built_site / "runs" / f"{paths.segment(hostile_run()['runId'])}.html"
+    assert run_page.is_file()
+    for path in html_files(built_site):
+        text = path.read_text(encoding="utf-8")
+        assert "<script>alert" not in text, path
+        assert "<img src=x" not in text, path
+        assert 'href="javascript:' not in text.lower(), path
+        # Inside <script type="application/json"> nothing can close the element early.
+        for body in re.findall(r'<script type="application/json"[^>]*>(.*?)</script>', text, re.S):
+            assert "<" not in body and "\u2028" not in body, path
+    page = run_page.read_text(encoding="utf-8")
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    for data in (built_site / "data").rglob("*.js"):
+        assert "</" not in data.read_text(encoding="utf-8"), data
+
+
+def test_every_file_stays_inside_the_site(built_site: Path) -> None:
+    root = built_site.resolve()
+    assert all(p.resolve().is_relative_to(root) for p in built_site.rglob("*"))
+    assert not (built_site.parent / "x").exists()
+
+
+def test_page_weight_is_bounded(built_site: Path) -> None:
+    # The runs table page holds no rows: they come from data files.
+    runs_page = (built_site / "runs" / "index.html").read_text()
+    assert runs_page.count("<tr>") == 1
+    assert (built_site / "index.html").stat().st_size < 300_000
+
+
+def test_api_and_pages_come_from_the_same_snapshot(built_site: Path, site_db: Path) -> None:
+    conn = store.open_read(site_db)
+    expected = api.dumps(api.get(conn, "/api/stats/agents"))
+    conn.close()
+    assert (built_site / "api" / "stats" / "agents.json").read_text() == expected
+
+
+def test_cli_build_reports_what_it_wrote(site_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    result = CliRunner().invoke(main, ["build", "--db", str(site_db), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert re.search(
+        r"Built .*site/ from .*: [\d,]+ pages \([\d,]+ runs\), [\d,]+ files", result.output
+    )
+    assert (out / "index.html").is_file()
+
+
+def test_cli_build_without_a_database_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["build", "--db", str(tmp_path / "none.db"), "--out", str(tmp_path / "s")]
+    )
+    assert result.exit_code == 1
+    assert "Error: no database at" in result.output
+    assert not (tmp_path / "s").exists()
+
+
+def test_cli_build_with_a_missing_pages_folder_is_a_clear_error(
+    site_db: Path, tmp_path: Path
+) -> None:
+    result = CliRunner().invoke(
+        main, ["build", "--db", str(site_db), "--out", str(tmp_path / "s"), "--pages", "nope"]
+    )
+    assert result.exit_code == 1
+    assert "Error: --pages nope: no such folder" in result.output
+
+
+def test_serve_refuses_a_folder_without_a_site(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["serve", "--out", str(tmp_path), "--port", "0"])
+    assert result.exit_code == 1
+    assert "Error: no site in" in result.output
+
+
+def test_an_empty_database_builds_a_site_that_says_so(empty_db: Path, tmp_path: Path) -> None:
+    build_site(empty_db, tmp_path / "s")
+    home = (tmp_path / "s" / "index.html").read_text()
+    assert "No runs recorded yet." in home
+    assert 'data-figure="' not in home  # no empty chart boxes
+    assert "No data for this chart yet." in home
