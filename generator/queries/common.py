@@ -219,25 +219,49 @@ def ratio(part: int, whole: int) -> float | None:
 
 def figures(rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
     """The standard figures of a set of runs given as FIGURE_COLUMNS rows."""
-    successes = [r for r in rows if is_success(r)]
-    known = sum(1 for r in rows if is_known(r))
-    completed = [r for r in rows if r[0] == "completed"]
+    # One pass: this runs for every group of every breakdown of every batch.
+    statuses = {"completed": 0, "failed": 0, "incomplete": 0, "running": 0}
+    known = 0
+    ok_total, ok_weighted, done_total, done_weighted = [], [], [], []
+    cost, tokens_in, tokens_out, duration = [], [], [], []
+    for status, successful, total_score, weighted, cost_usd, t_in, t_out, ms, *_ in rows:
+        if status in statuses:
+            statuses[status] += 1
+        if successful is not None or status in ("failed", "incomplete"):
+            known += 1
+        if status == "completed":
+            if total_score is not None:
+                done_total.append(total_score)
+            if weighted is not None:
+                done_weighted.append(weighted)
+            if successful == 1:
+                ok_total.append(total_score)
+                ok_weighted.append(weighted)
+        if cost_usd is not None:
+            cost.append(cost_usd)
+        if t_in is not None:
+            tokens_in.append(t_in)
+        if t_out is not None:
+            tokens_out.append(t_out)
+        if ms is not None:
+            duration.append(ms)
+    successes = len(ok_total)
     return {
         "totalRuns": len(rows),
-        "successfulRuns": len(successes),
+        "successfulRuns": successes,
         "runsWithKnownSuccess": known,
-        "successRate": ratio(len(successes), known),
-        "avgScore": mean(r[2] for r in successes),
-        "avgWeightedScore": mean(r[3] for r in successes),
-        "completedRuns": len(completed),
-        "failedRuns": sum(1 for r in rows if r[0] == "failed"),
-        "incompleteRuns": sum(1 for r in rows if r[0] == "incomplete"),
-        "runningRuns": sum(1 for r in rows if r[0] == "running"),
-        "avgScoreCompleted": mean(r[2] for r in completed),
-        "avgWeightedScoreCompleted": mean(r[3] for r in completed),
-        "totalCostUsd": total(r[4] for r in rows),
-        "avgCostUsd": mean(r[4] for r in rows),
-        "totalTokensIn": int_total(r[5] for r in rows),
-        "totalTokensOut": int_total(r[6] for r in rows),
-        "avgDurationMs": mean(r[7] for r in rows),
+        "successRate": ratio(successes, known),
+        "avgScore": mean(ok_total),
+        "avgWeightedScore": mean(ok_weighted),
+        "completedRuns": statuses["completed"],
+        "failedRuns": statuses["failed"],
+        "incompleteRuns": statuses["incomplete"],
+        "runningRuns": statuses["running"],
+        "avgScoreCompleted": mean(done_total),
+        "avgWeightedScoreCompleted": mean(done_weighted),
+        "totalCostUsd": total(cost),
+        "avgCostUsd": mean(cost),
+        "totalTokensIn": int_total(tokens_in),
+        "totalTokensOut": int_total(tokens_out),
+        "avgDurationMs": mean(duration),
     }
