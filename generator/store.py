@@ -120,10 +120,16 @@ def _v3_later_upstream_columns(conn: sqlite3.Connection) -> None:
     _add_columns(conn, "run_telemetry", {"prompt_sent": "TEXT"})
 
 
+def _v4_telemetry_index(conn: sqlite3.Connection) -> None:
+    # Re-recording and --replace look telemetry up by run; without it, a scan.
+    conn.execute("CREATE INDEX IF NOT EXISTS idx_telemetry_run_id ON run_telemetry(run_id)")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("initial upstream schema", _v1_initial),
     ("is_successful and success_metric", _v2_success),
     ("specialist, package manager, test results and prompt columns", _v3_later_upstream_columns),
+    ("index on run_telemetry(run_id)", _v4_telemetry_index),
 ]
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -183,7 +189,12 @@ def _connect(uri: str) -> sqlite3.Connection:
 def _check_sqlite(conn: sqlite3.Connection, path: Path) -> None:
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except sqlite3.DatabaseError as exc:
+    except sqlite3.OperationalError as exc:  # permissions, locks, a WAL it cannot create
+        conn.close()
+        raise StoreError(
+            f"cannot read {path} ({exc}): check that the file and its folder are accessible"
+        ) from None
+    except sqlite3.DatabaseError as exc:  # "file is not a database", "malformed"
         conn.close()
         raise StoreError(f"{path} is not a readable SQLite database ({exc})") from None
 
