@@ -28,7 +28,6 @@ def db_option(func):
         "db_path",
         type=click.Path(dir_okay=False),
         default=default_db,
-        show_default="$ZE_BENCHMARKS_DB or data/benchmarks.db",
         help=DB_HELP,
     )(func)
 
