@@ -19,6 +19,7 @@ import json
 import os
 import random
 import uuid
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -97,9 +98,25 @@ def demo_payloads(runs: int = DEFAULT_RUNS, seed: int = 1) -> tuple[list[dict], 
     return batches, payloads
 
 
+def iter_run_payloads(runs: int = DEFAULT_RUNS, seed: int = 1) -> Iterator[dict]:
+    """The run payloads of ``demo_payloads``, one at a time, in the same order."""
+    held: deque[dict] = deque()  # the newest two end up "running": hold them back
+    for _, batch_runs in _batches(runs, random.Random(seed)):
+        for run in batch_runs:
+            held.append(run)
+            if len(held) > 2:
+                yield held.popleft()
+    for run in held:
+        _make_running(run)
+        yield run
+
+
 def write_jsonl(out: IO[str], runs: int = DEFAULT_RUNS, seed: int = 1) -> None:
-    """Write the demo's run payloads as JSON Lines (input for ``zebench record``)."""
-    for run in demo_payloads(runs, seed)[1]:
+    """Write the demo's run payloads as JSON Lines (input for ``zebench record``).
+
+    Streams: 100,000 runs cost the memory of one batch, not of the whole set.
+    """
+    for run in iter_run_payloads(runs, seed):
         out.write(json.dumps(run, separators=(",", ":")) + "\n")
 
 

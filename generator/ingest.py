@@ -7,6 +7,10 @@ incoming ones in their normalised form: identical ones are left alone, different
 ones are refused unless the caller asked to replace them. Rows go in with
 ``executemany`` inside one ``BEGIN IMMEDIATE`` transaction, which is what makes
 thousands of runs per second possible while parallel writers queue safely.
+
+Memory stays flat however large the input: JSON Lines are read a line at a
+time, validated runs wait in a ``RunSpool`` (pickled, spilling to disk), and the
+write pass reads them back and writes them 500 at a time in that one transaction.
 """
 
 from __future__ import annotations
@@ -16,37 +20,25 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 from generator import store, times
 from generator.errors import ConflictError, StoreError, ValidationError
-from generator.payloads import iter_records, loads
+from generator.payloads import iter_records
+from generator.spool import Located, RunSpool
+from generator.stored import (
+    BOOLEAN_KEYS,
+    EVALUATION_COLUMNS,
+    RUN_COLUMNS,
+    TELEMETRY_COLUMNS,
+    stored_runs,
+)
 from generator.validate import normalise_batch, normalise_run
 
 OnConflict = Literal["refuse", "replace", "keep"]
-Located = tuple[str, dict]  # (where, normalised payload)
+T = TypeVar("T")
 
-# Payload key -> column, in insert order.
-RUN_COLUMNS = {
-    "runId": "run_id", "batchId": "batchId", "suite": "suite", "scenario": "scenario",
-    "tier": "tier", "agent": "agent", "model": "model", "status": "status",
-    "startedAt": "started_at", "completedAt": "completed_at", "totalScore": "total_score",
-    "weightedScore": "weighted_score", "isSuccessful": "is_successful",
-    "successMetric": "success_metric", "specialistEnabled": "specialist_enabled",
-    "specialistName": "specialist_name", "specialistVersion": "specialist_version",
-    "packageManager": "package_manager", "testResults": "test_results", "metadata": "metadata",
-}  # fmt: skip
-EVALUATION_COLUMNS = {
-    "evaluatorName": "evaluator_name", "score": "score", "maxScore": "max_score",
-    "details": "details", "createdAt": "created_at",
-}  # fmt: skip
-TELEMETRY_COLUMNS = {
-    "toolCalls": "tool_calls", "tokensIn": "tokens_in", "tokensOut": "tokens_out",
-    "costUsd": "cost_usd", "durationMs": "duration_ms", "workspaceDir": "workspace_dir",
-    "promptSent": "prompt_sent",
-}  # fmt: skip
-_BOOLEAN_KEYS = ("isSuccessful", "specialistEnabled")
-_BOOLEAN_INDEXES = [list(RUN_COLUMNS).index(key) for key in _BOOLEAN_KEYS]
+_BOOLEAN_INDEXES = [list(RUN_COLUMNS).index(key) for key in BOOLEAN_KEYS]
 _CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 
 
@@ -85,39 +77,42 @@ def writing(db_path: str | os.PathLike[str]) -> Iterator[None]:
         raise StoreError(f"cannot write to {db_path} ({exc}); nothing was written") from None
 
 
-def load_runs(sources: Iterable[str]) -> list[Located]:
-    """Parse and normalise every run of every file; a runId seen twice must match."""
-    seen: dict[str, Located] = {}
-    for source in sources:
-        for record in iter_records(source):
-            run = normalise_run(record.payload, record.where)
-            first = seen.get(run["runId"])
-            if first is None:
-                seen[run["runId"]] = (record.where, run)
-            elif first[1] != run:
-                raise ValidationError(
-                    f"{record.where}: field 'runId': run {run['runId']!r} appears again "
-                    f"with different content (first at {first[0]})"
-                )
-    return list(seen.values())
+def load_runs(sources: Iterable[str]) -> RunSpool:
+    """Parse and normalise every run of every file into a spool; a runId seen twice must match."""
+    spool = RunSpool()
+    try:
+        for source in sources:
+            for record in iter_records(source):
+                spool.add(record.where, normalise_run(record.payload, record.where))
+    except BaseException:
+        spool.close()
+        raise
+    return spool
 
 
 def record_files(
     db_path: str | os.PathLike[str], sources: Iterable[str], *, replace: bool = False
 ) -> RecordSummary:
     """``zebench record``: validate every run of *sources*, then write them in one go."""
-    return record_runs(db_path, load_runs(sources), replace=replace)
+    with load_runs(sources) as spool:
+        return _record(db_path, spool.chunks(_CHUNK), replace)
 
 
 def record_runs(
     db_path: str | os.PathLike[str], runs: list[Located], *, replace: bool = False
 ) -> RecordSummary:
     """Write normalised runs in one transaction (refusing changed ones unless *replace*)."""
+    return _record(db_path, _chunks(runs), replace)
+
+
+def _record(
+    db_path: str | os.PathLike[str], chunks: Iterable[list[Located]], replace: bool
+) -> RecordSummary:
     with writing(db_path):
         conn = store.open_write(db_path)
         try:
             with store.transaction(conn):
-                return write_runs(conn, runs, "replace" if replace else "refuse")
+                return write_run_chunks(conn, chunks, "replace" if replace else "refuse")
         finally:
             conn.close()
 
@@ -127,8 +122,50 @@ def write_runs(conn: sqlite3.Connection, runs: list[Located], on_conflict: OnCon
 
     Call inside a transaction. Returns a RecordSummary.
     """
-    stored = stored_runs(conn, [run["runId"] for _, run in runs])
+    return write_run_chunks(conn, [runs], on_conflict)
+
+
+def write_run_chunks(
+    conn: sqlite3.Connection, chunks: Iterable[list[Located]], on_conflict: OnConflict
+) -> RecordSummary:
+    """write_runs() over runs arriving a chunk at a time, so memory stays flat.
+
+    Call inside a transaction: a refusal is raised only after every chunk was
+    compared (to count the conflicts), and the caller's rollback undoes the
+    chunks already written.
+    """
     summary = RecordSummary()
+    refused: list[tuple[str, dict, dict]] = []  # the first changed run, with its stored copy
+    refused_count = 0
+    batches = _NewBatches()
+    for runs in chunks:
+        stored = stored_runs(conn, [run["runId"] for _, run in runs])
+        fresh, changed = _sort_out(runs, stored, summary)
+        if on_conflict == "refuse" and (changed or refused):
+            if not refused:
+                where, run = changed[0]
+                refused.append((where, run, stored[run["runId"]]))
+            refused_count += len(changed)
+            continue  # nothing more is written; the transaction will be rolled back
+        if on_conflict == "keep":
+            summary.conflicts += [run["runId"] for _, run in changed]
+            changed = []
+        replacing = [run for _, run in changed]
+        delete_runs(conn, [run["runId"] for run in replacing])
+        batches.ensure(conn, fresh + replacing)
+        _insert_rows(conn, fresh + replacing)
+        summary.recorded += len(fresh)
+        summary.replaced += len(replacing)
+    if refused:
+        raise ConflictError(_conflict_message(*refused[0], refused_count))
+    batches.finish(conn)
+    return summary
+
+
+def _sort_out(
+    runs: list[Located], stored: dict[str, dict], summary: RecordSummary
+) -> tuple[list[dict], list[Located]]:
+    """Split *runs* into new ones and changed ones, counting identical ones in *summary*."""
     fresh: list[dict] = []
     changed: list[Located] = []
     for where, run in runs:
@@ -139,23 +176,12 @@ def write_runs(conn: sqlite3.Connection, runs: list[Located], on_conflict: OnCon
             summary.unchanged += 1
         else:
             changed.append((where, run))
-    if changed and on_conflict == "refuse":
-        raise ConflictError(_conflict_message(changed, stored))
-    if on_conflict == "keep":
-        summary.conflicts = [run["runId"] for _, run in changed]
-        changed = []
-    replacing = [run for _, run in changed]
-    delete_runs(conn, [run["runId"] for run in replacing])
-    insert_runs(conn, fresh + replacing)
-    summary.recorded, summary.replaced = len(fresh), len(replacing)
-    return summary
+    return fresh, changed
 
 
-def _conflict_message(changed: list[Located], stored: dict[str, dict]) -> str:
-    where, run = changed[0]
-    old = stored[run["runId"]]
+def _conflict_message(where: str, run: dict, old: dict, count: int) -> str:
     fields = [key for key in run if run[key] != old.get(key)]
-    more = f" (and {len(changed) - 1} more)" if len(changed) > 1 else ""
+    more = f" (and {count - 1} more)" if count > 1 else ""
     return (
         f"{where}: run {run['runId']!r} is already stored with different content "
         f"(field '{fields[0] if fields else 'runId'}' differs){more}; "
@@ -165,7 +191,14 @@ def _conflict_message(changed: list[Located], stored: dict[str, dict]) -> str:
 
 def insert_runs(conn: sqlite3.Connection, runs: list[dict]) -> None:
     """Insert whole runs (run row, evaluations, telemetry), creating unknown batches."""
-    _ensure_batches(conn, runs)
+    conn.executemany(
+        "INSERT OR IGNORE INTO batch_runs (batchId, createdAt) VALUES (?, ?)",
+        sorted(_earliest(runs).items()),
+    )
+    _insert_rows(conn, runs)
+
+
+def _insert_rows(conn: sqlite3.Connection, runs: list[dict]) -> None:
     conn.executemany(_INSERT_RUN, [_run_row(run) for run in runs])
     conn.executemany(
         _INSERT_EVALUATION,
@@ -199,91 +232,56 @@ def delete_runs(conn: sqlite3.Connection, run_ids: list[str]) -> None:
         conn.executemany(f"DELETE FROM {table} WHERE run_id = ?", params)
 
 
-def _ensure_batches(conn: sqlite3.Connection, runs: list[dict]) -> None:
-    # An unknown batch starts when its earliest run started.
+def _earliest(runs: list[dict]) -> dict[str, int]:
+    """batchId -> when its earliest run among *runs* started (epoch ms): an unknown
+    batch starts then."""
     first: dict[str, int] = {}
     for run in runs:
         if run["batchId"] is not None:
             started = times.to_epoch_ms(run["startedAt"])
             first[run["batchId"]] = min(first.get(run["batchId"], started), started)
-    conn.executemany(
-        "INSERT OR IGNORE INTO batch_runs (batchId, createdAt) VALUES (?, ?)", sorted(first.items())
-    )
+    return first
 
 
-def _chunks(items: list[str], size: int = _CHUNK) -> Iterator[list[str]]:
+class _NewBatches:
+    """The batches one write creates for its runs, each started by its earliest run.
+
+    Runs arrive a chunk at a time, so a batch created for one chunk may meet an
+    earlier run in a later chunk: finish() moves its start back.
+    """
+
+    def __init__(self) -> None:
+        self.started: dict[str, int] = {}
+        self.moved: set[str] = set()
+
+    def ensure(self, conn: sqlite3.Connection, runs: list[dict]) -> None:
+        """Create the batches of *runs* that do not exist yet."""
+        first = _earliest(runs)
+        unknown = sorted(batch for batch in first if batch not in self.started)
+        known = set()
+        for chunk in _chunks(unknown):
+            marks = ", ".join("?" * len(chunk))
+            sql = f"SELECT batchId FROM batch_runs WHERE batchId IN ({marks})"
+            known.update(row[0] for row in conn.execute(sql, chunk))
+        new = [(batch, first[batch]) for batch in unknown if batch not in known]
+        conn.executemany("INSERT INTO batch_runs (batchId, createdAt) VALUES (?, ?)", new)
+        self.started.update(new)
+        for batch, started in first.items():
+            if batch in self.started and started < self.started[batch]:
+                self.started[batch] = started
+                self.moved.add(batch)
+
+    def finish(self, conn: sqlite3.Connection) -> None:
+        """Move back the start of batches that met an earlier run after being created."""
+        conn.executemany(
+            "UPDATE batch_runs SET createdAt = ? WHERE batchId = ?",
+            [(self.started[batch], batch) for batch in sorted(self.moved)],
+        )
+
+
+def _chunks(items: list[T], size: int = _CHUNK) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def stored_runs(conn: sqlite3.Connection, run_ids: list[str]) -> dict[str, dict]:
-    """Read stored runs back into the normalised payload form, keyed by runId.
-
-    A stored run that would not pass validation (odd rows in foreign files) comes
-    back un-normalised, so it compares as different rather than failing.
-    """
-    found = stored_payloads(conn, run_ids)
-    return {run_id: _normalised_or_raw(run) for run_id, run in found.items()}
-
-
-def stored_payloads(conn: sqlite3.Connection, run_ids: list[str]) -> dict[str, dict]:
-    """Stored runs as payload dicts (metadata still JSON text), keyed by runId."""
-    found: dict[str, dict] = {}
-    for chunk in _chunks(list(dict.fromkeys(run_ids))):
-        marks = ", ".join("?" * len(chunk))
-        rows = conn.execute(
-            f"SELECT {', '.join(RUN_COLUMNS.values())} FROM benchmark_runs "
-            f"WHERE run_id IN ({marks}) ORDER BY id",
-            chunk,
-        ).fetchall()
-        if rows:
-            found.update(_payloads(conn, rows))
-    return found
-
-
-def _payloads(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> dict[str, dict]:
-    runs = {row[0]: dict(zip(RUN_COLUMNS, tuple(row), strict=True)) for row in rows}
-    marks = ", ".join("?" * len(runs))
-    for run in runs.values():
-        run["evaluations"], run["telemetry"] = [], None
-        for key in _BOOLEAN_KEYS:
-            run[key] = None if run[key] is None else bool(run[key])
-    evaluations = conn.execute(
-        f"SELECT run_id, {', '.join(EVALUATION_COLUMNS.values())} FROM evaluation_results "
-        f"WHERE run_id IN ({marks}) ORDER BY id",
-        list(runs),
-    )
-    for row in evaluations:
-        runs[row[0]]["evaluations"].append(
-            dict(zip(EVALUATION_COLUMNS, tuple(row)[1:], strict=True))
-        )
-    telemetry = conn.execute(
-        f"SELECT run_id, {', '.join(TELEMETRY_COLUMNS.values())} FROM run_telemetry "
-        f"WHERE run_id IN ({marks}) ORDER BY id",
-        list(runs),
-    )
-    for row in telemetry:  # upstream writes one row per run; keep the first
-        if runs[row[0]]["telemetry"] is None:
-            runs[row[0]]["telemetry"] = dict(zip(TELEMETRY_COLUMNS, tuple(row)[1:], strict=True))
-    return runs
-
-
-def normalise_stored(run: dict, where: str) -> dict:
-    """Normalise a stored payload, reading its metadata JSON text first."""
-    payload = dict(run)
-    if isinstance(payload["metadata"], str):
-        try:
-            payload["metadata"] = loads(payload["metadata"])
-        except ValueError:
-            raise ValidationError(f"{where}: field 'metadata': not valid JSON text") from None
-    return normalise_run(payload, where)
-
-
-def _normalised_or_raw(run: dict) -> dict:
-    try:
-        return normalise_stored(run, "stored run")
-    except ValidationError:
-        return run
 
 
 # Batches ---------------------------------------------------------------------

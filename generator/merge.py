@@ -17,8 +17,9 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator import ingest, store
+from generator import ingest, store, stored
 from generator.errors import StoreError
+from generator.payloads import loads
 from generator.validate import normalise_batch
 
 _BATCH_COLUMNS = (
@@ -127,15 +128,15 @@ def _source_batches(src: sqlite3.Connection, source: str) -> list[dict]:
 
 def _json_or_text(text: str) -> object:
     try:
-        return ingest.loads(text)
+        return loads(text)
     except ValueError:
         return text  # validation then names the batch and the field
 
 
 def _source_runs(src: sqlite3.Connection, source: str, run_ids: list[str]) -> list:
-    payloads = ingest.stored_payloads(src, run_ids)
+    payloads = stored.stored_payloads(src, run_ids)
     located = []
     for run_id in run_ids:
         where = f"{source} run {run_id!r}"
-        located.append((where, ingest.normalise_stored(payloads[run_id], where)))
+        located.append((where, stored.normalise_stored(payloads[run_id], where)))
     return located

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import codecs
 import json
+import shutil
 import sys
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import IO
 
 from generator.errors import ValidationError
 
@@ -25,6 +28,9 @@ class Record:
 
     where: str
     payload: object
+
+
+_JSON_SPACE = b" \t\n\r"  # what JSON itself skips between values (str.strip skips more)
 
 
 class _BadJSON(ValueError):
@@ -41,7 +47,9 @@ def _no_duplicates(pairs: list[tuple[str, object]]) -> dict:
 
 
 def _no_constants(name: str) -> object:
-    raise _BadJSON(f"{name} is not a number JSON allows; use null or a finite number")
+    raise _BadJSON(
+        f"not valid JSON: {name} is not a number JSON allows; use null or a finite number"
+    )
 
 
 def loads(text: str) -> object:
@@ -51,16 +59,22 @@ def loads(text: str) -> object:
 
 def read_text(source: str) -> tuple[str, str]:
     """The display name and decoded text of a file path, or of stdin for ``-``."""
+    name, handle = _open(source)
+    with handle:
+        return name, _decode(name, handle.read())
+
+
+def _open(source: str) -> tuple[str, IO[bytes]]:
+    """The display name and a binary handle; stdin is spooled so it can be read twice."""
     if source == "-":
-        name, data = "stdin", sys.stdin.buffer.read()
-    else:
-        name = source
-        try:
-            with open(source, "rb") as handle:
-                data = handle.read()
-        except OSError as exc:
-            raise ValidationError(f"cannot read {source}: {exc.strerror or exc}") from None
-    return name, _decode(name, data)
+        spool = tempfile.SpooledTemporaryFile(64 * 1024 * 1024)  # noqa: SIM115 (caller closes)
+        shutil.copyfileobj(sys.stdin.buffer, spool)
+        spool.seek(0)
+        return "stdin", spool
+    try:
+        return source, open(source, "rb")  # noqa: SIM115 (closed by the caller)
+    except OSError as exc:
+        raise ValidationError(f"cannot read {source}: {exc.strerror or exc}") from None
 
 
 def _decode(name: str, data: bytes) -> str:
@@ -77,8 +91,63 @@ def _decode(name: str, data: bytes) -> str:
 
 
 def iter_records(source: str) -> Iterator[Record]:
-    """Yield every record of one file (see module docstring for the forms)."""
-    name, text = read_text(source)
+    """Yield every record of one file (see module docstring for the forms).
+
+    JSON Lines are read a line at a time, so a file of 100,000 runs never sits
+    in memory whole; any other form is read whole, as one JSON document.
+    """
+    name, handle = _open(source)
+    with handle:
+        start = _check_text(name, handle)
+        if _is_json_lines(handle, start):
+            handle.seek(start)
+            yield from _json_lines(name, _file_lines(handle))
+            return
+        handle.seek(0)
+        text = _decode(name, handle.read())
+    yield from _document(name, text)
+
+
+def _check_text(name: str, handle: IO[bytes]) -> int:
+    """Refuse what ``_decode`` refuses, streaming; return the offset after any BOM."""
+    head = handle.read(3)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        raise ValidationError(f"{name}: is UTF-16 text; save it as UTF-8")
+    start = len(codecs.BOM_UTF8) if head == codecs.BOM_UTF8 else 0
+    handle.seek(start)
+    offset = 0
+    for raw in handle:  # "\n" never ends a line inside a UTF-8 sequence
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ValidationError(
+                f"{name}: not UTF-8 text (bad byte at offset {offset + exc.start}); expected JSON"
+            ) from None
+        offset += len(raw)
+    return start
+
+
+def _is_json_lines(handle: IO[bytes], start: int) -> bool:
+    """True when line 1 is a whole JSON value and more than JSON whitespace follows.
+
+    That is exactly when reading the whole text would stop with "Extra data",
+    the test ``_document`` uses, so both ways give the same records and errors.
+    """
+    handle.seek(start)
+    first = handle.readline()
+    try:
+        loads(first.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return False
+    return any(raw.strip(_JSON_SPACE) for raw in handle)
+
+
+def _file_lines(handle: IO[bytes]) -> Iterator[str]:
+    for raw in handle:
+        yield (raw[:-1] if raw.endswith(b"\n") else raw).decode("utf-8")
+
+
+def _document(name: str, text: str) -> Iterator[Record]:
     if not text.strip():
         raise ValidationError(f"{name}: is empty; expected a JSON object, array or JSON Lines")
     try:
@@ -88,7 +157,7 @@ def iter_records(source: str) -> Iterator[Record]:
             where = f"{name} line {exc.lineno} column {exc.colno}"
             raise ValidationError(f"{where}: not valid JSON ({exc.msg})") from None
         # A complete value followed by more: JSON Lines.
-        yield from _json_lines(name, text)
+        yield from _json_lines(name, _lines(text))
         return
     except (ValueError, RecursionError) as exc:
         raise ValidationError(f"{name}: {_reason(exc)}") from None
@@ -110,8 +179,8 @@ def _lines(text: str) -> Iterator[str]:
         start = end + 1
 
 
-def _json_lines(name: str, text: str) -> Iterator[Record]:
-    for number, line in enumerate(_lines(text), start=1):
+def _json_lines(name: str, lines: Iterable[str]) -> Iterator[Record]:
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         where = f"{name} line {number}"
