@@ -38,5 +38,9 @@ format: $(STAMP)
 	$(BIN)/ruff format generator tests
 	$(BIN)/ruff check --fix generator tests
 
+# Ingest, build, memory and page weight at 1,000, 10,000 and 100,000 runs (minutes).
+bench: $(STAMP)
+	$(BIN)/zebench bench
+
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info

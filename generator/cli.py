@@ -225,3 +225,33 @@ def serve(out: str, port: int) -> None:
         pass
     finally:
         httpd.server_close()
+
+
+@main.command()
+@click.option(
+    "--sizes",
+    default="1000,10000,100000",
+    show_default=True,
+    help="Comma-separated numbers of demo runs to benchmark.",
+)
+@click.option(
+    "--workdir", default="bench", show_default=True, help="Folder for the databases and sites."
+)
+def bench(sizes: str, workdir: str) -> None:
+    """Measure ingest, full and incremental builds, memory and page weight.
+
+    Writes WORKDIR/results.json and prints the table. Timed steps run as child
+    processes, like 'zebench record' and 'zebench build' run for a user.
+
+    \b
+    Example:
+      zebench bench --sizes 1000,10000
+    """
+    from generator import bench as benchmark
+
+    try:
+        numbers = [int(size.replace("_", "")) for size in sizes.split(",") if size.strip()]
+    except ValueError:
+        raise click.BadParameter(f"{sizes!r}: use numbers such as 1000,10000") from None
+    report = benchmark.run(numbers, workdir, log=lambda m: click.echo(m, err=True))
+    click.echo(benchmark.table(report))

@@ -1,0 +1,391 @@
+"""``zebench bench``: how fast results go in and the site comes out, at several sizes.
+
+For each size, in its own folder under the work folder:
+
+    demo runs as JSON Lines → ``zebench record`` (a child process: time, peak memory)
+    → the Python recorder on a sample, into a copy of that file
+    → the floor: every row read, one minimal Jinja page per run, one process
+    → ``zebench build`` from scratch → record 1 new run, build → record 100, build
+    → size and file count of the site, weight of the dashboard and the runs page
+
+Every timed step runs as a child process, the way a user runs it, so its peak
+memory can be measured: the sum over the child and its workers, sampled, and
+never less than what the kernel reports for the largest of them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import jinja2
+
+from generator import demo
+from generator.errors import ParameterError
+from generator.recorder import Recorder
+
+Log = Callable[[str], None]
+EPOCH = "1761955200"  # SOURCE_DATE_EPOCH for every build: same data, same bytes
+RECORDER_SAMPLE = 1000  # runs written through the Python recorder at each size
+EXTRA_SEEDS = {1: 2, 100: 3}  # new runs recorded before each incremental build -> demo seed
+PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
+
+
+@dataclass(frozen=True)
+class Step:
+    """One measured child process."""
+
+    seconds: float
+    peak_mb: float
+
+
+def measure(args: list[str], log: Log, env: dict[str, str] | None = None) -> Step:
+    """Run ``python -m generator ARGS`` (or ARGS when it starts with the interpreter)."""
+    command = args if args[0] == sys.executable else [sys.executable, "-m", "generator", *args]
+    started = time.perf_counter()
+    child = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH, **(env or {})},
+        text=True,
+    )
+    sampler = _Sampler(child.pid)
+    output: list[str] = []
+    reader = threading.Thread(target=_forward, args=(child, output, log), daemon=True)
+    reader.start()
+    _, status, usage = os.wait4(child.pid, 0)
+    seconds = time.perf_counter() - started
+    child.returncode = os.waitstatus_to_exitcode(status)
+    sampler.stop()
+    reader.join()
+    if child.returncode != 0:
+        raise ParameterError(f"{' '.join(command)} failed:\n" + "".join(output[-20:]))
+    peak = max(sampler.peak, usage.ru_maxrss * 1024)  # ru_maxrss is in KiB on Linux
+    return Step(round(seconds, 3), round(peak / 1e6, 1))
+
+
+def _forward(child: subprocess.Popen, output: list[str], log: Log) -> None:
+    # The child's own progress lines, so a long build does not look stuck.
+    assert child.stdout is not None
+    for line in child.stdout:
+        output.append(line)
+        log(f"      {line.rstrip()}")
+
+
+class _Sampler:
+    """Samples the resident memory of a process and all its descendants."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.peak = 0
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._done.wait(0.05):
+            self.peak = max(self.peak, tree_rss(self.pid))
+
+    def stop(self) -> None:
+        """Stop sampling."""
+        self._done.set()
+        self._thread.join()
+
+
+def tree_rss(pid: int) -> int:
+    """Resident bytes of *pid* and its descendants (0 once it has exited)."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/statm") as statm:
+                total += int(statm.read().split()[1]) * PAGE_SIZE
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    pending += [int(child) for child in children.read().split()]
+        except (OSError, ValueError):  # exited between two reads
+            continue
+    return total
+
+
+# The floor ------------------------------------------------------------------
+
+FLOOR_TEMPLATE = """<!doctype html><title>{{ run.run_id }}</title>
+<h1>{{ run.run_id }}</h1>
+<p>{{ run.suite }} / {{ run.scenario }} / {{ run.tier }} · {{ run.agent }} {{ run.model }}
+· {{ run.status }} · {{ run.total_score }} · {{ run.weighted_score }}</p>
+<pre>{{ run.metadata }}</pre>
+<ul>{% for e in evaluations %}<li>{{ e.evaluator_name }} {{ e.score }}/{{ e.max_score }}
+<pre>{{ e.details }}</pre></li>{% endfor %}</ul>
+{% if telemetry %}<p>{{ telemetry.tokens_in }} in, {{ telemetry.tokens_out }} out,
+${{ telemetry.cost_usd }}, {{ telemetry.duration_ms }} ms</p>{% endif %}
+"""
+
+
+def floor(db: str, out: str) -> int:
+    """Read every run, evaluation and telemetry row and write one minimal page per run."""
+    conn = sqlite3.connect(f"file:{Path(db).resolve()}?mode=ro", uri=True)
+    template = jinja2.Environment(autoescape=True).from_string(FLOOR_TEMPLATE)
+    target = Path(out)
+    target.mkdir(parents=True, exist_ok=True)
+    evaluations = _by_run(conn, "SELECT * FROM evaluation_results ORDER BY run_id, id")
+    telemetry = _by_run(conn, "SELECT * FROM run_telemetry ORDER BY run_id, id")
+    count = 0
+    for run in _rows(conn, "SELECT * FROM benchmark_runs ORDER BY run_id"):
+        html = template.render(
+            run=run,
+            evaluations=evaluations.take(run["run_id"]),
+            telemetry=next(iter(telemetry.take(run["run_id"])), None),
+        )
+        count += 1
+        (target / f"{count}.html").write_bytes(html.encode("utf-8"))
+    conn.close()
+    return count
+
+
+def _rows(conn: sqlite3.Connection, sql: str) -> Iterator[dict]:
+    cursor = conn.execute(sql)
+    names = [column[0] for column in cursor.description]
+    for row in cursor:
+        yield dict(zip(names, row, strict=True))
+
+
+class _by_run:
+    """Rows ordered by run_id, handed out run by run as the runs scan goes."""
+
+    def __init__(self, conn: sqlite3.Connection, sql: str) -> None:
+        self._rows = _rows(conn, sql)
+        self._next = next(self._rows, None)
+
+    def take(self, run_id: str) -> list[dict]:
+        out = []
+        while self._next is not None and self._next["run_id"] <= run_id:
+            if self._next["run_id"] == run_id:
+                out.append(self._next)
+            self._next = next(self._rows, None)
+        return out
+
+
+# Site figures ---------------------------------------------------------------
+
+_REFERENCE = re.compile(r'(?:src|href)="([^"#?:]+\.(?:css|js|json))"')
+_TABLE_CONFIG = re.compile(r'<script type="application/json" id="table-config">(.*?)</script>')
+
+
+def site_size(site: Path) -> tuple[int, int]:
+    """Total bytes and number of files under *site*."""
+    files = [path for path in site.rglob("*") if path.is_file()]
+    return sum(path.stat().st_size for path in files), len(files)
+
+
+def page_weight(site: Path, page: str) -> int:
+    """Bytes a browser fetches to show *page*: its HTML, the CSS and scripts it
+    references and, for a data table, the table's index and first chunk.
+    plotly.min.js is left out: it is the same 4.6 MB for every site and cached."""
+    html = (site / page).read_text(encoding="utf-8")
+    folder = (site / page).parent
+    files = {(folder / ref).resolve() for ref in _REFERENCE.findall(html)}
+    table = _TABLE_CONFIG.search(html)
+    if table:
+        dataset = json.loads(table.group(1))["dataset"]
+        files |= {site / f"data/{dataset}/index.js", site / f"data/{dataset}/0001.js"}
+    extra = sum(p.stat().st_size for p in files if p.is_file() and p.name != "plotly.min.js")
+    return len(html.encode("utf-8")) + extra
+
+
+# One size -------------------------------------------------------------------
+
+
+def bench_size(runs: int, workdir: Path, log: Log) -> dict:
+    """Every figure for one size (see module docstring); seconds, MB and KB."""
+    folder = workdir / f"{runs}"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    db, site = folder / "bench.db", folder / "site"
+    log(f"[{runs:,} runs] writing demo payloads")
+    jsonl = _jsonl(folder / "runs.jsonl", runs, seed=1)
+    result: dict = {"runs": runs}
+    log(f"[{runs:,} runs] zebench record")
+    step = measure(["record", "--db", str(db), str(jsonl)], log)
+    result["record"] = {**asdict(step), "runs_per_s": round(runs / step.seconds)}
+    result["evaluations_per_run"] = _evaluations_per_run(db)
+    log(f"[{runs:,} runs] Python recorder")
+    result["recorder"] = _recorder(db, folder, min(runs, RECORDER_SAMPLE))
+    log(f"[{runs:,} runs] floor: read every row, one minimal page per run")
+    result["floor"] = asdict(_floor(db, folder / "floor", log))
+    log(f"[{runs:,} runs] full build")
+    result["full_build"] = asdict(measure(["build", "--db", str(db), "--out", str(site)], log))
+    size, files = site_size(site)
+    result["site"] = {"mb": round(size / 1e6, 1), "files": files}
+    result["dashboard_kb"] = round(page_weight(site, "index.html") / 1e3, 1)
+    result["runs_page_kb"] = round(page_weight(site, "runs/index.html") / 1e3, 1)
+    for extra, seed in EXTRA_SEEDS.items():
+        log(f"[{runs:,} runs] record {extra} new, then build again")
+        measure(
+            ["record", "--db", str(db), str(_jsonl(folder / f"new-{extra}.jsonl", extra, seed))],
+            log,
+        )
+        step = measure(["build", "--db", str(db), "--out", str(site)], log)
+        result[f"build_after_{extra}"] = asdict(step)
+    _ratios(result)
+    shutil.rmtree(site, ignore_errors=True)
+    return result
+
+
+def _jsonl(path: Path, runs: int, seed: int) -> Path:
+    with path.open("w", encoding="utf-8") as out:
+        demo.write_jsonl(out, runs=runs, seed=seed)
+    return path
+
+
+def _evaluations_per_run(db: Path) -> float:
+    conn = sqlite3.connect(db)
+    try:
+        runs, evaluations = conn.execute(
+            "SELECT (SELECT COUNT(*) FROM benchmark_runs), "
+            "(SELECT COUNT(*) FROM evaluation_results)"
+        ).fetchone()
+    finally:
+        conn.close()
+    return round(evaluations / runs, 2)
+
+
+def _recorder(db: Path, folder: Path, sample: int) -> dict:
+    """Runs per second through the Recorder API, into a copy of the size's file."""
+    copy = folder / "recorder.db"
+    shutil.copyfile(db, copy)
+    payloads = list(demo.iter_run_payloads(sample, seed=4))
+    started = time.perf_counter()
+    with Recorder(copy) as recorder:
+        for payload in payloads:
+            record_one(recorder, payload)
+    seconds = time.perf_counter() - started
+    copy.unlink()
+    return {"runs": sample, "seconds": round(seconds, 3), "runs_per_s": round(sample / seconds)}
+
+
+def record_one(recorder: Recorder, payload: dict) -> None:
+    """Record one demo payload the way a harness does: start, log, complete."""
+    run_id = recorder.start_run(
+        suite=payload["suite"], scenario=payload["scenario"], tier=payload["tier"],
+        agent=payload["agent"], model=payload["model"], batch_id=payload["batchId"],
+        run_id=payload["runId"], started_at=payload["startedAt"],
+    )  # fmt: skip
+    for e in payload["evaluations"]:
+        recorder.log_evaluation(run_id, e["evaluatorName"], e["score"], e["maxScore"], e["details"])
+    telemetry = payload.get("telemetry") or {}
+    recorder.log_telemetry(
+        run_id, tool_calls=telemetry.get("toolCalls"), tokens_in=telemetry.get("tokensIn"),
+        tokens_out=telemetry.get("tokensOut"), cost_usd=telemetry.get("costUsd"),
+        duration_ms=telemetry.get("durationMs"),
+    )  # fmt: skip
+    recorder.complete_run(
+        run_id, completed_at=payload.get("completedAt") or payload["startedAt"],
+        total_score=payload.get("totalScore"), weighted_score=payload.get("weightedScore"),
+        is_successful=payload.get("isSuccessful"), metadata=payload.get("metadata"),
+    )  # fmt: skip
+
+
+def _floor(db: Path, out: Path, log: Log) -> Step:
+    code = "import sys; from generator.bench import floor; floor(sys.argv[1], sys.argv[2])"
+    step = measure([sys.executable, "-c", code, str(db), str(out)], log)
+    shutil.rmtree(out, ignore_errors=True)
+    return step
+
+
+def _ratios(result: dict) -> None:
+    floor_s, full_s = result["floor"]["seconds"], result["full_build"]["seconds"]
+    for key in ("full_build", *(f"build_after_{n}" for n in EXTRA_SEEDS)):
+        result[key]["x_floor"] = round(result[key]["seconds"] / floor_s, 2)
+        result[key]["pct_of_full"] = round(100 * result[key]["seconds"] / full_s, 1)
+
+
+# All sizes ------------------------------------------------------------------
+
+
+def run(sizes: list[int], workdir: str | os.PathLike[str], log: Log = print) -> dict:
+    """Benchmark every size; write ``results.json`` into *workdir* and return it."""
+    if not sizes or any(size < 1 for size in sizes):
+        raise ParameterError("--sizes: give positive numbers of runs, e.g. 1000,10000")
+    folder = Path(workdir)
+    folder.mkdir(parents=True, exist_ok=True)
+    report = {"machine": machine(), "sizes": [bench_size(n, folder, log) for n in sizes]}
+    (folder / "results.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return report
+
+
+def machine() -> dict:
+    """What the numbers were measured on."""
+    model = ""
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    memory_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    return {
+        "cpus": os.cpu_count(),
+        "cpu": model,
+        "memory_gb": round(memory_kb / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+    }
+
+
+def table(report: dict) -> str:
+    """The results as a Markdown table: one row per figure, one column per size."""
+    sizes = report["sizes"]
+    rows = [("Runs", [f"{r['runs']:,}" for r in sizes])]
+    for label, cell in _ROWS:
+        rows.append((label, [cell(r) for r in sizes]))
+    header = "| | " + " | ".join(cells for cells in rows[0][1]) + " |"
+    rule = "|---|" + "---:|" * len(sizes)
+    body = [f"| {label} | " + " | ".join(cells) + " |" for label, cells in rows[1:]]
+    m = report["machine"]
+    note = (
+        f"Measured on {m['cpus']} CPUs ({m['cpu']}), {m['memory_gb']} GB RAM, "
+        f"Python {m['python']}, SQLite {m['sqlite']}."
+    )
+    return "\n".join([header, rule, *body, "", note])
+
+
+def _build(key: str) -> Callable[[dict], str]:
+    def cell(r: dict) -> str:
+        step = r[key]
+        return f"{step['seconds']:.2f} s ({step['x_floor']:.2f}× floor, {step['pct_of_full']:.0f}%)"
+
+    return cell
+
+
+def _peak(key: str) -> Callable[[dict], str]:
+    return lambda r: f"{r[key]['peak_mb']:,.0f} MB"
+
+
+_ROWS: list[tuple[str, Callable[[dict], str]]] = [
+    ("Evaluations per run (demo)", lambda r: f"{r['evaluations_per_run']:.2f}"),
+    ("`zebench record` JSON Lines", lambda r: f"{r['record']['runs_per_s']:,} runs/s"),
+    ("… peak memory", _peak("record")),
+    ("Python recorder", lambda r: f"{r['recorder']['runs_per_s']:,} runs/s"),
+    ("Floor (read all rows, 1 page/run)", lambda r: f"{r['floor']['seconds']:.2f} s"),
+    ("… peak memory", _peak("floor")),
+    ("Full build (× floor, % of full)", _build("full_build")),
+    ("… peak memory", _peak("full_build")),
+    ("Build after recording 1 run", _build("build_after_1")),
+    ("… peak memory", _peak("build_after_1")),
+    ("Build after recording 100 runs", _build("build_after_100")),
+    ("… peak memory", _peak("build_after_100")),
+    ("Site size", lambda r: f"{r['site']['mb']:,.1f} MB, {r['site']['files']:,} files"),
+    ("Dashboard weight", lambda r: f"{r['dashboard_kb']:,.1f} KB"),
+    ("Runs page weight (first screen)", lambda r: f"{r['runs_page_kb']:,.1f} KB"),
+]
