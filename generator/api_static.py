@@ -18,8 +18,10 @@ from generator import api, queries
 from generator.api import BATCHES_LIMIT, RUNS_LIMIT, dumps, listing_index, listing_page, page_count
 from generator.api import quote_segment as q
 from generator.paths import segment
+from generator.queries.common import wide_rows
 
 Entry = tuple[str, str, Any]  # (file path under the site root, GET path, answer)
+Rows = list[tuple[Any, ...]]
 
 
 def static_files(conn: sqlite3.Connection) -> Iterator[tuple[str, bytes]]:
@@ -30,15 +32,16 @@ def static_files(conn: sqlite3.Connection) -> Iterator[tuple[str, bytes]]:
 
 def static_entries(conn: sqlite3.Connection) -> Iterator[Entry]:
     """(file path, the GET path it answers, the answer) for every static API file."""
+    rows = wide_rows(conn)  # every run once, shared by all the aggregates below
     yield "api/health.json", "/health", queries.health()
-    yield "api/stats.json", "/api/stats", queries.global_stats(conn)
-    yield "api/stats/agents.json", "/api/stats/agents", queries.agent_stats(conn)
-    yield "api/stats/models.json", "/api/stats/models", queries.model_stats(conn)
+    yield "api/stats.json", "/api/stats", queries.global_stats(conn, rows=rows)
+    yield "api/stats/agents.json", "/api/stats/agents", queries.agent_stats(conn, rows)
+    yield "api/stats/models.json", "/api/stats/models", queries.model_stats(conn, rows)
     yield from _runs_listing(conn)
-    yield from _batches_listing(conn)
-    yield from _statistics(conn)
+    yield from _batches_listing(conn, rows)
+    yield from _statistics(conn, rows)
     yield from _runs(conn)
-    yield from _batches(conn)
+    yield from _batches(conn, rows)
 
 
 def _runs_listing(conn: sqlite3.Connection) -> Iterator[Entry]:
@@ -53,8 +56,8 @@ def _runs_listing(conn: sqlite3.Connection) -> Iterator[Entry]:
         yield f"api/all/runs/{number}.json", f"/api/all/runs/{number}", page
 
 
-def _batches_listing(conn: sqlite3.Connection) -> Iterator[Entry]:
-    batches = queries.list_batches(conn, limit=None)
+def _batches_listing(conn: sqlite3.Connection, rows: Rows) -> Iterator[Entry]:
+    batches = queries.list_batches(conn, limit=None, rows=rows)
     total = len(batches)
     yield "api/batches.json", "/api/batches", batches[:BATCHES_LIMIT]
     yield "api/all/batches.json", "/api/all/batches", listing_index("batches", total)
@@ -65,10 +68,10 @@ def _batches_listing(conn: sqlite3.Connection) -> Iterator[Entry]:
         yield f"api/all/batches/{number}.json", f"/api/all/batches/{number}", page
 
 
-def _statistics(conn: sqlite3.Connection) -> Iterator[Entry]:
-    for suite, data in queries.all_suite_stats(conn).items():
+def _statistics(conn: sqlite3.Connection, rows: Rows) -> Iterator[Entry]:
+    for suite, data in queries.all_suite_stats(conn, rows).items():
         yield f"api/stats/suites/{segment(suite)}.json", f"/api/stats/suites/{q(suite)}", data
-    for (suite, scenario), data in queries.all_scenario_stats(conn).items():
+    for (suite, scenario), data in queries.all_scenario_stats(conn, rows).items():
         yield (
             f"api/stats/scenarios/{segment(suite)}/{segment(scenario)}.json",
             f"/api/stats/scenarios/{q(suite)}/{q(scenario)}",
@@ -91,8 +94,8 @@ def _runs(conn: sqlite3.Connection) -> Iterator[Entry]:
         yield f"{base}/telemetry.json", f"{path}/telemetry", detail["telemetry"]
 
 
-def _batches(conn: sqlite3.Connection) -> Iterator[Entry]:
-    for batch, analytics in queries.iter_batch_details(conn):
+def _batches(conn: sqlite3.Connection, rows: Rows) -> Iterator[Entry]:
+    for batch, analytics in queries.iter_batch_details(conn, rows):
         batch_id = batch["batchId"]
         base, path = f"api/batches/{segment(batch_id)}", f"/api/batches/{q(batch_id)}"
         yield f"{base}.json", path, batch

@@ -13,9 +13,17 @@ from typing import Any
 
 from generator.errors import NotFoundError
 from generator.queries.common import (
-    FIGURE_COLUMNS,
-    FIGURE_FROM,
+    AGENT,
+    BATCH,
+    FAILURE_META,
+    MODEL,
+    RUN_ID,
     RUN_SUMMARY_COLUMNS,
+    SCENARIO,
+    STARTED,
+    STARTED_RAW,
+    SUITE,
+    TIER,
     figures,
     is_success,
     iso,
@@ -23,6 +31,7 @@ from generator.queries.common import (
     parse_json,
     run_dict,
     ts_sql,
+    wide_rows,
 )
 
 BATCH_STATUSES = ("completed", "running")
@@ -46,15 +55,16 @@ def _where_batch(batch_id: str | None, column: str = "r.batchId") -> tuple[str, 
     return f"{column} = ?", [batch_id]
 
 
-def _figure_rows(
-    conn: sqlite3.Connection, batch_id: str | None, extra: str = ""
+def _by_batch(
+    conn: sqlite3.Connection, batch_id: str | None, rows: list[tuple[Any, ...]] | None = None
 ) -> dict[str, list[tuple[Any, ...]]]:
-    """FIGURE_COLUMNS rows (then *extra* columns) of the runs of one or all batches."""
-    where, params = _where_batch(batch_id)
-    sql = f"SELECT {FIGURE_COLUMNS}{extra}, r.batchId FROM {FIGURE_FROM} WHERE {where}"
+    """Wide rows of the runs of one batch, or of all (from *rows* when given), by batch."""
+    if rows is None:
+        rows = wide_rows(conn, *_where_batch(batch_id))
     groups: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for row in conn.execute(sql, params):
-        groups[row[-1]].append(tuple(row))
+    for row in rows:
+        if row[BATCH] is not None:
+            groups[row[BATCH]].append(row)
     return groups
 
 
@@ -73,13 +83,17 @@ def list_batches(
     limit: int | None = 20,
     status: str | None = None,
     sort_by: str = "date",
+    rows: list[tuple[Any, ...]] | None = None,
 ) -> list[dict[str, Any]]:
-    """Batches newest first, or by avgWeightedScore (highest first, then newest)."""
+    """Batches newest first, or by avgWeightedScore (highest first, then newest).
+
+    *rows*: every run as ``common.wide_rows(conn)``, to share one scan between calls.
+    """
     where = {"completed": " WHERE completedAt IS NOT NULL", "running": " WHERE completedAt IS NULL"}
     sql = f"SELECT {_BATCH_COLUMNS} FROM batch_runs{where.get(status or '', '')}"
-    rows = conn.execute(sql + " ORDER BY created DESC, batchId").fetchall()
-    runs = _figure_rows(conn, None)
-    batches = [_batch_dict(row, runs.get(row[0], [])) for row in rows]
+    batch_rows = conn.execute(sql + " ORDER BY created DESC, batchId").fetchall()
+    runs = _by_batch(conn, None, rows)
+    batches = [_batch_dict(row, runs.get(row[0], [])) for row in batch_rows]
     if sort_by == "score":
         # Stable: equal scores keep the newest-first order.
         batches.sort(key=lambda b: desc_nulls_last(b["avgWeightedScore"]))
@@ -103,7 +117,7 @@ def _batch_row(conn: sqlite3.Connection, batch_id: str) -> sqlite3.Row:
 def batch_summary(conn: sqlite3.Connection, batch_id: str) -> dict[str, Any]:
     """One batch with its computed figures, without its runs."""
     row = _batch_row(conn, batch_id)
-    return _batch_dict(row, _figure_rows(conn, batch_id).get(batch_id, []))
+    return _batch_dict(row, _by_batch(conn, batch_id).get(batch_id, []))
 
 
 def _batch_runs(conn: sqlite3.Connection, batch_id: str | None) -> Iterator[dict[str, Any]]:
@@ -129,32 +143,33 @@ def batch_analytics(conn: sqlite3.Connection, batch_id: str) -> dict[str, Any]:
     return _analytics(conn, batch_id).get(batch_id) or _analytics_of([], [])
 
 
-def iter_batch_details(conn: sqlite3.Connection) -> Iterator[tuple[dict, dict]]:
-    """(get_batch, batch_analytics) for every batch by batch id, in a few scans."""
-    rows = conn.execute(f"SELECT {_BATCH_COLUMNS} FROM batch_runs ORDER BY batchId").fetchall()
-    figure_rows = _figure_rows(conn, None)
-    analytics = _analytics(conn, None)
+def iter_batch_details(
+    conn: sqlite3.Connection, rows: list[tuple[Any, ...]] | None = None
+) -> Iterator[tuple[dict, dict]]:
+    """(get_batch, batch_analytics) for every batch by batch id, in a few scans.
+
+    *rows*: every run as ``common.wide_rows(conn)``, to share one scan between calls.
+    """
+    batches = conn.execute(f"SELECT {_BATCH_COLUMNS} FROM batch_runs ORDER BY batchId").fetchall()
+    by_batch = _by_batch(conn, None, rows)
+    analytics = _analytics(conn, None, by_batch)
     runs: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for run in _batch_runs(conn, None):
         runs[run["batchId"]].append(run)
     empty = _analytics_of([], [])
-    for row in rows:
-        batch = _batch_dict(row, figure_rows.get(row[0], []))
+    for row in batches:
+        batch = _batch_dict(row, by_batch.get(row[0], []))
         batch["runs"] = runs.get(row[0], [])
         yield batch, analytics.get(row[0], empty)
 
 
-# Extra columns after FIGURE_COLUMNS for analytics: positions 8.. in each row.
-_SUITE, _SCENARIO, _TIER, _AGENT, _MODEL, _RUN_ID, _STARTED, _STARTED_RAW, _META = range(8, 17)
-_ANALYTICS_EXTRA = (
-    ", r.suite, r.scenario, r.tier, r.agent, r.model, r.run_id, "
-    f"{ts_sql('r.started_at')}, r.started_at, CASE WHEN r.status IN ('failed', 'incomplete') "
-    "THEN r.metadata END"
-)
-
-
-def _analytics(conn: sqlite3.Connection, batch_id: str | None) -> dict[str, dict[str, Any]]:
-    runs = _figure_rows(conn, batch_id, _ANALYTICS_EXTRA)
+def _analytics(
+    conn: sqlite3.Connection,
+    batch_id: str | None,
+    runs: dict[str, list[tuple[Any, ...]]] | None = None,
+) -> dict[str, dict[str, Any]]:
+    if runs is None:
+        runs = _by_batch(conn, batch_id)
     where, params = _where_batch(batch_id)
     evaluations: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     sql = (
@@ -168,10 +183,10 @@ def _analytics(conn: sqlite3.Connection, batch_id: str | None) -> dict[str, dict
 
 def _analytics_of(runs: list, evaluations: list) -> dict[str, Any]:
     return {
-        "suiteBreakdown": _breakdown(runs, (_SUITE, _SCENARIO), ("suite", "scenario")),
+        "suiteBreakdown": _breakdown(runs, (SUITE, SCENARIO), ("suite", "scenario")),
         "agentPerformance": _agent_performance(runs),
         "evaluatorBreakdown": _evaluator_breakdown(evaluations),
-        "tierDistribution": _breakdown(runs, (_TIER,), ("tier",)),
+        "tierDistribution": _breakdown(runs, (TIER,), ("tier",)),
         "failures": _failures(runs),
     }
 
@@ -197,7 +212,7 @@ def _breakdown(runs: list, positions: tuple[int, ...], names: tuple[str, ...]) -
 
 
 def _agent_performance(runs: list) -> list[dict]:
-    groups = group_by(runs, lambda r: (r[_AGENT], r[_MODEL]))
+    groups = group_by(runs, lambda r: (r[AGENT], r[MODEL]))
     out = []
     for (agent, model), rows in groups.items():
         scores = [r[3] for r in rows if is_success(r) and r[3] is not None]
@@ -255,21 +270,21 @@ def _evaluator_breakdown(evaluations: list) -> list[dict]:
 
 def _failures(runs: list) -> list[dict]:
     failed = [r for r in runs if r[0] in ("failed", "incomplete")]
-    failed.sort(key=lambda r: (nulls_last(r[_STARTED]), r[_RUN_ID]))
+    failed.sort(key=lambda r: (nulls_last(r[STARTED]), r[RUN_ID]))
     out = []
     for r in failed:
-        metadata = parse_json(r[_META])
+        metadata = parse_json(r[FAILURE_META])
         details = metadata if isinstance(metadata, dict) else {}
         out.append(
             {
-                "runId": r[_RUN_ID],
-                "suite": r[_SUITE],
-                "scenario": r[_SCENARIO],
-                "tier": r[_TIER],
-                "agent": r[_AGENT],
-                "model": r[_MODEL],
+                "runId": r[RUN_ID],
+                "suite": r[SUITE],
+                "scenario": r[SCENARIO],
+                "tier": r[TIER],
+                "agent": r[AGENT],
+                "model": r[MODEL],
                 "status": r[0],
-                "startedAt": iso(r[_STARTED_RAW]),
+                "startedAt": iso(r[STARTED_RAW]),
                 "error": details.get("error"),
                 "errorType": details.get("errorType"),
             }

@@ -23,6 +23,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -79,7 +80,13 @@ FIGURE_COLUMNS = (
     "r.status, r.is_successful, r.total_score, r.weighted_score, "
     "t.cost_usd, t.tokens_in, t.tokens_out, t.duration_ms"
 )
-FIGURE_FROM = f"benchmark_runs r LEFT JOIN {TELEMETRY_ONE_SQL} t ON t.run_id = r.run_id"
+# The first telemetry row per run is picked in a grouped subquery that SQLite
+# materialises once; an "id IN (SELECT MIN(id) …)" join was re-run per run (O(n²)).
+FIGURE_FROM = (
+    "benchmark_runs r LEFT JOIN (SELECT run_id AS first_run, MIN(id) AS first_id "
+    "FROM run_telemetry GROUP BY run_id) tf ON tf.first_run = r.run_id "
+    "LEFT JOIN run_telemetry t ON t.id = tf.first_id"
+)
 
 _ISO_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 _SQLITE_RE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
@@ -96,6 +103,28 @@ def ts_sql(column: str) -> str:
         f"THEN strftime('%Y-%m-%dT%H:%M:%fZ', {column} / 1000.0, 'unixepoch') "
         f"ELSE strftime('%Y-%m-%dT%H:%M:%fZ', {column}) END)"
     )
+
+
+# Wide run rows: FIGURE_COLUMNS, then these positions. One fetch of them serves
+# every aggregate, so the static API reads all runs once instead of per endpoint.
+SUITE, SCENARIO, TIER, AGENT, MODEL, RUN_ID, STARTED, STARTED_RAW, FAILURE_META, BATCH = range(
+    8, 18
+)
+WIDE_COLUMNS = (
+    f"{FIGURE_COLUMNS}, r.suite, r.scenario, r.tier, r.agent, r.model, r.run_id, "
+    f"{ts_sql('r.started_at')}, r.started_at, "
+    "CASE WHEN r.status IN ('failed', 'incomplete') THEN r.metadata END, r.batchId"
+)
+
+
+def wide_rows(
+    conn: sqlite3.Connection, where: str = "", params: Sequence[Any] = ()
+) -> list[tuple[Any, ...]]:
+    """Runs as WIDE_COLUMNS tuples (``r`` is the runs table), optionally filtered."""
+    sql = f"SELECT {WIDE_COLUMNS} FROM {FIGURE_FROM}"
+    if where:
+        sql += f" WHERE {where}"
+    return [tuple(row) for row in conn.execute(sql, list(params))]
 
 
 def iso(value: Any) -> str | None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from generator.errors import ParameterError
 from generator.queries.batches import batch_summary, group_by, group_figures, nulls_last
-from generator.queries.common import FIGURE_COLUMNS, FIGURE_FROM
+from generator.queries.common import BATCH, SCENARIO, SUITE, wide_rows
 
 MIN_IDS, MAX_IDS = 2, 5
 # Differences this small are float noise, not a change.
@@ -77,15 +77,11 @@ def compare_batches(conn: sqlite3.Connection, batch_ids: Sequence[str]) -> dict[
 
 def _scenarios(conn: sqlite3.Connection, ids: list[str]) -> list[dict[str, Any]]:
     marks = ", ".join("?" for _ in ids)
-    rows = conn.execute(
-        f"SELECT {FIGURE_COLUMNS}, r.suite, r.scenario, r.batchId FROM {FIGURE_FROM} "
-        f"WHERE r.batchId IN ({marks})",
-        ids,
-    ).fetchall()
-    groups = group_by([tuple(r) for r in rows], lambda r: (r[8], r[9]))
+    rows = wide_rows(conn, f"r.batchId IN ({marks})", ids)
+    groups = group_by(rows, lambda r: (r[SUITE], r[SCENARIO]))
     out = []
     for suite, scenario in sorted(groups, key=lambda k: (nulls_last(k[0]), nulls_last(k[1]))):
-        per_batch = group_by(groups[(suite, scenario)], lambda r: r[10])
+        per_batch = group_by(groups[(suite, scenario)], lambda r: r[BATCH])
         entries = []
         for batch_id in ids:
             stats = group_figures(per_batch.get(batch_id, []))

@@ -8,20 +8,22 @@ Both share one implementation, so their results are identical.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from generator.errors import NotFoundError
 from generator.queries.batches import desc_nulls_last, group_by, group_figures, nulls_last
 from generator.queries.common import (
-    FIGURE_COLUMNS,
-    FIGURE_FROM,
+    AGENT,
+    MODEL,
+    SCENARIO,
+    SUITE,
     figures,
     is_success,
     mean,
     since,
     ts_sql,
+    wide_rows,
 )
 
 # Keys added to the plan's agent/model rows (whose avgScore is a weighted score).
@@ -52,22 +54,25 @@ _BREAKDOWN_KEYS = (
 )
 
 
-def _rows(
-    conn: sqlite3.Connection, extra: str = "", where: str = "", params: Iterable[Any] = ()
-) -> list[tuple[Any, ...]]:
-    sql = f"SELECT {FIGURE_COLUMNS}{extra} FROM {FIGURE_FROM}"
-    if where:
-        sql += f" WHERE {where}"
-    return [tuple(row) for row in conn.execute(sql, list(params))]
+Rows = list[tuple[Any, ...]]
 
 
 def global_stats(
-    conn: sqlite3.Connection, days: float | None = None, now: datetime | None = None
+    conn: sqlite3.Connection,
+    days: float | None = None,
+    now: datetime | None = None,
+    rows: Rows | None = None,
 ) -> dict[str, Any]:
-    """Figures over all runs, or over runs started in the *days* days before *now*."""
+    """Figures over all runs, or over runs started in the *days* days before *now*.
+
+    *rows* (here and below): every run as ``common.wide_rows(conn)``, so that
+    several statistics share one scan; only used for all-time answers.
+    """
     cutoff = since(days, now)
-    where = f"{ts_sql('r.started_at')} >= ?" if cutoff else ""
-    rows = _rows(conn, where=where, params=[cutoff] if cutoff else [])
+    if cutoff is not None:
+        rows = wide_rows(conn, f"{ts_sql('r.started_at')} >= ?", [cutoff])
+    elif rows is None:
+        rows = wide_rows(conn)
     return {"days": days, "since": cutoff, **figures(rows)}
 
 
@@ -84,11 +89,9 @@ def _performance(rows: list[tuple[Any, ...]], name: str, value: Any) -> dict[str
     }
 
 
-def _performance_table(rows: list[tuple[Any, ...]], name: str) -> list[dict[str, Any]]:
-    # The grouping value is the last column of each row.
-    table = [
-        _performance(group, name, key) for key, group in group_by(rows, lambda r: r[-1]).items()
-    ]
+def _performance_table(rows: Rows, name: str, position: int) -> list[dict[str, Any]]:
+    groups = group_by(rows, lambda r: r[position])
+    table = [_performance(group, name, key) for key, group in groups.items()]
     table.sort(
         key=lambda a: (
             desc_nulls_last(a["avgScore"]),
@@ -99,15 +102,16 @@ def _performance_table(rows: list[tuple[Any, ...]], name: str) -> list[dict[str,
     return table
 
 
-def agent_stats(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+def agent_stats(conn: sqlite3.Connection, rows: Rows | None = None) -> list[dict[str, Any]]:
     """One row per agent: the plan's weighted-score figures over successful runs, and more."""
-    return _performance_table(_rows(conn, ", r.agent"), "agent")
+    return _performance_table(wide_rows(conn) if rows is None else rows, "agent", AGENT)
 
 
-def model_stats(conn: sqlite3.Connection) -> list[dict[str, Any]]:
+def model_stats(conn: sqlite3.Connection, rows: Rows | None = None) -> list[dict[str, Any]]:
     """Like agent_stats, per model; runs without a model (NULL, '' or 'default') are left out."""
-    rows = _rows(conn, ", r.model", "r.model IS NOT NULL AND r.model NOT IN ('', 'default')")
-    return _performance_table(rows, "model")
+    rows = wide_rows(conn) if rows is None else rows
+    named = [r for r in rows if r[MODEL] is not None and r[MODEL] not in ("", "default")]
+    return _performance_table(named, "model", MODEL)
 
 
 def list_suites(conn: sqlite3.Connection) -> list[str]:
@@ -141,8 +145,7 @@ def _breakdown_row(rows: list[tuple[Any, ...]], name: str, value: Any) -> dict[s
 
 
 def _suite(rows: list[tuple[Any, ...]], suite: str) -> dict[str, Any]:
-    # Row: FIGURE_COLUMNS, scenario, suite.
-    scenarios = group_by(rows, lambda r: r[8])
+    scenarios = group_by(rows, lambda r: r[SCENARIO])
     return {
         "suite": suite,
         **figures(rows),
@@ -154,22 +157,21 @@ def _suite(rows: list[tuple[Any, ...]], suite: str) -> dict[str, Any]:
 
 def suite_stats(conn: sqlite3.Connection, suite: str) -> dict[str, Any]:
     """A suite's figures with a per-scenario breakdown; NotFoundError if it has no runs."""
-    rows = _rows(conn, ", r.scenario, r.suite", "r.suite = ?", [suite])
+    rows = wide_rows(conn, "r.suite = ?", [suite])
     if not rows:
         raise NotFoundError(f"no suite named {suite!r}")
     return _suite(rows, suite)
 
 
-def all_suite_stats(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
+def all_suite_stats(conn: sqlite3.Connection, rows: Rows | None = None) -> dict[str, dict]:
     """suite_stats() for every suite, in one scan."""
-    groups = group_by(_rows(conn, ", r.scenario, r.suite"), lambda r: r[-1])
+    groups = group_by(wide_rows(conn) if rows is None else rows, lambda r: r[SUITE])
     return {suite: _suite(groups[suite], suite) for suite in sorted(groups)}
 
 
 def _scenario(rows: list[tuple[Any, ...]], suite: str, scenario: str) -> dict[str, Any]:
-    # Row: FIGURE_COLUMNS, agent, suite, scenario.
     weighted = [r[3] for r in rows if r[3] is not None]
-    agents = [_breakdown_row(g, "agent", a) for a, g in group_by(rows, lambda r: r[8]).items()]
+    agents = [_breakdown_row(g, "agent", a) for a, g in group_by(rows, lambda r: r[AGENT]).items()]
     agents.sort(
         key=lambda a: (
             desc_nulls_last(a["avgScore"]),
@@ -189,17 +191,18 @@ def _scenario(rows: list[tuple[Any, ...]], suite: str, scenario: str) -> dict[st
 
 def scenario_stats(conn: sqlite3.Connection, suite: str, scenario: str) -> dict[str, Any]:
     """A scenario's figures with a per-agent comparison; NotFoundError if it has no runs."""
-    rows = _rows(
-        conn, ", r.agent, r.suite, r.scenario", "r.suite = ? AND r.scenario = ?", [suite, scenario]
-    )
+    rows = wide_rows(conn, "r.suite = ? AND r.scenario = ?", [suite, scenario])
     if not rows:
         raise NotFoundError(f"no scenario {scenario!r} in suite {suite!r}")
     return _scenario(rows, suite, scenario)
 
 
-def all_scenario_stats(conn: sqlite3.Connection) -> dict[tuple[str, str], dict[str, Any]]:
+def all_scenario_stats(
+    conn: sqlite3.Connection, rows: Rows | None = None
+) -> dict[tuple[str, str], dict[str, Any]]:
     """scenario_stats() for every (suite, scenario), in one scan."""
-    groups = group_by(_rows(conn, ", r.agent, r.suite, r.scenario"), lambda r: (r[-2], r[-1]))
+    rows = wide_rows(conn) if rows is None else rows
+    groups = group_by(rows, lambda r: (r[SUITE], r[SCENARIO]))
     return {key: _scenario(groups[key], *key) for key in sorted(groups)}
 
 
