@@ -6,11 +6,12 @@
   var statusEl = document.getElementById('compare-status');
   var SAME_WITHIN = 1e-9;
   var FIGURES = [
-    ['totalRuns', 'Runs', 'int'],
-    ['successRate', 'Success rate', 'pct'],
-    ['avgWeightedScoreCompleted', 'Mean weighted score /10', 'num'],
-    ['failedRuns', 'Failed runs', 'int'],
-    ['totalCostUsd', 'Total cost', 'cost']
+    // [key, label, format, +1 when more is better / -1 when less is / 0 neither]
+    ['totalRuns', 'Runs', 'int', 0],
+    ['successRate', 'Success rate', 'pct', 1],
+    ['avgWeightedScoreCompleted', 'Mean weighted score /10', 'num', 1],
+    ['failedRuns', 'Failed runs', 'int', -1],
+    ['totalCostUsd', 'Total cost', 'cost', -1]
   ];
 
   function fmt(type, v) {
@@ -23,8 +24,9 @@
 
   function signed(type, d) {
     if (d === null) return '';
-    var s = type === 'pct' ? (d * 100).toFixed(1) + ' pts' : type === 'int' ? String(d) : type === 'cost' ? '$' + d.toFixed(4) : d.toFixed(2);
-    return (d > 0 ? '+' : '') + s;
+    var a = Math.abs(d);
+    var s = type === 'pct' ? (a * 100).toFixed(1) + ' pts' : type === 'int' ? String(a) : type === 'cost' ? '$' + a.toFixed(4) : a.toFixed(2);
+    return (d > 0 ? '+' : '−') + s;
   }
 
   function delta(a, b) { return a === null || a === undefined || b === null || b === undefined ? null : a - b; }
@@ -60,10 +62,11 @@
     table.querySelector('thead').appendChild(tr);
   }
 
-  function withDelta(td, text, d, type) {
+  function withDelta(td, text, d, type, direction) {
     td.appendChild(document.createTextNode(text));
     if (d !== null && d !== undefined && Math.abs(d) > SAME_WITHIN) {
-      td.appendChild(el('span', ' (' + signed(type, d) + ')', d > 0 ? 'better' : 'worse'));
+      var good = d * direction;
+      td.appendChild(el('span', ' (' + signed(type, d) + ')', good > 0 ? 'better' : good < 0 ? 'worse' : 'muted'));
     }
   }
 
@@ -76,7 +79,7 @@
       tr.appendChild(el('td', f[1]));
       batches.forEach(function (b, i) {
         var td = el('td', undefined, 'num');
-        withDelta(td, fmt(f[2], b[f[0]]), i ? delta(b[f[0]], batches[0][f[0]]) : null, f[2]);
+        withDelta(td, fmt(f[2], b[f[0]]), i ? delta(b[f[0]], batches[0][f[0]]) : null, f[2], f[3]);
         tr.appendChild(td);
       });
       body.appendChild(tr);
@@ -111,8 +114,9 @@
           var verdict = i ? change(s, entries[0]) : '';
           if (verdict in counts) counts[verdict] += 1;
           withDelta(td, fmt('num', s.avgWeightedScoreCompleted),
-            i ? delta(s.avgWeightedScoreCompleted, entries[0] && entries[0].avgWeightedScoreCompleted) : null, 'num');
-          if (verdict && verdict !== 'same') td.appendChild(el('div', verdict, verdict === 'better' || verdict === 'worse' ? verdict : 'muted'));
+            i ? delta(s.avgWeightedScoreCompleted, entries[0] && entries[0].avgWeightedScoreCompleted) : null, 'num', 1);
+          var said = verdict === 'absent' ? 'not in baseline' : verdict;
+          if (verdict && verdict !== 'same') td.appendChild(el('div', said, verdict === 'better' || verdict === 'worse' ? verdict : 'muted'));
           td.dataset.change = verdict;
         }
         tr.appendChild(td);
