@@ -16,7 +16,7 @@ from typing import Any
 
 from generator import paths
 from generator.pages import Page
-from generator.queries import common, reports, runs
+from generator.queries import common, runs
 from generator.render import script_json
 
 CHUNK_ROWS = 1000
@@ -203,7 +203,7 @@ def table_rows(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
     columns = ", ".join(f"r.{c.strip()}" for c in common.RUN_SUMMARY_COLUMNS.split(","))
     sql = (
         f"SELECT {columns}, t.tool_calls, t.tokens_in, t.tokens_out, t.cost_usd, t.duration_ms "
-        f"FROM {reports.RUNS_WITH_TELEMETRY} "
+        f"FROM {common.FIGURE_FROM} "
         f"ORDER BY {common.ts_sql('r.started_at')} DESC, r.run_id"
     )
     width = len(common.RUN_KEYS) - 1

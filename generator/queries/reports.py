@@ -15,6 +15,7 @@ from typing import Any
 
 from generator.queries.common import (
     FIGURE_COLUMNS,
+    FIGURE_FROM,
     KNOWN_SQL,
     SUCCESS_SQL,
     figures,
@@ -23,14 +24,6 @@ from generator.queries.common import (
     ts_sql,
 )
 
-# The same rows as common.FIGURE_FROM (each run with its first telemetry row), joined
-# so that SQLite looks telemetry up by index whatever the ORDER BY: joined to a
-# subquery instead, an ORDER BY on an indexed run column makes it scan the
-# telemetry once per run (minutes at 10,000 runs).
-RUNS_WITH_TELEMETRY = (
-    "benchmark_runs r LEFT JOIN run_telemetry t ON t.id = "
-    "(SELECT MIN(id) FROM run_telemetry WHERE run_id = r.run_id)"
-)
 DAY_SQL = f"substr({ts_sql('r.started_at')}, 1, 10)"
 GROUP_COLUMNS = {
     "batchId": "r.batchId",
@@ -59,7 +52,7 @@ def breakdown(conn: sqlite3.Connection, by: Sequence[str]) -> list[dict[str, Any
     keys = [GROUP_COLUMNS[name] for name in by]
     select = "".join(f"{column}, " for column in keys)
     order = ", ".join(keys) or "r.run_id"
-    sql = f"SELECT {select}{FIGURE_COLUMNS} FROM {RUNS_WITH_TELEMETRY} ORDER BY {order}"
+    sql = f"SELECT {select}{FIGURE_COLUMNS} FROM {FIGURE_FROM} ORDER BY {order}"
     width = len(keys)
     out = []
     rows = (tuple(row) for row in conn.execute(sql))
