@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-UPSTREAM_V1 = REPO.parent / "shared" / "fixtures" / "upstream-v1-56runs.db"
+# A real results file from the upstream harness, in its older schema (no
+# is_successful / success_metric), kept in the repo so a fresh clone tests it.
+UPSTREAM_V1 = REPO / "tests" / "fixtures" / "upstream-v1-56runs.db"
 
 
 @pytest.fixture
