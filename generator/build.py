@@ -72,7 +72,7 @@ def build(
     try:
         shutil.rmtree(staging, ignore_errors=True)
         writer = Writer(staging)
-        with snapshot(conn):
+        with store.reading(db), snapshot(conn):
             site = _site(conn, base_url, owner_pages)
             counts = _write_site(conn, writer, site, owner_pages, Path(db).name, log)
         writer.write(MARKER, b"zebench site: 'zebench build' replaces this folder\n")

@@ -26,7 +26,8 @@ def db_option(func):
     return click.option(
         "--db",
         "db_path",
-        type=click.Path(dir_okay=False),
+        # readable=False: an unreadable file is the store's "cannot read" (exit 1), not usage.
+        type=click.Path(dir_okay=False, readable=False),
         default=default_db,
         help=DB_HELP,
     )(func)
@@ -119,7 +120,7 @@ def batch(db_path: str, files: tuple[str, ...]) -> None:
     is_flag=True,
     help="When a runId differs between a source and the target, take the source's run.",
 )
-@click.argument("sources", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("sources", nargs=-1, required=True, type=click.Path(dir_okay=False, readable=False))
 def merge(db_path: str, prefer_source: bool, sources: tuple[str, ...]) -> None:
     """Merge result files of any schema version (e.g. CI artifacts) into --db.
 
@@ -175,7 +176,8 @@ def api_command(db_path: str, path: str) -> None:
 
     conn = store.open_read(db_path)
     try:
-        text = api.dumps(api.get(conn, path))
+        with store.reading(db_path):
+            text = api.dumps(api.get(conn, path))
     finally:
         conn.close()
     # Bytes, so the output is UTF-8 whatever the terminal encoding, like the static files.

@@ -87,9 +87,10 @@ def _check_sources(target: Path, sources: list[str]) -> None:
 def _merge_one(
     conn: sqlite3.Connection, source: str, prefer_source: bool, summary: MergeSummary
 ) -> None:
-    src = store.open_read(source)
+    with store.reading(source):
+        src = store.open_read(source)
     try:
-        with ingest.writing(source):
+        with store.reading(source):
             batches = _source_batches(src, source)
             run_ids = [
                 row[0] for row in src.execute("SELECT run_id FROM benchmark_runs ORDER BY id")
@@ -99,7 +100,8 @@ def _merge_one(
             setattr(summary.batches, key, getattr(summary.batches, key) + getattr(done, key))
         policy = "replace" if prefer_source else "keep"
         for start in range(0, len(run_ids), 500):  # bounded memory for large sources
-            located = _source_runs(src, source, run_ids[start : start + 500])
+            with store.reading(source):
+                located = _source_runs(src, source, run_ids[start : start + 500])
             written = ingest.write_runs(conn, located, policy)
             summary.runs.recorded += written.recorded
             summary.runs.unchanged += written.unchanged

@@ -268,7 +268,9 @@ def open_read(path: str | os.PathLike[str]) -> sqlite3.Connection:
     try:
         conn = _connect(_uri(path, "ro"))
     except sqlite3.Error as exc:
-        raise StoreError(f"cannot open {path} ({exc})") from None
+        raise StoreError(
+            f"cannot read {path} ({exc}): check that the file and its folder are readable"
+        ) from None
     _check_sqlite(conn, path)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     if schema_version(conn) < SCHEMA_VERSION:
@@ -278,3 +280,24 @@ def open_read(path: str | os.PathLike[str]) -> sqlite3.Connection:
         migrate(memory)
         conn = memory
     return conn
+
+
+# SQLite result codes that mean the file itself is the problem, not the query.
+_FILE_PROBLEMS = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_IOERR", "SQLITE_CANTOPEN")
+
+
+@contextmanager
+def reading(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Turn a damaged or vanishing file met while reading *path* into StoreError.
+
+    ``open_read`` only checks the first page; corruption further in surfaces in
+    whichever query first touches it.
+    """
+    try:
+        yield
+    except sqlite3.DatabaseError as exc:
+        if not getattr(exc, "sqlite_errorname", "").startswith(_FILE_PROBLEMS):
+            raise  # a bug in a query keeps its traceback
+        raise StoreError(
+            f"cannot read {path} ({exc}): the file is damaged; restore it from a backup"
+        ) from None

@@ -227,3 +227,58 @@ def built_site(site_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("site-out") / "site"
     build_site(site_db, out)
     return out
+
+
+# Running the CLI as another user or under resource limits: in a forked child.
+
+
+def in_child(setup, *args: str) -> tuple[int, str]:
+    """Run the CLI in a forked child after *setup* (drop privileges, limit file size)."""
+    import json
+    import os
+
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        os.close(read)
+        try:
+            setup()
+            result = CliRunner().invoke(main, list(args))
+            report = [result.exit_code, result.output]
+        except BaseException as exc:
+            report = [99, repr(exc)]
+        os.write(write, json.dumps(report).encode())
+        os._exit(0)
+    os.close(write)
+    data = b""
+    while chunk := os.read(read, 65536):
+        data += chunk
+    os.close(read)
+    os.waitpid(pid, 0)
+    code, output = json.loads(data)
+    return code, output
+
+
+def unprivileged() -> None:
+    """In a child: become "nobody" if root, since root ignores file modes."""
+    import os
+
+    if os.geteuid() == 0:
+        os.setgid(65534)
+        os.setuid(65534)
+
+
+@pytest.fixture
+def shared_dir():
+    """A folder "nobody" can look inside (pytest's tmp_path is private to its owner)."""
+    import os
+    import tempfile
+
+    path = tempfile.mkdtemp(prefix="zebench-ro-")
+    os.chmod(path, 0o755)
+    yield path
+    shutil.rmtree(path)

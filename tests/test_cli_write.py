@@ -10,10 +10,10 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 
 import pytest
 from click.testing import CliRunner
+from conftest import in_child, unprivileged
 
 from generator import demo, ingest, merge  # noqa: F401  (imported before any fork below)
 from generator.cli import main
@@ -144,45 +144,6 @@ def test_corrupt_db_is_a_clear_error(tmp_path, payloads_dir, digest, command):
     assert digest(db) == before
 
 
-def in_child(setup, *args: str) -> tuple[int, str]:
-    """Run the CLI in a forked child after *setup* (drop privileges, limit file size)."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - child
-        os.close(read)
-        try:
-            setup()
-            result = CliRunner().invoke(main, list(args))
-            report = [result.exit_code, result.output]
-        except BaseException as exc:
-            report = [99, repr(exc)]
-        os.write(write, json.dumps(report).encode())
-        os._exit(0)
-    os.close(write)
-    data = b""
-    while chunk := os.read(read, 65536):
-        data += chunk
-    os.close(read)
-    os.waitpid(pid, 0)
-    code, output = json.loads(data)
-    return code, output
-
-
-def _unprivileged() -> None:
-    if os.geteuid() == 0:  # root ignores file modes: test as "nobody"
-        os.setgid(65534)
-        os.setuid(65534)
-
-
-@pytest.fixture
-def shared_dir():
-    # pytest's tmp_path is private to its owner; "nobody" must be able to look inside.
-    path = tempfile.mkdtemp(prefix="zebench-ro-")
-    os.chmod(path, 0o755)
-    yield path
-    shutil.rmtree(path)
-
-
 @pytest.mark.parametrize("read_only", ["file", "directory"])
 def test_read_only_db_is_a_clear_error_and_undamaged(shared_dir, payloads_dir, digest, read_only):
     db = os.path.join(shared_dir, "r.db")
@@ -193,7 +154,7 @@ def test_read_only_db_is_a_clear_error_and_undamaged(shared_dir, payloads_dir, d
     if read_only == "file":
         os.chmod(shared_dir, 0o777)
     before = digest(db)
-    code, output = in_child(_unprivileged, "record", "--db", db, runs)
+    code, output = in_child(unprivileged, "record", "--db", db, runs)
     assert code == 1
     assert output.startswith("Error: ") and db in output and "readonly database" in output
     assert digest(db) == before and count(db) == 20
