@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from generator.errors import NotFoundError
@@ -109,18 +109,28 @@ def get_run(conn: sqlite3.Connection, run_id: str) -> dict[str, Any]:
     }
 
 
-def iter_run_details(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
-    """get_run() for every run, by run id, in three ordered scans instead of 3 queries a run."""
-    runs = conn.execute(f"SELECT {RUN_COLUMNS} FROM benchmark_runs ORDER BY run_id")
+def iter_run_details(
+    conn: sqlite3.Connection, run_ids: Sequence[str] | None = None
+) -> Iterator[dict[str, Any]]:
+    """get_run() for every run (or every one of *run_ids* that exists), by run id, in
+    three ordered scans instead of three queries a run."""
+    if run_ids is None:
+        where, params = "", []
+        telemetry_sql = f"SELECT {TELEMETRY_COLUMNS} FROM {TELEMETRY_ONE_SQL} ORDER BY run_id"
+    else:
+        params = list(run_ids)
+        where = f"WHERE run_id IN ({', '.join('?' * len(params))}) "
+        # The first recorded row of each run is the first of its group below.
+        telemetry_sql = f"SELECT {TELEMETRY_COLUMNS} FROM run_telemetry {where}ORDER BY run_id, id"
+    runs = conn.execute(f"SELECT {RUN_COLUMNS} FROM benchmark_runs {where}ORDER BY run_id", params)
     evaluations = _grouped(
         conn.execute(
-            f"SELECT {EVALUATION_COLUMNS} FROM evaluation_results "
-            f"ORDER BY run_id, {_EVALUATION_ORDER}"
+            f"SELECT {EVALUATION_COLUMNS} FROM evaluation_results {where}"
+            f"ORDER BY run_id, {_EVALUATION_ORDER}",
+            params,
         )
     )
-    telemetry = _grouped(
-        conn.execute(f"SELECT {TELEMETRY_COLUMNS} FROM {TELEMETRY_ONE_SQL} ORDER BY run_id")
-    )
+    telemetry = _grouped(conn.execute(telemetry_sql, params))
     for row in runs:
         run_id = row[0]
         yield {
