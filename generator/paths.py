@@ -4,8 +4,10 @@ Run ids, batch ids, suites, scenarios and evaluator names are untrusted text.
 Every page and JSON file named after one goes through ``segment()``:
 
 - a name made only of ``a-z 0-9 . _ -``, starting with a letter or digit, at most
-  100 characters, not ending in ``.`` and not a reserved device name (``con``,
-  ``nul``, ``com1``…) is used as it is — the common case (UUIDs, ``update-deps``);
+  100 characters, not ending in ``.``, not a reserved device name (``con``,
+  ``nul``, ``com1``…) and not a name the site's own files use beside entity
+  files (``index``, ``compare``, the all-digit chunk numbers of data files) is
+  used as it is — the common case (UUIDs, ``update-deps``);
 - anything else becomes ``_<slug>-<hash>``: ``_`` (which a kept name never starts
   with), up to 40 characters of a lower-case slug for readability, then the first
   16 hex digits of the SHA-256 of the exact UTF-8 name.
@@ -23,6 +25,7 @@ import re
 _KEEP = re.compile(r"[a-z0-9][a-z0-9._-]{0,99}")
 _SLUG_DROP = re.compile(r"[^a-z0-9]+")
 _RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{n}" for p in ("com", "lpt") for n in range(10)}
+_SITE_NAMES = {"index", "compare"}  # runs/index.html, batches/compare.html, …
 
 
 def segment(name: str) -> str:
@@ -35,4 +38,5 @@ def segment(name: str) -> str:
 
 
 def _reserved(name: str) -> bool:
-    return name.split(".", 1)[0] in _RESERVED
+    stem = name.split(".", 1)[0]
+    return stem in _RESERVED or stem in _SITE_NAMES or stem.isdigit()

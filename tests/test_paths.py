@@ -7,7 +7,7 @@ from generator.paths import segment
 HOSTILE = [
     "../../x", "/etc/passwd", "a/b", ".", "..", "CON", "con", "con.txt", "x" * 300,
     "Run-1", "run-1", "a\\b", "", " ", "a\x00b",
-    "naïve", unicodedata.normalize("NFD", "naïve"),
+    "naïve", unicodedata.normalize("NFD", "naïve"), "index", "index.html", "compare", "0001",
 ]  # fmt: skip
 
 
@@ -24,7 +24,8 @@ def test_hostile_names_become_safe_distinct_segments():
         assert "/" not in seg and "\\" not in seg and "\x00" not in seg
         assert len(seg) <= 100
         assert seg == seg.lower()
-        assert seg.split(".")[0] not in {"con", "nul", "prn", "aux"}
+        assert seg.split(".")[0] not in {"con", "nul", "prn", "aux", "index", "compare"}
+        assert not seg.split(".")[0].isdigit()  # data/batches/0001.js is a table chunk
         assert seg not in seen, f"{name!r} and {seen.get(seg)!r} collide"
         seen[seg] = name
 
