@@ -16,7 +16,7 @@ from typing import Any
 
 from generator import paths
 from generator.pages import Page
-from generator.pages.runs import CHUNK_ROWS, data_script
+from generator.pages.runs import CHUNK_ROWS, csv_row, data_script
 from generator.queries import batches
 
 BATCHES_CRUMB = (("Batches", "batches/index.html"),)
@@ -164,8 +164,8 @@ def _compare_data(batch: dict[str, Any], analytics: dict[str, Any]) -> dict[str,
 
 def _csv(runs: list[dict[str, Any]]) -> bytes:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180; and a CR in a cell gets quoted
     writer.writerow(CSV_FIELDS)
     for run in runs:
-        writer.writerow(["" if run[k] is None else run[k] for k in CSV_FIELDS])
+        writer.writerow(csv_row(run, CSV_FIELDS))
     return out.getvalue().encode("utf-8")

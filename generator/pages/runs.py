@@ -228,14 +228,14 @@ def data_files(conn: sqlite3.Connection) -> Iterator[tuple[str, bytes]]:
     number = 0
     total = 0
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180; and a CR in a cell gets quoted
     writer.writerow(CSV_FIELDS)
     for run in table_rows(conn):
         total += 1
         for key in FILTERS:
             if run[key] is not None:
                 options[key].add(run[key])
-        writer.writerow(["" if run[k] is None else run[k] for k in CSV_FIELDS])
+        writer.writerow(csv_row(run, CSV_FIELDS))
         chunk.append([paths.segment(run["runId"])] + [run[k] for k in FIELDS[1:]])
         if len(chunk) == CHUNK_ROWS:
             number += 1
@@ -253,6 +253,24 @@ def data_files(conn: sqlite3.Connection) -> Iterator[tuple[str, bytes]]:
     }
     yield "data/runs/index.js", data_script("runs/index", index)
     yield "downloads/runs.csv", out.getvalue().encode("utf-8")
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_row(run: dict[str, Any], fields: tuple[str, ...]) -> list[Any]:
+    """One CSV line of *run*: None as empty, text that a spreadsheet would take for a
+    formula prefixed with ``'`` so it opens as the text it is."""
+    row: list[Any] = []
+    for key in fields:
+        value = run[key]
+        if value is None:
+            value = ""
+        elif isinstance(value, str) and value.startswith(_FORMULA_START):
+            value = "'" + value
+        row.append(value)
+    return row
 
 
 def _chunk(dataset: str, number: int, rows: list[list[Any]]) -> tuple[str, bytes]:
