@@ -1,0 +1,147 @@
+"""Incremental builds: what each run's and batch's files were made from, and reuse.
+
+A run's files (its page and its static API answers) depend only on its run
+row, its evaluations and its telemetry. zebench never changes those rows in
+place — ``record --replace``, ``merge`` and the recorder delete and insert — so
+their AUTOINCREMENT ids, never reused, act as version stamps; the small columns
+and the sizes of the large ones guard against other writers updating in place.
+A batch's files depend on its batch row and its runs. Every fingerprint also
+covers the site-wide context and the code and templates that render it.
+
+The manifest (``.zebench/manifest.tsv`` inside the site) maps each run and batch
+to its fingerprint. It is a function of the database and the code only, so a
+full and an incremental build of the same file write the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+import generator
+from generator import render
+
+MANIFEST = ".zebench/manifest.tsv"
+
+_RUN_SQL = """
+SELECT r.run_id, r.id, r.batchId, r.suite, r.scenario, r.tier, r.agent, r.model, r.status,
+  r.started_at, r.completed_at, r.total_score, r.weighted_score, r.is_successful,
+  r.success_metric, r.specialist_enabled, r.specialist_name, r.specialist_version,
+  r.package_manager, length(r.test_results), length(r.metadata),
+  (SELECT group_concat(e.id || ':' || e.score || ':' || e.max_score || ':'
+     || ifnull(length(e.details), '') || ':' || ifnull(e.created_at, ''), ',')
+   FROM evaluation_results e WHERE e.run_id = r.run_id),
+  (SELECT group_concat(t.id || ':' || ifnull(t.cost_usd, '') || ':' || ifnull(t.tokens_in, '')
+     || ':' || ifnull(t.tokens_out, '') || ':' || ifnull(t.duration_ms, ''), ',')
+   FROM run_telemetry t WHERE t.run_id = r.run_id)
+FROM benchmark_runs r {where}ORDER BY r.run_id
+"""
+_BATCH_SQL = (
+    "SELECT batchId, createdAt, completedAt, totalRuns, successfulRuns, avgScore, "
+    "avgWeightedScore, metadata FROM batch_runs ORDER BY batchId"
+)
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=10).hexdigest()
+
+
+def code_digest() -> str:
+    """A digest of the package's code and templates: new code, every page rebuilt."""
+    digest = hashlib.blake2b(digest_size=10)
+    roots = [Path(generator.__file__).resolve().parent, render.templates_dir()]
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".html", ".js", ".css"):
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def run_fingerprints(
+    conn: sqlite3.Connection, context: str, run_ids: list[str] | None = None
+) -> dict[str, str]:
+    """{runId: fingerprint} of every run (or of *run_ids*) under a site-wide *context*."""
+    where, params = "", []
+    if run_ids is not None:
+        where, params = f"WHERE r.run_id IN ({', '.join('?' * len(run_ids))}) ", run_ids
+    rows = conn.execute(_RUN_SQL.format(where=where), params)
+    return {row[0]: _digest(context, tuple(row)) for row in rows}
+
+
+def batch_fingerprints(
+    conn: sqlite3.Connection, context: str, runs: dict[str, str]
+) -> dict[str, str]:
+    """{batchId: fingerprint}: the batch row and the fingerprints of its runs."""
+    by_batch: dict[str, list[str]] = {}
+    for run_id, batch_id in conn.execute("SELECT run_id, batchId FROM benchmark_runs"):
+        if batch_id is not None and run_id in runs:
+            by_batch.setdefault(batch_id, []).append(runs[run_id])
+    return {
+        row[0]: _digest(context, tuple(row), sorted(by_batch.get(row[0], ())))
+        for row in conn.execute(_BATCH_SQL)
+    }
+
+
+def read_manifest(site: Path) -> dict[str, str]:
+    """The previous build's ``kind/id -> fingerprint``; empty when there is none."""
+    try:
+        text = (site / MANIFEST).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    entries = {}
+    for line in text.splitlines():
+        key, _, value = line.rpartition("\t")
+        if key:
+            entries[key] = value
+    return entries
+
+
+def manifest_text(runs: dict[str, str], batches: dict[str, str]) -> bytes:
+    """The manifest for these fingerprints: sorted, one ``kind/id<TAB>fingerprint`` a line."""
+    lines = [f"run/{_clean(k)}\t{v}" for k, v in runs.items()]
+    lines += [f"batch/{_clean(k)}\t{v}" for k, v in batches.items()]
+    return ("\n".join(sorted(lines)) + "\n").encode("utf-8")
+
+
+def _clean(key: str) -> str:
+    # Ids come from results: keep a line one line whatever they hold.
+    return key.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
+
+
+def changed(kind: str, current: dict[str, str], previous: dict[str, str]) -> set[str]:
+    """The ids of *kind* whose fingerprint is new or differs from the previous build's."""
+    return {key for key, value in current.items() if previous.get(f"{kind}/{_clean(key)}") != value}
+
+
+def merge_tree(source: Path, target: Path) -> None:
+    """Move every file under *source* into *target*, replacing what is there."""
+    for entry in os.scandir(source):
+        destination = target / entry.name
+        if entry.is_dir(follow_symlinks=False) and destination.is_dir():
+            merge_tree(Path(entry.path), destination)
+        else:
+            os.replace(entry.path, destination)
+
+
+def prune(folder: Path, keep: Iterable[str]) -> None:
+    """Delete the entries of *folder* (files or folders) whose names are not in *keep*."""
+    wanted = set(keep)
+    for entry in os.scandir(folder):
+        if entry.name not in wanted:
+            if entry.is_dir(follow_symlinks=False):
+                _remove_tree(Path(entry.path))
+            else:
+                os.unlink(entry.path)
+
+
+def _remove_tree(path: Path) -> None:
+    for entry in os.scandir(path):
+        if entry.is_dir(follow_symlinks=False):
+            _remove_tree(Path(entry.path))
+        else:
+            os.unlink(entry.path)
+    os.rmdir(path)
