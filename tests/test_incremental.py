@@ -46,7 +46,10 @@ def test_an_update_in_place_by_another_writer_changes_the_fingerprint(demo_db):
     runs, _ = fingerprints(demo_db)
     run_id = sorted(runs)[0]
     conn = sqlite3.connect(demo_db)
-    conn.execute("UPDATE evaluation_results SET score = 0.5 WHERE run_id = ?", (run_id,))
+    conn.execute(
+        "UPDATE benchmark_runs SET status = 'completed', weighted_score = 1 WHERE run_id = ?",
+        (run_id,),
+    )
     conn.commit()
     conn.close()
     assert fingerprints(demo_db)[0][run_id] != runs[run_id]
