@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -282,3 +284,82 @@ def shared_dir():
     os.chmod(path, 0o755)
     yield path
     shutil.rmtree(path)
+
+
+# Browser tests: Debian chromium driven by Playwright. Skipped when either is
+# missing, except under CI=true, where a missing browser fails the run.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def _browser_missing() -> str | None:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright is not installed"
+    if not Path(CHROMIUM).exists():
+        return f"no chromium at {CHROMIUM} (apt-get install chromium)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One chromium for the session (skip, or fail under CI, when it cannot start)."""
+    import os
+
+    reason = _browser_missing()
+    if reason:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"browser tests cannot run under CI: {reason}")
+        pytest.skip(reason)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@contextmanager
+def serving(folder: Path) -> Iterator[str]:
+    """A built site served on 127.0.0.1 from a thread; yields its base URL."""
+    import threading
+
+    from generator import serve
+
+    httpd = serve.server(folder, port=0)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh page that records console errors, script errors, failed requests and dialogs."""
+    context = browser.new_context()
+    tab = context.new_page()
+    tab.problems = []
+    tab.on("console", lambda m: m.type == "error" and tab.problems.append(f"console: {m.text}"))
+    tab.on("pageerror", lambda e: tab.problems.append(f"script error: {e}"))
+    tab.on("requestfailed", lambda r: tab.problems.append(f"request failed: {r.url}"))
+    tab.on("response", lambda r: r.status >= 400 and tab.problems.append(f"{r.status}: {r.url}"))
+
+    def dialog(d):
+        tab.problems.append(f"a script opened a dialog: {d.message}")
+        d.dismiss()
+
+    tab.on("dialog", dialog)
+    yield tab
+    context.close()
