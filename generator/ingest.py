@@ -111,6 +111,9 @@ def _record(
     with writing(db_path):
         conn = store.open_write(db_path)
         try:
+            # Run ids are random, so a large write touches index pages all over the
+            # file: a 64 MB page cache (default 2 MB) saves about a tenth of the time.
+            conn.execute("PRAGMA cache_size = -65536")
             with store.transaction(conn):
                 return write_run_chunks(conn, chunks, "replace" if replace else "refuse")
         finally:

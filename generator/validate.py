@@ -22,7 +22,9 @@ import difflib
 import functools
 import json
 import math
+import re
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from generator import times
@@ -123,9 +125,19 @@ def _flag(value: object, field: str) -> bool | None:
     raise FieldError(field, f"expected true or false, got {describe(value)}")
 
 
+# The stored form itself (years 1000-9999): checked by the C parser, kept as it is.
+_CANONICAL = re.compile(r"[1-9]\d{3}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+
+
 @functools.lru_cache(maxsize=4096)
 def _iso_text(value: str) -> str:
     # Evaluations usually repeat their run's completedAt: parse each text once.
+    if _CANONICAL.fullmatch(value):
+        try:
+            datetime.fromisoformat(value[:-1])
+            return value
+        except ValueError:
+            pass  # a day or hour that does not exist: let parse() say so in its words
     return times.iso(times.parse(value))
 
 
