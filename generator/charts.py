@@ -21,8 +21,26 @@ def label(agent: str, model: str | None) -> str:
     return f"{agent} · {model}" if model else f"{agent} (no model)"
 
 
+# Plotly reads <b>, <br>, <a href=…> and &entities; in chart text. Text from results
+# (names in x, y, text and legend) is escaped so it shows exactly as written.
+_PLOTLY_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, str):
+        return value.translate(_PLOTLY_ESCAPES)
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    return value
+
+
 def _figure(traces: Iterable[Any], **layout: Any) -> go.Figure:
     fig = go.Figure(list(traces))
+    for trace in fig.data:
+        for key in ("x", "y", "text", "name"):
+            value = getattr(trace, key, None)
+            if value is not None:
+                setattr(trace, key, _plain(value))
     fig.layout.template = None  # the page styles charts; a template would add ~10 KB each
     settings = {
         "margin": {"l": 56, "r": 16, "t": 16, "b": 48},

@@ -121,6 +121,10 @@ def text(value: str) -> str:
 DOM_CHECK = r"""() => {
   const bad = [];
   const links = /^(href|src|xlink:href|action|formaction|srcdoc|data|poster)$/;
+  // Plotly draws <b> and <a> in chart text as markup: text from results must not become it.
+  for (const el of document.querySelectorAll('svg a, svg tspan[style*="bold"]')) {
+    bad.push('chart markup: ' + el.outerHTML.slice(0, 80));
+  }
   for (const el of document.querySelectorAll('*')) {
     const foreign = ['IFRAME', 'OBJECT', 'EMBED', 'BASE', 'IMG', 'X'];
     if (foreign.includes(el.tagName)) bad.push(el.tagName);

@@ -75,3 +75,11 @@ def test_category_heatmap_rows_are_agent_model_pairs() -> None:
             {"agent": "a", "model": "m", "category": "quality", "mean_score": 3.0}]  # fmt: skip
     (cells,) = charts.category_heatmap(rows).data
     assert list(cells.x) == ["quality", "safety"] and [list(r) for r in cells.z] == [[3.0, 4.0]]
+
+
+def test_names_from_results_are_escaped_for_plotly_markup() -> None:
+    # Plotly draws <b>, <br> and <a href> in chart text; a name must show as written.
+    fig = charts.cost_vs_score([pair("<b>a</b> & co", "<br>", 5.0, cost=0.1)])
+    scatter = fig.data[0]
+    assert list(scatter.text) == ["&lt;b&gt;a&lt;/b&gt; &amp; co · &lt;br&gt;"]
+    assert scatter.hovertemplate.startswith("%{text}<br>")  # the chart's own markup stays
