@@ -10,7 +10,7 @@ ordered scans of the whole file instead of one query per path.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from itertools import islice
 from typing import Any
 
@@ -30,8 +30,12 @@ def static_files(conn: sqlite3.Connection) -> Iterator[tuple[str, bytes]]:
         yield file_path, dumps(data).encode("utf-8")
 
 
-def static_entries(conn: sqlite3.Connection) -> Iterator[Entry]:
-    """(file path, the GET path it answers, the answer) for every static API file."""
+def static_entries(conn: sqlite3.Connection, *, units: bool = True) -> Iterator[Entry]:
+    """(file path, the GET path it answers, the answer) for every static API file.
+
+    Without *units*, only the answers about many runs: not each run's and each
+    batch's own files (``run_entries``, ``batch_entries``), which a build may reuse.
+    """
     rows = wide_rows(conn)  # every run once, shared by all the aggregates below
     yield "api/health.json", "/health", queries.health()
     yield "api/stats.json", "/api/stats", queries.global_stats(conn, rows=rows)
@@ -40,8 +44,9 @@ def static_entries(conn: sqlite3.Connection) -> Iterator[Entry]:
     yield from _runs_listing(conn)
     yield from _batches_listing(conn, rows)
     yield from _statistics(conn, rows)
-    yield from _runs(conn)
-    yield from _batches(conn, rows)
+    if units:
+        yield from _runs(conn)
+        yield from _batches(conn, rows)
 
 
 def _runs_listing(conn: sqlite3.Connection) -> Iterator[Entry]:
@@ -87,16 +92,32 @@ def _statistics(conn: sqlite3.Connection, rows: Rows) -> Iterator[Entry]:
 
 def _runs(conn: sqlite3.Connection) -> Iterator[Entry]:
     for detail in queries.iter_run_details(conn):
-        run_id = detail["run"]["runId"]
-        base, path = f"api/runs/{segment(run_id)}", f"/api/runs/{q(run_id)}"
-        yield f"{base}.json", path, detail
-        yield f"{base}/evaluations.json", f"{path}/evaluations", detail["evaluations"]
-        yield f"{base}/telemetry.json", f"{path}/telemetry", detail["telemetry"]
+        yield from run_entries(detail)
+
+
+def run_entries(detail: dict[str, Any]) -> Iterator[Entry]:
+    """The static API files of one run, from ``queries.get_run`` for it."""
+    run_id = detail["run"]["runId"]
+    base, path = f"api/runs/{segment(run_id)}", f"/api/runs/{q(run_id)}"
+    yield f"{base}.json", path, detail
+    yield f"{base}/evaluations.json", f"{path}/evaluations", detail["evaluations"]
+    yield f"{base}/telemetry.json", f"{path}/telemetry", detail["telemetry"]
 
 
 def _batches(conn: sqlite3.Connection, rows: Rows) -> Iterator[Entry]:
     for batch, analytics in queries.iter_batch_details(conn, rows):
-        batch_id = batch["batchId"]
-        base, path = f"api/batches/{segment(batch_id)}", f"/api/batches/{q(batch_id)}"
-        yield f"{base}.json", path, batch
-        yield f"{base}/analytics.json", f"{path}/analytics", analytics
+        yield from batch_entries(batch, analytics)
+
+
+def batch_entries(batch: dict[str, Any], analytics: dict[str, Any]) -> Iterator[Entry]:
+    """The static API files of one batch, from ``queries.iter_batch_details``."""
+    batch_id = batch["batchId"]
+    base, path = f"api/batches/{segment(batch_id)}", f"/api/batches/{q(batch_id)}"
+    yield f"{base}.json", path, batch
+    yield f"{base}/analytics.json", f"{path}/analytics", analytics
+
+
+def encoded(entries: Iterable[Entry]) -> Iterator[tuple[str, bytes]]:
+    """(file path, content) of static API entries."""
+    for file_path, _, data in entries:
+        yield file_path, dumps(data).encode("utf-8")

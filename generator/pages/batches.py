@@ -120,20 +120,25 @@ def _list_value(batch: dict[str, Any], field: str) -> Any:
 def batch_pages(conn: sqlite3.Connection) -> Iterator[Page | File]:
     """Per batch: its page, its runs as CSV and its comparison data file."""
     for batch, analytics in batches.iter_batch_details(conn):
-        seg = paths.segment(batch["batchId"])
-        yield Page(
-            path=f"batches/{seg}.html",
-            template="batch.html",
-            title=f"Batch {batch['batchId']}",
-            section="batches",
-            crumbs=BATCHES_CRUMB,
-            ctx=_context(batch, analytics, seg),
-        )
-        yield f"batches/{seg}.csv", _csv(batch["runs"])
-        yield (
-            f"data/batches/{seg}.js",
-            data_script(f"batches/{seg}", _compare_data(batch, analytics)),
-        )
+        yield from batch_files(batch, analytics)
+
+
+def batch_files(batch: dict[str, Any], analytics: dict[str, Any]) -> Iterator[Page | File]:
+    """One batch's page, CSV and comparison data file, from ``iter_batch_details``."""
+    seg = paths.segment(batch["batchId"])
+    yield Page(
+        path=f"batches/{seg}.html",
+        template="batch.html",
+        title=f"Batch {batch['batchId']}",
+        section="batches",
+        crumbs=BATCHES_CRUMB,
+        ctx=_context(batch, analytics, seg),
+    )
+    yield f"batches/{seg}.csv", _csv(batch["runs"])
+    yield (
+        f"data/batches/{seg}.js",
+        data_script(f"batches/{seg}", _compare_data(batch, analytics)),
+    )
 
 
 def _context(batch: dict[str, Any], analytics: dict[str, Any], seg: str) -> dict[str, Any]:

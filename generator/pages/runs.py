@@ -82,15 +82,20 @@ class RunView:
 def run_pages(conn: sqlite3.Connection) -> Iterator[Page]:
     """One page per run, in run id order."""
     for detail in runs.iter_run_details(conn):
-        run = detail["run"]
-        yield Page(
-            path=f"runs/{paths.segment(run['runId'])}.html",
-            template="run.html",
-            title=f"Run {run['runId']}",
-            section="runs",
-            crumbs=RUNS_CRUMB,
-            ctx=run_view(detail),
-        )
+        yield run_page(detail)
+
+
+def run_page(detail: dict[str, Any]) -> Page:
+    """The page of one run, from ``runs.get_run`` for it."""
+    run = detail["run"]
+    return Page(
+        path=f"runs/{paths.segment(run['runId'])}.html",
+        template="run.html",
+        title=f"Run {run['runId']}",
+        section="runs",
+        crumbs=RUNS_CRUMB,
+        ctx=run_view(detail),
+    )
 
 
 def run_view(detail: dict[str, Any]) -> RunView:
