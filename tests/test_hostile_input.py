@@ -172,7 +172,7 @@ def test_any_payload_is_stored_whole_or_refused_clearly(case):
         result = CliRunner().invoke(main, ["record", "--db", str(db), str(path)])
         assert isinstance(result.exception, (SystemExit, type(None))), result.output
         if result.exit_code == 0:
-            ids = {json.loads(line)["runId"] for line in data.decode().splitlines() if line}
+            ids = {record["runId"] for record in _documents(data.decode())}
             conn = store.open_read(db)
             stored = {r[0] for r in conn.execute("SELECT run_id FROM benchmark_runs")}
             conn.close()
@@ -183,3 +183,12 @@ def test_any_payload_is_stored_whole_or_refused_clearly(case):
             if well_formed:
                 assert "field '" in result.output or "not valid JSON" in result.output
             assert db.read_bytes() == before
+
+
+def _documents(text: str) -> list[dict]:
+    """The records of accepted input: one JSON document, else JSON Lines."""
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError:
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    return document if isinstance(document, list) else [document]
