@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -236,13 +237,27 @@ def _open_rw(path: Path) -> sqlite3.Connection:
     _check_sqlite(conn, path)
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        conn.execute("PRAGMA journal_mode = WAL")  # readers never block writers
+        _wal(conn)  # readers never block writers
         conn.execute("PRAGMA synchronous = NORMAL")  # safe in WAL; one fsync per checkpoint
         conn.execute("PRAGMA foreign_keys = ON")
     except sqlite3.Error as exc:
         conn.close()
         raise StoreError(f"cannot write to {path} ({exc})") from None
     return conn
+
+
+def _wal(conn: sqlite3.Connection) -> None:
+    # Switching a new file to WAL while another process does the same answers
+    # "database is locked" at once, without the busy timeout: wait here instead.
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _migrate_or_fail(conn: sqlite3.Connection, path: Path) -> list[str]:
