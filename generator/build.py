@@ -1,14 +1,19 @@
 """The whole build, top to bottom: one read snapshot in, one static site out.
 
     open the file read-only, in one read transaction (a consistent snapshot)
-    → site-wide pages, lists, catalog pages, batch pages, run pages
+    → fingerprint every run and batch; compare with the last build's manifest
+    → run pages and their API files, in worker processes, for new or changed runs
+    → meanwhile: site-wide pages, lists, catalog pages, changed batches' pages
     → data files for the client-side tables, the static JSON API, the .db itself
+    → move the last build's files of unchanged runs and batches into the new tree
     → swap the finished tree in place of the old one
 
-Everything goes through ``Writer.write`` into a staging folder next to the
-output; only a build that finished replaces the previous site. Output is
-deterministic: pages in a fixed order, fixed chart ids, and the only clock
-read is ``SOURCE_DATE_EPOCH``.
+Everything goes through ``Writer`` into a staging folder next to the output;
+only a build that finished replaces the previous site, and only then are the
+previous site's folders of run and batch files moved over (see incremental).
+Output is deterministic: pages in a fixed order, fixed chart ids, and the only
+clock read is ``SOURCE_DATE_EPOCH``; an incremental build writes the same tree
+as a full one.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -27,12 +32,12 @@ from urllib.parse import urlsplit
 import jinja2
 import plotly
 
-from generator import api_static, paths, render, store, times
+from generator import api_static, incremental, paths, render, run_files, store, times
 from generator.errors import ParameterError, ZebenchError
 from generator.pages import NAV, Page, Site, catalog, markdown, overview
 from generator.pages import batches as batch_pages
 from generator.pages import runs as run_pages
-from generator.queries import reports, runs
+from generator.queries import batches, reports, runs
 
 MARKER = ".zebench-site"  # marks a folder this build may replace
 Log = Callable[[str], None]
@@ -50,8 +55,9 @@ class BuildResult:
     pages: int
     run_pages: int
     files: int
-    bytes: int
+    bytes: int  # written by this build; files kept from the last one not counted
     seconds: float
+    kept: int = 0  # runs and batches whose files were kept from the last build
 
 
 def build(
@@ -67,33 +73,58 @@ def build(
     base_url = check_base_url(base_url)
     owner_pages = markdown.load(pages_dir)
     _check_out(out)
+    previous = incremental.read_manifest(out) if (out / MARKER).is_file() else {}
     conn = store.open_read(db)
     staging = out.parent / f".{out.name}.building-{os.getpid()}"
+    renderer: run_files.RunRenderer | None = None
     try:
         shutil.rmtree(staging, ignore_errors=True)
         writer = Writer(staging)
         with store.reading(db), snapshot(conn):
             site = _site(conn, base_url, owner_pages)
-            counts = _write_site(conn, writer, site, owner_pages, Path(db).name, log)
+            plan = incremental.plan(conn, detail_site(site), out, previous)
+            job = run_files.Job(str(db), str(staging), plan.site, plan.context)
+            renderer = run_files.RunRenderer(job, plan.runs_todo)
+            pages = _write_site(conn, writer, site, plan, owner_pages, Path(db).name, log)
+            _reserve_units(writer, plan)
+            written = renderer.wait(conn)
+            log(f"{written.pages} run pages ({len(plan.runs) - written.pages} kept)")
+            writer.write(incremental.MANIFEST, plan.manifest())
         writer.write(MARKER, b"zebench site: 'zebench build' replaces this folder\n")
+        if plan.reuse:
+            incremental.reuse(out, staging, plan)
         _swap(staging, out)
     except BaseException:
+        if renderer is not None:
+            renderer.close()
         shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:
         conn.close()
     seconds = time.perf_counter() - started
-    return BuildResult(out, counts[0], counts[1], writer.files, writer.bytes, seconds)
+    run_count = len(plan.runs)
+    batch_count = len(plan.batches) - len(plan.batches_todo)
+    total_pages = pages + run_count + (batch_count if plan.reuse else 0)
+    files, size = writer.files, writer.bytes + written.bytes
+    return BuildResult(out, total_pages, run_count, files, size, seconds, plan.kept())
+
+
+def detail_site(site: Site) -> Site:
+    """The context of a run's or a batch's page: without the site-wide figures, so
+    that the page depends on its own data only and survives other runs arriving."""
+    return replace(site, data_as_of=None, built_at=None, run_count=None)
 
 
 def _write_site(
     conn: sqlite3.Connection,
     writer: Writer,
     site: Site,
+    plan: incremental.Plan,
     owner_pages: list[markdown.MarkdownPage],
     db_name: str,
     log: Log,
-) -> tuple[int, int]:
+) -> int:
+    """Everything but the run pages and their API files; returns the pages written."""
     env = render.environment()
     _copy_assets(writer)
     by_pair = reports.breakdown(conn, ("agent", "model"))
@@ -111,19 +142,43 @@ def _write_site(
         *markdown.pages(owner_pages),
     ]
     count = _render_all(env, site, pages, writer)
-    count += _render_all(env, site, batch_pages.batch_pages(conn), writer)
+    for batch, analytics in _changed_batches(conn, plan):
+        count += _render_all(env, plan.site, batch_pages.batch_files(batch, analytics), writer)
+        for path, data in api_static.encoded(api_static.batch_entries(batch, analytics)):
+            writer.write(path, data)
     for path, data in batch_pages.list_files(conn):
         writer.write(path, data)
     log(f"{count} pages")
-    run_count = _render_all(env, site, run_pages.run_pages(conn), writer)
-    log(f"{run_count} run pages")
     for path, data in run_pages.data_files(conn):
         writer.write(path, data)
-    for path, data in api_static.static_files(conn):
+    for path, data in api_static.encoded(api_static.static_entries(conn, units=False)):
         writer.write(path, data)
     log("data files and JSON API")
     _copy_db(conn, writer, f"downloads/{db_file}")
-    return count + run_count, run_count
+    return count
+
+
+def _changed_batches(conn: sqlite3.Connection, plan: incremental.Plan) -> Iterator[tuple]:
+    """(batch, analytics) of the batches to render, by batch id."""
+    todo = plan.batches_todo
+    if len(todo) * 20 < len(plan.batches):  # a few: one lookup each beats a scan of all runs
+        for batch_id in sorted(todo):
+            yield batches.get_batch(conn, batch_id), batches.batch_analytics(conn, batch_id)
+        return
+    for batch, analytics in batches.iter_batch_details(conn):
+        if batch["batchId"] in todo:
+            yield batch, analytics
+
+
+def _reserve_units(writer: Writer, plan: incremental.Plan) -> None:
+    """Claim the paths of files written by workers or kept: no name may clash with them."""
+    for run_id in plan.runs:
+        for path in incremental.run_paths(run_id):
+            writer.reserve(path)
+    for batch_id in plan.batches:
+        if batch_id not in plan.batches_todo:
+            for path in incremental.batch_paths(batch_id):
+                writer.reserve(path)
 
 
 def _render_all(
@@ -219,6 +274,15 @@ class Writer:
 
     def claim(self, relative: str) -> Path:
         """Reserve *relative* (a "/"-separated path inside the site) and return its path."""
+        parts = self.reserve(relative)
+        path = self.root.joinpath(*parts)
+        if path.parent not in self._dirs:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(path.parent)
+        return path
+
+    def reserve(self, relative: str) -> list[str]:
+        """Check and count *relative* as a file of the site, written by someone else."""
         parts = relative.split("/")
         if any(p in ("", ".", "..") or "\\" in p or "\0" in p for p in parts):
             raise ValueError(f"unsafe site path {relative!r}")
@@ -226,12 +290,8 @@ class Writer:
         if key in self._claimed:
             raise BuildError(f"two files of the site would both be written to {relative}")
         self._claimed.add(key)
-        path = self.root.joinpath(*parts)
-        if path.parent not in self._dirs:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._dirs.add(path.parent)
         self.files += 1
-        return path
+        return parts
 
     def write(self, relative: str, data: bytes) -> None:
         """Write *data* at *relative* inside the site."""

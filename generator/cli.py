@@ -206,9 +206,11 @@ def build(db_path: str, out: str, base_url: str | None, pages_dir: str | None) -
     result = site_build.build(
         db_path, out, base_url=base_url, pages_dir=pages_dir, log=lambda m: click.echo(f"  {m}")
     )
+    kept = f", {result.kept:,} runs and batches kept from the last build" if result.kept else ""
     click.echo(
         f"Built {result.out}/ from {db_path}: {result.pages:,} pages ({result.run_pages:,} runs), "
-        f"{result.files:,} files, {result.bytes / 1e6:.1f} MB in {result.seconds:.1f} s"
+        f"{result.files:,} files, {result.bytes / 1e6:.1f} MB written{kept} "
+        f"in {result.seconds:.1f} s"
     )
 
 

@@ -20,10 +20,12 @@ import hashlib
 import os
 import sqlite3
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import generator
-from generator import render
+from generator import paths, render
+from generator.pages import Site
 
 MANIFEST = ".zebench/manifest.tsv"
 
@@ -142,3 +144,113 @@ def _remove_tree(path: Path) -> None:
         else:
             os.unlink(entry.path)
     os.rmdir(path)
+
+
+# Planning and reuse -----------------------------------------------------------
+
+# Folders that hold each run's and batch's files (beside a few pages about all of them).
+UNIT_DIRS = ("runs", "api/runs", "batches", "data/batches", "api/batches")
+_RUN_DIRS, _BATCH_DIRS = UNIT_DIRS[:2], UNIT_DIRS[2:]
+
+
+def run_paths(run_id: str) -> tuple[str, ...]:
+    """The site paths of one run's files: its page and its static API answers."""
+    seg = paths.segment(run_id)
+    base = f"api/runs/{seg}"
+    return (
+        f"runs/{seg}.html",
+        f"{base}.json",
+        f"{base}/evaluations.json",
+        f"{base}/telemetry.json",
+    )
+
+
+def batch_paths(batch_id: str) -> tuple[str, ...]:
+    """The site paths of one batch's files: page, CSV, comparison data, API answers."""
+    seg = paths.segment(batch_id)
+    return (
+        f"batches/{seg}.html",
+        f"batches/{seg}.csv",
+        f"data/batches/{seg}.js",
+        f"api/batches/{seg}.json",
+        f"api/batches/{seg}/analytics.json",
+    )
+
+
+@dataclass
+class Plan:
+    """What one build renders and what it keeps from the previous one."""
+
+    site: Site  # the context of run and batch pages: no site-wide figures
+    context: str
+    runs: dict[str, str]  # runId -> fingerprint, every run
+    batches: dict[str, str]
+    runs_todo: dict[str, str]  # the runs to render
+    batches_todo: set[str]
+    reuse: bool  # whether the previous site's files are kept
+
+    def manifest(self) -> bytes:
+        """The manifest of this build."""
+        return manifest_text(self.runs, self.batches)
+
+    def kept(self) -> int:
+        """How many runs and batches keep the previous build's files."""
+        return len(self.runs) - len(self.runs_todo) + len(self.batches) - len(self.batches_todo)
+
+
+def plan(conn: sqlite3.Connection, site: Site, out: Path, previous: dict[str, str]) -> Plan:
+    """Fingerprint every run and batch and compare with the manifest of the site at *out*."""
+    context = _digest(code_digest(), site)
+    runs = run_fingerprints(conn, context)
+    batches = batch_fingerprints(conn, context, runs)
+    reuse = bool(previous) and _intact(out, previous)
+    if not reuse:
+        previous = {}
+    runs_todo = {key: runs[key] for key in sorted(changed("run", runs, previous))}
+    return Plan(site, context, runs, batches, runs_todo, changed("batch", batches, previous), reuse)
+
+
+def _intact(out: Path, previous: dict[str, str]) -> bool:
+    # Reuse only from a tree that has the folders its manifest implies.
+    kinds = {key.split("/", 1)[0] for key in previous}
+    needed = (_RUN_DIRS if "run" in kinds else ()) + (_BATCH_DIRS if "batch" in kinds else ())
+    return all((out / folder).is_dir() for folder in needed)
+
+
+def reuse(out: Path, staging: Path, plan: Plan) -> None:
+    """Move the previous site's run and batch folders into *staging*, updated.
+
+    Files rendered this time replace the old ones, files of runs and batches
+    that no longer exist go, and each folder moves whole: a handful of renames
+    instead of one per kept file. Should a move fail, the folders already moved
+    go back, so the previous site keeps every file (some of them updated).
+    """
+    names = _names([*map(run_paths, plan.runs), *map(batch_paths, plan.batches)])
+    moved: list[str] = []
+    try:
+        for folder in UNIT_DIRS:
+            old, new = out / folder, staging / folder
+            if not old.is_dir():
+                continue
+            staged = set(os.listdir(new)) if new.is_dir() else set()
+            if new.is_dir():
+                merge_tree(new, old)
+                _remove_tree(new)
+            prune(old, staged | names[folder])
+            new.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(old, new)
+            moved.append(folder)
+    except BaseException:
+        for folder in reversed(moved):
+            os.replace(staging / folder, out / folder)
+        raise
+
+
+def _names(groups: list[tuple[str, ...]]) -> dict[str, set[str]]:
+    """folder -> the names its run and batch files take directly inside it."""
+    names: dict[str, set[str]] = {folder: set() for folder in UNIT_DIRS}
+    for group in groups:
+        for path in group:
+            folder = next(f for f in UNIT_DIRS if path.startswith(f + "/"))
+            names[folder].add(path[len(folder) + 1 :].split("/", 1)[0])
+    return names

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
+from pathlib import Path
 
 import pytest
 
-from generator import demo, incremental, ingest
+from generator import build, demo, incremental, ingest, merge, paths, run_files
+from generator.pages import runs as run_pages
 
 
 @pytest.fixture
@@ -94,3 +97,136 @@ def test_merge_tree_and_prune(tmp_path):
     incremental.prune(old, {"keep.html", "d", "e", "added.html"})
     found = {str(p.relative_to(old)): p.read_text() for p in old.rglob("*") if p.is_file()}
     assert found == {"keep.html": "k", "d/x.json": "new", "e/z.json": "z", "added.html": "a"}
+
+
+# Whole builds ---------------------------------------------------------------
+
+
+def tree(site) -> dict[str, bytes]:
+    return {
+        p.relative_to(site).as_posix(): p.read_bytes()
+        for p in sorted(site.rglob("*"))
+        if p.is_file()
+    }
+
+
+def inode(path) -> int:
+    return path.stat().st_ino
+
+
+@pytest.fixture
+def env_epoch(monkeypatch):
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1761955200")
+
+
+def assert_same_as_full_build(db, site, tmp_path) -> None:
+    full = tmp_path / "full"
+    shutil.rmtree(full, ignore_errors=True)
+    build.build(db, full)
+    assert tree(site) == tree(full)
+
+
+def record(db, tmp_path, payloads, *, replace=False) -> None:
+    source = tmp_path / "new.jsonl"
+    source.write_text("".join(json.dumps(p) + "\n" for p in payloads))
+    ingest.record_files(db, [str(source)], replace=replace)
+
+
+def test_incremental_build_after_record_is_the_full_build(demo_db, tmp_path, env_epoch):
+    site = tmp_path / "site"
+    first = build.build(demo_db, site)
+    assert first.kept == 0
+    kept_page = site / "runs" / f"{paths.segment(min(fingerprints(demo_db)[0]))}.html"
+    before = inode(kept_page)
+    record(demo_db, tmp_path, list(demo.iter_run_payloads(3, seed=11)))
+    second = build.build(demo_db, site)
+    assert second.kept > 0 and second.run_pages == 43
+    assert inode(kept_page) == before  # kept, not rendered again
+    assert_same_as_full_build(demo_db, site, tmp_path)
+
+
+def test_incremental_build_after_replace_and_merge_is_the_full_build(demo_db, tmp_path, env_epoch):
+    site = tmp_path / "site"
+    build.build(demo_db, site)
+    payload = next(iter(demo.iter_run_payloads(40)))
+    payload["weightedScore"] = 1.25
+    record(demo_db, tmp_path, [payload], replace=True)
+    page = site / "runs" / f"{paths.segment(payload['runId'])}.html"
+    old_page = page.read_bytes()
+    build.build(demo_db, site)
+    assert page.read_bytes() != old_page  # the replaced run was rendered again
+    assert_same_as_full_build(demo_db, site, tmp_path)
+    other = tmp_path / "other.db"
+    demo.write_demo(other, runs=15, seed=5)
+    merge.merge(demo_db, [str(other)])
+    build.build(demo_db, site)
+    assert_same_as_full_build(demo_db, site, tmp_path)
+
+
+def test_a_run_deleted_by_another_writer_leaves_no_files(demo_db, tmp_path, env_epoch):
+    site = tmp_path / "site"
+    build.build(demo_db, site)
+    gone = sorted(fingerprints(demo_db)[0])[7]
+    conn = sqlite3.connect(demo_db)
+    with conn:
+        for table in ("evaluation_results", "run_telemetry", "benchmark_runs"):
+            conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (gone,))
+    conn.close()
+    build.build(demo_db, site)
+    assert not (site / "runs" / f"{paths.segment(gone)}.html").exists()
+    assert_same_as_full_build(demo_db, site, tmp_path)
+
+
+def test_a_failed_incremental_build_leaves_the_old_site(demo_db, tmp_path, env_epoch, monkeypatch):
+    site = tmp_path / "site"
+    build.build(demo_db, site)
+    before = tree(site)
+    record(demo_db, tmp_path, list(demo.iter_run_payloads(2, seed=12)))
+
+    def broken(detail):
+        raise RuntimeError("template bug")
+
+    monkeypatch.setattr(run_pages, "run_page", broken)
+    with pytest.raises(RuntimeError, match="template bug"):
+        build.build(demo_db, site)
+    assert tree(site) == before
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
+
+
+def test_workers_render_their_share_and_leave_replaced_runs_to_the_snapshot(demo_db, tmp_path):
+    conn = sqlite3.connect(demo_db)
+    runs = incremental.run_fingerprints(conn, "ctx")
+    tampered = sorted(runs)[4]
+    wanted = {**runs, tampered: "not what the file holds"}
+    site = build.detail_site(build._site(conn, None, []))
+    job = run_files.Job(str(demo_db), str(tmp_path / "out"), site, "ctx")
+    renderer = run_files.RunRenderer(job, wanted, workers=2, chunk=7)
+    written = renderer.wait(conn)
+    conn.close()
+    assert written.stale == [tampered]
+    assert written.pages == 40 and written.files == 160
+    written_paths = {
+        p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.*")
+    }
+    assert written_paths == {path for run_id in runs for path in incremental.run_paths(run_id)}
+
+
+def test_a_failure_while_moving_kept_folders_puts_them_back(
+    demo_db, tmp_path, env_epoch, monkeypatch
+):
+    site = tmp_path / "site"
+    build.build(demo_db, site)
+    before = set(tree(site))
+    record(demo_db, tmp_path, list(demo.iter_run_payloads(1, seed=13)))
+    real_replace = incremental.os.replace
+
+    def flaky_replace(source, target):
+        target = Path(target)
+        if target.name == "batches" and target.parent.name.startswith(".site.building"):
+            raise OSError("disk gone")  # runs/ and api/runs/ have moved by now
+        return real_replace(source, target)
+
+    monkeypatch.setattr(incremental.os, "replace", flaky_replace)
+    with pytest.raises(OSError, match="disk gone"):
+        build.build(demo_db, site)
+    assert before <= set(tree(site))  # every file of the old site is still there

@@ -46,7 +46,9 @@ class Site:
     base_url: str | None  # absolute URL of the site root ending in "/", for canonical links
     data_as_of: str | None  # newest run's start, ISO 8601
     built_at: str | None  # from SOURCE_DATE_EPOCH only, so builds stay reproducible
-    run_count: int
+    # None on the pages of one run or batch: they then depend on that run or batch
+    # alone, so an incremental build can keep them when other runs arrive.
+    run_count: int | None
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,169 @@
+"""Every run's own files — its page and its static API answers — rendered by workers.
+
+Run pages are most of a large site and each depends on one run only, so they
+are rendered in worker processes (one per CPU) while the main process builds
+the pages that summarise all runs. Workers are handed run ids a few hundred at
+a time and read them in their own read transaction. A writer may have replaced
+some since the build's snapshot was taken: a worker leaves those whose
+fingerprint changed to the main process, which renders them from its snapshot.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+
+from generator import api_static, incremental, render, store
+from generator.pages import Site
+from generator.pages import runs as run_pages
+from generator.queries import runs
+
+CHUNK = 250  # runs per task: small enough to spread the work, large enough to amortise it
+
+
+def files(env: jinja2.Environment, site: Site, detail: dict) -> Iterator[tuple[str, bytes]]:
+    """(path, content) of one run's files, from ``runs.get_run`` for it."""
+    page = run_pages.run_page(detail)
+    html = env.get_template(page.template).render(site=site, page=page, ctx=page.ctx)
+    yield page.path, html.encode("utf-8")
+    yield from api_static.encoded(api_static.run_entries(detail))
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every worker needs: where to read, where to write, how to render."""
+
+    db: str
+    root: str
+    site: Site
+    context: str
+
+
+@dataclass
+class Written:
+    """Counts of what a share of runs produced."""
+
+    pages: int = 0
+    files: int = 0
+    bytes: int = 0
+    stale: list[str] = field(default_factory=list)  # runs replaced since the snapshot
+
+    def add(self, other: Written) -> None:
+        """Add another share's counts to these."""
+        self.pages += other.pages
+        self.files += other.files
+        self.bytes += other.bytes
+        self.stale += other.stale
+
+
+class _Worker:
+    """Per-process state, set up once by ``_start``."""
+
+    job: Job
+    env: jinja2.Environment
+    conn: sqlite3.Connection
+
+
+_made: set[Path] = set()  # folders this process has created
+
+
+def _start(job: Job) -> None:
+    _made.clear()  # a previous build of this process may have made (and removed) them
+    _Worker.job = job
+    _Worker.env = render.environment()
+    _Worker.conn = store.open_read(job.db)
+
+
+def render_share(share: list[tuple[str, str]]) -> Written:
+    """Render and write the files of *share*, a list of (runId, fingerprint), except
+    runs whose rows changed since the fingerprint was taken (listed as stale)."""
+    job, conn = _Worker.job, _Worker.conn
+    expected = dict(share)
+    conn.execute("BEGIN")
+    try:
+        now = incremental.run_fingerprints(conn, job.context, list(expected))
+        same = [run_id for run_id, value in share if now.get(run_id) == value]
+        written = write_details(job, _Worker.env, runs.iter_run_details(conn, same))
+    finally:
+        conn.rollback()
+    written.stale = [run_id for run_id, value in share if now.get(run_id) != value]
+    return written
+
+
+def write_details(job: Job, env: jinja2.Environment, details: Iterable[dict]) -> Written:
+    """Write the files of runs given as ``runs.get_run`` results."""
+    written = Written()
+    for detail in details:
+        for relative, data in files(env, job.site, detail):
+            _write(Path(job.root), relative, data)
+            written.files += 1
+            written.bytes += len(data)
+        written.pages += 1
+    return written
+
+
+def _write(root: Path, relative: str, data: bytes) -> None:
+    # The main process has claimed and checked every path; only folders are needed here.
+    path = root / relative
+    if path.parent not in _made:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _made.add(path.parent)
+    path.write_bytes(data)
+
+
+class RunRenderer:
+    """Renders the files of chosen runs in worker processes; ``wait`` collects the counts."""
+
+    def __init__(
+        self, job: Job, fingerprints: dict[str, str], workers: int | None = None, chunk: int = CHUNK
+    ) -> None:
+        self._job = job
+        _made.clear()
+        ordered = sorted(fingerprints.items())
+        shares = [ordered[i : i + chunk] for i in range(0, len(ordered), chunk)]
+        self._inline: list[list[tuple[str, str]]] = []
+        self._futures: list[Future[Written]] = []
+        self._pool: ProcessPoolExecutor | None = None
+        workers = workers or len(os.sched_getaffinity(0))
+        if len(shares) < 2 or workers < 2:
+            self._inline = shares  # too little to share out: rendered here, in wait()
+            return
+        # fork: workers start at once with everything imported; they never touch
+        # the parent's SQLite connection, only their own.
+        context = multiprocessing.get_context("fork")
+        self._pool = ProcessPoolExecutor(workers, context, initializer=_start, initargs=(job,))
+        self._futures = [self._pool.submit(render_share, share) for share in shares]
+
+    def wait(self, conn: sqlite3.Connection) -> Written:
+        """Block until every run is written; raise the first failure. Runs replaced
+        since the snapshot are rendered here, from the snapshot held by *conn*."""
+        total = Written()
+        try:
+            if self._inline:
+                _start(self._job)
+            for share in self._inline:
+                total.add(render_share(share))
+            for future in self._futures:
+                total.add(future.result())
+        finally:
+            self.close()
+        if total.stale:
+            details = runs.iter_run_details(conn, total.stale)
+            total.add(write_details(self._job, render.environment(), details))
+        return total
+
+    def close(self) -> None:
+        """Stop the workers, dropping work not yet started."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        if self._inline and hasattr(_Worker, "conn"):
+            _Worker.conn.close()
+            self._inline = []
