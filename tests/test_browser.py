@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
-from urllib.parse import urldefrag, urljoin, urlsplit
+from urllib.parse import quote, urldefrag, urljoin, urlsplit
 
 import pytest
 from conftest import hostile_run, serving
@@ -101,6 +101,16 @@ def test_filtering_the_runs_table_by_clicking_is_kept_in_the_url(page, site_url:
     assert _count(page) == echo_only
     assert page.input_value("select[data-filter=agent]") == "echo"
     assert page.get_attribute("th[data-sort=weightedScore]", "aria-sort") == "ascending"
+    assert page.problems == []
+
+
+def test_a_link_to_one_batchs_runs_shows_only_them(page, site_url: str, site_db) -> None:
+    batch = _one(site_db, "SELECT batchId FROM benchmark_runs GROUP BY 1 ORDER BY COUNT(*) DESC")
+    expected = _one(site_db, f"SELECT COUNT(*) FROM benchmark_runs WHERE batchId = '{batch}'")
+    page.goto(site_url + f"runs/index.html#batchId={quote(batch)}")  # as batch pages link
+    page.wait_for_selector("#table-status[data-count]")
+    assert _count(page) == expected
+    assert page.input_value("input[data-filter=batchId]") == batch
     assert page.problems == []
 
 

@@ -136,6 +136,8 @@ def test_runs_data_files_page_every_run_newest_first(site_db: Path, monkeypatch)
     started = [r[index["fields"].index("startedAt")] for r in rows]
     assert len(rows) == total and started == sorted(started, reverse=True)
     assert "update-deps" in index["options"]["suite"]
+    # The page's own weight must not grow with the number of batches.
+    assert "batchId" not in index["options"]
 
 
 def _data(blob: bytes) -> dict:

@@ -40,7 +40,10 @@ FIELDS = (
     "costUsd",
     "durationMs",
 )
-FILTERS = ("suite", "scenario", "tier", "agent", "model", "status", "batchId")
+# Drop-down filters list every value they have, so they are kept to fields with
+# few values; a batch (thousands of them) is typed or comes from a batch page link.
+SELECT_FILTERS = ("suite", "scenario", "tier", "agent", "model", "status")
+FILTERS = (*SELECT_FILTERS, "batchId")
 CSV_FIELDS = (
     "runId",
     "batchId",
@@ -228,7 +231,7 @@ def table_rows(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
 def data_files(conn: sqlite3.Connection) -> Iterator[tuple[str, bytes]]:
     """The runs table's data: ``data/runs/index.js`` and ``data/runs/NNNN.js`` chunks,
     plus ``downloads/runs.csv``. One scan of the runs feeds all of them."""
-    options: dict[str, set[str]] = {key: set() for key in FILTERS}
+    options: dict[str, set[str]] = {key: set() for key in SELECT_FILTERS}
     chunk: list[list[Any]] = []
     number = 0
     total = 0
@@ -237,7 +240,7 @@ def data_files(conn: sqlite3.Connection) -> Iterator[tuple[str, bytes]]:
     writer.writerow(CSV_FIELDS)
     for run in table_rows(conn):
         total += 1
-        for key in FILTERS:
+        for key in SELECT_FILTERS:
             if run[key] is not None:
                 options[key].add(run[key])
         writer.writerow(csv_row(run, CSV_FIELDS))
