@@ -30,20 +30,29 @@ def static_files(conn: sqlite3.Connection) -> Iterator[tuple[str, bytes]]:
         yield file_path, dumps(data).encode("utf-8")
 
 
-def static_entries(conn: sqlite3.Connection, *, units: bool = True) -> Iterator[Entry]:
+def static_entries(
+    conn: sqlite3.Connection,
+    *,
+    units: bool = True,
+    rows: Rows | None = None,
+    trends: dict[str, Any] | None = None,
+) -> Iterator[Entry]:
     """(file path, the GET path it answers, the answer) for every static API file.
 
     Without *units*, only the answers about many runs: not each run's and each
     batch's own files (``run_entries``, ``batch_entries``), which a build may reuse.
+    *rows* (``wide_rows(conn)``) and *trends* (``queries.all_evaluator_trends(conn)``)
+    may come from the caller, who shares them with the pages.
     """
-    rows = wide_rows(conn)  # every run once, shared by all the aggregates below
+    if rows is None:
+        rows = wide_rows(conn)  # every run once, shared by all the aggregates below
     yield "api/health.json", "/health", queries.health()
     yield "api/stats.json", "/api/stats", queries.global_stats(conn, rows=rows)
     yield "api/stats/agents.json", "/api/stats/agents", queries.agent_stats(conn, rows)
     yield "api/stats/models.json", "/api/stats/models", queries.model_stats(conn, rows)
     yield from _runs_listing(conn)
     yield from _batches_listing(conn, rows)
-    yield from _statistics(conn, rows)
+    yield from _statistics(conn, rows, trends)
     if units:
         yield from _runs(conn)
         yield from _batches(conn, rows)
@@ -73,7 +82,9 @@ def _batches_listing(conn: sqlite3.Connection, rows: Rows) -> Iterator[Entry]:
         yield f"api/all/batches/{number}.json", f"/api/all/batches/{number}", page
 
 
-def _statistics(conn: sqlite3.Connection, rows: Rows) -> Iterator[Entry]:
+def _statistics(
+    conn: sqlite3.Connection, rows: Rows, trends: dict[str, Any] | None
+) -> Iterator[Entry]:
     for suite, data in queries.all_suite_stats(conn, rows).items():
         yield f"api/stats/suites/{segment(suite)}.json", f"/api/stats/suites/{q(suite)}", data
     for (suite, scenario), data in queries.all_scenario_stats(conn, rows).items():
@@ -82,7 +93,9 @@ def _statistics(conn: sqlite3.Connection, rows: Rows) -> Iterator[Entry]:
             f"/api/stats/scenarios/{q(suite)}/{q(scenario)}",
             data,
         )
-    for name, data in queries.all_evaluator_trends(conn).items():
+    if trends is None:
+        trends = queries.all_evaluator_trends(conn)
+    for name, data in trends.items():
         yield (
             f"api/stats/evaluators/{segment(name)}/trends.json",
             f"/api/stats/evaluators/{q(name)}/trends",

@@ -37,7 +37,8 @@ from generator.errors import ParameterError, ZebenchError
 from generator.pages import NAV, Page, Site, catalog, markdown, overview
 from generator.pages import batches as batch_pages
 from generator.pages import runs as run_pages
-from generator.queries import batches, reports, runs
+from generator.queries import batches, reports, runs, stats
+from generator.queries.common import wide_rows
 
 MARKER = ".zebench-site"  # marks a folder this build may replace
 Log = Callable[[str], None]
@@ -127,17 +128,20 @@ def _write_site(
     """Everything but the run pages and their API files; returns the pages written."""
     env = render.environment()
     _copy_assets(writer)
-    by_pair = reports.breakdown(conn, ("agent", "model"))
+    # Every run read once, and evaluator trends once, for all the pages and API files.
+    rows = wide_rows(conn)
+    trends = stats.all_evaluator_trends(conn)
+    by_pair = reports.breakdown(conn, ("agent", "model"), rows)
     db_file = paths.segment(db_name)
     pages: list[Page] = [
-        overview.dashboard(conn, by_pair),
+        overview.dashboard(conn, by_pair, rows),
         run_pages.index_page(conn),
         batch_pages.index_page(conn),
         batch_pages.compare_page(),
         catalog.agents(conn, by_pair),
-        *catalog.suite_pages(conn),
-        *catalog.evaluator_pages(conn),
-        overview.costs(conn, by_pair),
+        *catalog.suite_pages(conn, rows),
+        *catalog.evaluator_pages(conn, trends),
+        overview.costs(conn, by_pair, rows),
         overview.downloads(conn, db_file),
         *markdown.pages(owner_pages),
     ]
@@ -151,7 +155,9 @@ def _write_site(
     log(f"{count} pages")
     for path, data in run_pages.data_files(conn):
         writer.write(path, data)
-    for path, data in api_static.encoded(api_static.static_entries(conn, units=False)):
+    for path, data in api_static.encoded(
+        api_static.static_entries(conn, units=False, rows=rows, trends=trends)
+    ):
         writer.write(path, data)
     log("data files and JSON API")
     _copy_db(conn, writer, f"downloads/{db_file}")

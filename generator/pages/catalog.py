@@ -15,10 +15,12 @@ from typing import Any
 from generator import charts, paths
 from generator.pages import Page, figure
 from generator.queries import reports, stats
+from generator.queries.common import wide_rows
 
 SUITES_CRUMB = (("Suites", "suites/index.html"),)
 EVALUATORS_CRUMB = (("Evaluators", "evaluators/index.html"),)
 _BY_SCORE = "avgWeightedScoreCompleted"
+Rows = list[tuple[Any, ...]]
 
 
 def agents(conn: sqlite3.Connection, by_pair: list[dict[str, Any]]) -> Page:
@@ -52,10 +54,14 @@ def _labelled(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**r, "series": charts.label(r["agent"], r["model"])} for r in rows]
 
 
-def suite_pages(conn: sqlite3.Connection) -> Iterator[Page]:
-    """The suites index, then a page per suite and per scenario."""
-    suites = stats.all_suite_stats(conn)
-    scenarios = stats.all_scenario_stats(conn)
+def suite_pages(conn: sqlite3.Connection, rows: Rows | None = None) -> Iterator[Page]:
+    """The suites index, then a page per suite and per scenario.
+
+    *rows*: every run as ``common.wide_rows(conn)``, shared with other pages."""
+    if rows is None:
+        rows = wide_rows(conn)
+    suites = stats.all_suite_stats(conn, rows)
+    scenarios = stats.all_scenario_stats(conn, rows)
     yield Page(
         path="suites/index.html",
         template="suites.html",
@@ -124,8 +130,12 @@ def _entity_page(path: str, title: str, crumbs: tuple, ctx: dict[str, Any], part
     )
 
 
-def evaluator_pages(conn: sqlite3.Connection) -> Iterator[Page]:
-    """The evaluators index with the LLM judge's categories, then a page per evaluator."""
+def evaluator_pages(
+    conn: sqlite3.Connection, trends: dict[str, list[dict[str, Any]]] | None = None
+) -> Iterator[Page]:
+    """The evaluators index with the LLM judge's categories, then a page per evaluator.
+
+    *trends*: ``stats.all_evaluator_trends(conn)``, shared with the static API."""
     summary = reports.evaluator_summary(conn)
     judged = reports.judge_categories(conn)
     yield Page(
@@ -137,7 +147,8 @@ def evaluator_pages(conn: sqlite3.Connection) -> Iterator[Page]:
         charts={"categories": figure(judged, charts.category_heatmap)},
     )
     bins = reports.evaluator_bins(conn)
-    trends = stats.all_evaluator_trends(conn)
+    if trends is None:
+        trends = stats.all_evaluator_trends(conn)
     for row in summary:
         name = row["evaluator"]
         yield Page(

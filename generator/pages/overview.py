@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
 from generator import charts
 from generator.pages import Page, figure, top
@@ -10,22 +11,24 @@ from generator.queries import batches, reports, runs, stats
 
 TOP_PERFORMERS = 10
 RECENT = 10
+Rows = list[tuple[Any, ...]]
 
 
-def dashboard(conn: sqlite3.Connection, by_pair: list[dict]) -> Page:
+def dashboard(conn: sqlite3.Connection, by_pair: list[dict], rows: Rows | None = None) -> Page:
     """The home page; every list on it is a fixed-size top-N, whatever the number of runs.
 
-    ``by_pair`` is ``reports.breakdown(conn, ("agent", "model"))``, shared with other pages.
+    ``by_pair`` is ``reports.breakdown(conn, ("agent", "model"))`` and *rows* every run
+    as ``common.wide_rows(conn)``, both shared with other pages.
     """
     bins = reports.score_bins(conn)
     days = reports.outcomes_by_day(conn)
     ctx = {
-        "totals": stats.global_stats(conn),
+        "totals": stats.global_stats(conn, rows=rows),
         "top": top(
             [r for r in by_pair if r["completedRuns"]], "avgWeightedScoreCompleted", TOP_PERFORMERS
         ),
         "recent_runs": runs.list_runs(conn, limit=RECENT),
-        "recent_batches": batches.list_batches(conn, limit=RECENT),
+        "recent_batches": batches.list_batches(conn, limit=RECENT, rows=rows),
     }
     return Page(
         path="index.html",
@@ -42,8 +45,9 @@ def dashboard(conn: sqlite3.Connection, by_pair: list[dict]) -> Page:
     )
 
 
-def costs(conn: sqlite3.Connection, by_pair: list[dict]) -> Page:
-    """Cost and tokens by agent + model and over time, and score per dollar."""
+def costs(conn: sqlite3.Connection, by_pair: list[dict], rows: Rows | None = None) -> Page:
+    """Cost and tokens by agent + model and over time, and score per dollar (*rows* as in
+    ``dashboard``)."""
     priced = [r for r in by_pair if r["totalCostUsd"] is not None]
     per_dollar = [
         {**r, "scorePerDollar": r["avgWeightedScoreCompleted"] / r["avgCostUsd"]}
@@ -55,14 +59,18 @@ def costs(conn: sqlite3.Connection, by_pair: list[dict]) -> Page:
         for r in by_pair
         if r["totalTokensIn"] is not None or r["totalTokensOut"] is not None
     ]
-    days = [d for d in reports.breakdown(conn, ("day",)) if d["totalCostUsd"] is not None]
+    days = [d for d in reports.breakdown(conn, ("day",), rows) if d["totalCostUsd"] is not None]
     token_series = (("totalTokensIn", "tokens in"), ("totalTokensOut", "tokens out"))
     return Page(
         path="costs/index.html",
         template="costs.html",
         title="Costs",
         section="costs",
-        ctx={"totals": stats.global_stats(conn), "pairs": priced, "per_dollar": per_dollar},
+        ctx={
+            "totals": stats.global_stats(conn, rows=rows),
+            "pairs": priced,
+            "per_dollar": per_dollar,
+        },
         charts={
             "cost-by-pair": figure(priced, charts.bars, "totalCostUsd", "total cost (USD)", "$"),
             "tokens": figure(tokens, charts.grouped_bars, "label", token_series, "tokens"),

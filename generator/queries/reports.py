@@ -9,15 +9,23 @@ group, so the number of scans does not grow with the data.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Callable, Sequence
 from itertools import groupby
 from typing import Any
 
 from generator.queries.common import (
+    AGENT,
+    BATCH,
     FIGURE_COLUMNS,
     FIGURE_FROM,
     KNOWN_SQL,
+    MODEL,
+    SCENARIO,
+    STARTED,
     SUCCESS_SQL,
+    SUITE,
+    TIER,
     figures,
     mean,
     ratio,
@@ -35,6 +43,17 @@ GROUP_COLUMNS = {
     "status": "r.status",
     "day": DAY_SQL,
 }
+# The same keys read from a ``common.wide_rows`` tuple.
+_GROUP_VALUES: dict[str, Callable[[Sequence[Any]], Any]] = {
+    "batchId": lambda r: r[BATCH],
+    "suite": lambda r: r[SUITE],
+    "scenario": lambda r: r[SCENARIO],
+    "tier": lambda r: r[TIER],
+    "agent": lambda r: r[AGENT],
+    "model": lambda r: r[MODEL],
+    "status": lambda r: r[0],
+    "day": lambda r: None if r[STARTED] is None else r[STARTED][:10],
+}
 # Evaluations are judged on score / max_score; at least half marks counts as a pass.
 PASS_FRACTION = 0.5
 _FRACTION_SQL = "(e.score * 1.0 / e.max_score)"
@@ -44,11 +63,16 @@ _JUDGE_SQL = (
 )
 
 
-def breakdown(conn: sqlite3.Connection, by: Sequence[str]) -> list[dict[str, Any]]:
+def breakdown(
+    conn: sqlite3.Connection, by: Sequence[str], rows: Sequence[Sequence[Any]] | None = None
+) -> list[dict[str, Any]]:
     """``common.figures`` for every combination of the ``by`` columns, ordered by them.
 
     ``by`` names keys of GROUP_COLUMNS; ``()`` gives one row for all runs.
+    *rows*: every run as ``common.wide_rows(conn)``, grouped here instead of a scan.
     """
+    if rows is not None:
+        return _breakdown_rows(rows, by)
     keys = [GROUP_COLUMNS[name] for name in by]
     select = "".join(f"{column}, " for column in keys)
     order = ", ".join(keys) or "r.run_id"
@@ -62,6 +86,28 @@ def breakdown(conn: sqlite3.Connection, by: Sequence[str]) -> list[dict[str, Any
     if not by and not out:
         out.append(figures([]))
     return out
+
+
+def _breakdown_rows(rows: Sequence[Sequence[Any]], by: Sequence[str]) -> list[dict[str, Any]]:
+    """breakdown() from wide rows: the same groups, in SQLite's ORDER BY order."""
+    values = [_GROUP_VALUES[name] for name in by]
+    groups: dict[tuple[Any, ...], list[Sequence[Any]]] = defaultdict(list)
+    for row in rows:
+        groups[tuple(value(row) for value in values)].append(row)
+    ordered = sorted(groups, key=lambda key: tuple(_sql_order(v) for v in key))
+    out = [{**dict(zip(by, key, strict=True)), **figures(groups[key])} for key in ordered]
+    if not by and not out:
+        out.append(figures([]))
+    return out
+
+
+def _sql_order(value: Any) -> tuple[int, Any]:
+    """A sort key ordering values as SQLite does: NULL, numbers, text, blobs."""
+    if value is None:
+        return (0, 0)
+    if isinstance(value, (int, float)):
+        return (1, value)
+    return (2, value) if isinstance(value, str) else (3, value)
 
 
 def score_bins(conn: sqlite3.Connection, width: float = 0.5) -> list[dict[str, Any]]:
