@@ -92,6 +92,8 @@ def list_batches(
     where = {"completed": " WHERE completedAt IS NOT NULL", "running": " WHERE completedAt IS NULL"}
     sql = f"SELECT {_BATCH_COLUMNS} FROM batch_runs{where.get(status or '', '')}"
     batch_rows = conn.execute(sql + " ORDER BY created DESC, batchId").fetchall()
+    if sort_by != "score" and limit is not None:
+        batch_rows = batch_rows[:limit]  # newest first already: figure only those shown
     runs = _by_batch(conn, None, rows)
     batches = [_batch_dict(row, runs.get(row[0], [])) for row in batch_rows]
     if sort_by == "score":

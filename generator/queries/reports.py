@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from generator.queries.common import (
@@ -43,16 +44,16 @@ GROUP_COLUMNS = {
     "status": "r.status",
     "day": DAY_SQL,
 }
-# The same keys read from a ``common.wide_rows`` tuple.
-_GROUP_VALUES: dict[str, Callable[[Sequence[Any]], Any]] = {
-    "batchId": lambda r: r[BATCH],
-    "suite": lambda r: r[SUITE],
-    "scenario": lambda r: r[SCENARIO],
-    "tier": lambda r: r[TIER],
-    "agent": lambda r: r[AGENT],
-    "model": lambda r: r[MODEL],
-    "status": lambda r: r[0],
-    "day": lambda r: None if r[STARTED] is None else r[STARTED][:10],
+# Where each key sits in a ``common.wide_rows`` tuple; "day" is cut from STARTED.
+_GROUP_POSITIONS = {
+    "batchId": BATCH,
+    "suite": SUITE,
+    "scenario": SCENARIO,
+    "tier": TIER,
+    "agent": AGENT,
+    "model": MODEL,
+    "status": 0,
+    "day": STARTED,
 }
 # Evaluations are judged on score / max_score; at least half marks counts as a pass.
 PASS_FRACTION = 0.5
@@ -90,10 +91,18 @@ def breakdown(
 
 def _breakdown_rows(rows: Sequence[Sequence[Any]], by: Sequence[str]) -> list[dict[str, Any]]:
     """breakdown() from wide rows: the same groups, in SQLite's ORDER BY order."""
-    values = [_GROUP_VALUES[name] for name in by]
     groups: dict[tuple[Any, ...], list[Sequence[Any]]] = defaultdict(list)
-    for row in rows:
-        groups[tuple(value(row) for value in values)].append(row)
+    if by:
+        pick = itemgetter(*(_GROUP_POSITIONS[name] for name in by))
+        single = len(by) == 1
+        day = by.index("day") if "day" in by else None
+        for row in rows:
+            key = (pick(row),) if single else pick(row)
+            if day is not None and key[day] is not None:
+                key = (*key[:day], key[day][:10], *key[day + 1 :])
+            groups[key].append(row)
+    elif rows:
+        groups[()] = list(rows)
     ordered = sorted(groups, key=lambda key: tuple(_sql_order(v) for v in key))
     out = [{**dict(zip(by, key, strict=True)), **figures(groups[key])} for key in ordered]
     if not by and not out:
