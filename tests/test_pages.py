@@ -11,6 +11,7 @@ from generator import ingest, store
 from generator.pages import catalog, markdown, overview, top
 from generator.pages import runs as run_pages
 from generator.queries import reports, stats
+from generator.queries.common import wide_rows
 from generator.validate import normalise_run
 
 
@@ -43,6 +44,17 @@ def test_breakdown_uses_the_api_figures(site_db: Path) -> None:
     by_agent = {r["agent"]: r for r in stats.agent_stats(conn)}
     for row in reports.breakdown(conn, ("agent",)):
         assert row["totalRuns"] == by_agent[row["agent"]]["totalRuns"]
+
+
+@pytest.mark.parametrize(
+    "by",
+    [(), ("day",), ("suite", "tier"), ("suite", "scenario", "day", "agent", "model"), ("status",)],
+)
+def test_breakdown_of_shared_rows_is_the_scan(site_db: Path, empty_db: Path, by: tuple) -> None:
+    for db in (site_db, empty_db):
+        conn = store.open_read(db)
+        rows = wide_rows(conn)
+        assert reports.breakdown(conn, by, rows) == reports.breakdown(conn, by)
 
 
 def test_outcomes_by_day_add_up(site_db: Path) -> None:

@@ -70,9 +70,9 @@ def suite_pages(conn: sqlite3.Connection, rows: Rows | None = None) -> Iterator[
         ctx={"suites": list(suites.values()), "scenarios": list(scenarios.values())},
     )
     keys = ("suite",)
-    pairs = _by(reports.breakdown(conn, ("suite", "agent", "model")), *keys)
-    tiers = _by(reports.breakdown(conn, ("suite", "tier")), *keys)
-    days = _by(reports.breakdown(conn, ("suite", "day", "agent", "model")), *keys)
+    pairs = _by(reports.breakdown(conn, ("suite", "agent", "model"), rows), *keys)
+    tiers = _by(reports.breakdown(conn, ("suite", "tier"), rows), *keys)
+    days = _by(reports.breakdown(conn, ("suite", "day", "agent", "model"), rows), *keys)
     for suite, data in suites.items():
         key = (suite,)
         yield _entity_page(
@@ -83,9 +83,9 @@ def suite_pages(conn: sqlite3.Connection, rows: Rows | None = None) -> Iterator[
             parts=(pairs.get(key, []), tiers.get(key, []), days.get(key, [])),
         )
     keys = ("suite", "scenario")
-    pairs = _by(reports.breakdown(conn, ("suite", "scenario", "agent", "model")), *keys)
-    tiers = _by(reports.breakdown(conn, ("suite", "scenario", "tier")), *keys)
-    days = _by(reports.breakdown(conn, ("suite", "scenario", "day", "agent", "model")), *keys)
+    pairs = _by(reports.breakdown(conn, ("suite", "scenario", "agent", "model"), rows), *keys)
+    tiers = _by(reports.breakdown(conn, ("suite", "scenario", "tier"), rows), *keys)
+    days = _by(reports.breakdown(conn, ("suite", "scenario", "day", "agent", "model"), rows), *keys)
     for (suite, scenario), data in scenarios.items():
         key = (suite, scenario)
         yield _entity_page(
