@@ -18,7 +18,7 @@ from generator import api, queries
 from generator.api import BATCHES_LIMIT, RUNS_LIMIT, dumps, listing_index, listing_page, page_count
 from generator.api import quote_segment as q
 from generator.paths import segment
-from generator.queries.common import wide_rows
+from generator.queries.summary import Summary
 
 Entry = tuple[str, str, Any]  # (file path under the site root, GET path, answer)
 Rows = list[tuple[Any, ...]]
@@ -31,28 +31,24 @@ def static_files(conn: sqlite3.Connection) -> Iterator[tuple[str, bytes]]:
 
 
 def static_entries(
-    conn: sqlite3.Connection,
-    *,
-    units: bool = True,
-    rows: Rows | None = None,
-    trends: dict[str, Any] | None = None,
+    conn: sqlite3.Connection, *, units: bool = True, summary: Summary | None = None
 ) -> Iterator[Entry]:
     """(file path, the GET path it answers, the answer) for every static API file.
 
     Without *units*, only the answers about many runs: not each run's and each
     batch's own files (``run_entries``, ``batch_entries``), which a build may reuse.
-    *rows* (``wide_rows(conn)``) and *trends* (``queries.all_evaluator_trends(conn)``)
-    may come from the caller, who shares them with the pages.
+    *summary* may come from the caller, who shares its answers with the pages.
     """
-    if rows is None:
-        rows = wide_rows(conn)  # every run once, shared by all the aggregates below
+    if summary is None:
+        summary = Summary(conn)  # every run read once, shared by all the aggregates below
+    rows = summary.rows
     yield "api/health.json", "/health", queries.health()
-    yield "api/stats.json", "/api/stats", queries.global_stats(conn, rows=rows)
+    yield "api/stats.json", "/api/stats", summary.totals
     yield "api/stats/agents.json", "/api/stats/agents", queries.agent_stats(conn, rows)
     yield "api/stats/models.json", "/api/stats/models", queries.model_stats(conn, rows)
     yield from _runs_listing(conn)
-    yield from _batches_listing(conn, rows)
-    yield from _statistics(conn, rows, trends)
+    yield from _batches_listing(summary.batches)
+    yield from _statistics(summary)
     if units:
         yield from _runs(conn)
         yield from _batches(conn, rows)
@@ -70,8 +66,7 @@ def _runs_listing(conn: sqlite3.Connection) -> Iterator[Entry]:
         yield f"api/all/runs/{number}.json", f"/api/all/runs/{number}", page
 
 
-def _batches_listing(conn: sqlite3.Connection, rows: Rows) -> Iterator[Entry]:
-    batches = queries.list_batches(conn, limit=None, rows=rows)
+def _batches_listing(batches: list[dict[str, Any]]) -> Iterator[Entry]:
     total = len(batches)
     yield "api/batches.json", "/api/batches", batches[:BATCHES_LIMIT]
     yield "api/all/batches.json", "/api/all/batches", listing_index("batches", total)
@@ -82,20 +77,16 @@ def _batches_listing(conn: sqlite3.Connection, rows: Rows) -> Iterator[Entry]:
         yield f"api/all/batches/{number}.json", f"/api/all/batches/{number}", page
 
 
-def _statistics(
-    conn: sqlite3.Connection, rows: Rows, trends: dict[str, Any] | None
-) -> Iterator[Entry]:
-    for suite, data in queries.all_suite_stats(conn, rows).items():
+def _statistics(summary: Summary) -> Iterator[Entry]:
+    for suite, data in summary.suites.items():
         yield f"api/stats/suites/{segment(suite)}.json", f"/api/stats/suites/{q(suite)}", data
-    for (suite, scenario), data in queries.all_scenario_stats(conn, rows).items():
+    for (suite, scenario), data in summary.scenarios.items():
         yield (
             f"api/stats/scenarios/{segment(suite)}/{segment(scenario)}.json",
             f"/api/stats/scenarios/{q(suite)}/{q(scenario)}",
             data,
         )
-    if trends is None:
-        trends = queries.all_evaluator_trends(conn)
-    for name, data in trends.items():
+    for name, data in summary.trends.items():
         yield (
             f"api/stats/evaluators/{segment(name)}/trends.json",
             f"/api/stats/evaluators/{q(name)}/trends",

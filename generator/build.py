@@ -37,8 +37,8 @@ from generator.errors import ParameterError, ZebenchError
 from generator.pages import NAV, Page, Site, catalog, markdown, overview
 from generator.pages import batches as batch_pages
 from generator.pages import runs as run_pages
-from generator.queries import batches, reports, runs, stats
-from generator.queries.common import wide_rows
+from generator.queries import batches, reports, runs
+from generator.queries.summary import Summary
 
 MARKER = ".zebench-site"  # marks a folder this build may replace
 Log = Callable[[str], None]
@@ -128,20 +128,18 @@ def _write_site(
     """Everything but the run pages and their API files; returns the pages written."""
     env = render.environment()
     _copy_assets(writer)
-    # Every run read once, and evaluator trends once, for all the pages and API files.
-    rows = wide_rows(conn)
-    trends = stats.all_evaluator_trends(conn)
-    by_pair = reports.breakdown(conn, ("agent", "model"), rows)
+    summary = Summary(conn)  # answers about all runs, each read once for every page
+    by_pair = summary.by_pair
     db_file = paths.segment(db_name)
     pages: list[Page] = [
-        overview.dashboard(conn, by_pair, rows),
+        overview.dashboard(conn, by_pair, summary),
         run_pages.index_page(conn),
         batch_pages.index_page(conn),
         batch_pages.compare_page(),
         catalog.agents(conn, by_pair),
-        *catalog.suite_pages(conn, rows),
-        *catalog.evaluator_pages(conn, trends),
-        overview.costs(conn, by_pair, rows),
+        *catalog.suite_pages(conn, summary),
+        *catalog.evaluator_pages(conn, summary),
+        overview.costs(conn, by_pair, summary),
         overview.downloads(conn, db_file),
         *markdown.pages(owner_pages),
     ]
@@ -156,7 +154,7 @@ def _write_site(
     for path, data in run_pages.data_files(conn):
         writer.write(path, data)
     for path, data in api_static.encoded(
-        api_static.static_entries(conn, units=False, rows=rows, trends=trends)
+        api_static.static_entries(conn, units=False, summary=summary)
     ):
         writer.write(path, data)
     log("data files and JSON API")

@@ -23,6 +23,8 @@ import pytest
 
 from generator import queries, store
 from generator.errors import NotFoundError, ParameterError
+from generator.queries import reports
+from generator.queries.summary import Summary
 
 NOW = datetime(2025, 10, 26, 12, 0, tzinfo=timezone.utc)
 approx = pytest.approx
@@ -504,3 +506,15 @@ def test_upstream_file_counts_and_unknown_success(upstream_db):
     assert biggest["totalRuns"] == 15 and len(biggest["runs"]) == 15
     conn.close()
     assert hashlib.sha256(upstream_db.read_bytes()).hexdigest() == before
+
+
+def test_summary_gives_the_answers_of_the_query_functions(site_db: Path) -> None:
+    conn = store.open_read(site_db)
+    summary = Summary(conn)
+    assert summary.totals == queries.global_stats(conn)
+    assert summary.suites == queries.all_suite_stats(conn)
+    assert summary.scenarios == queries.all_scenario_stats(conn)
+    assert summary.trends == queries.all_evaluator_trends(conn)
+    assert summary.batches == queries.list_batches(conn, limit=None)
+    assert summary.by_pair == reports.breakdown(conn, ("agent", "model"))
+    assert summary.rows is summary.rows  # read once

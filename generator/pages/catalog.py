@@ -14,13 +14,12 @@ from typing import Any
 
 from generator import charts, paths
 from generator.pages import Page, figure
-from generator.queries import reports, stats
-from generator.queries.common import wide_rows
+from generator.queries import reports
+from generator.queries.summary import Summary
 
 SUITES_CRUMB = (("Suites", "suites/index.html"),)
 EVALUATORS_CRUMB = (("Evaluators", "evaluators/index.html"),)
 _BY_SCORE = "avgWeightedScoreCompleted"
-Rows = list[tuple[Any, ...]]
 
 
 def agents(conn: sqlite3.Connection, by_pair: list[dict[str, Any]]) -> Page:
@@ -54,14 +53,11 @@ def _labelled(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [{**r, "series": charts.label(r["agent"], r["model"])} for r in rows]
 
 
-def suite_pages(conn: sqlite3.Connection, rows: Rows | None = None) -> Iterator[Page]:
-    """The suites index, then a page per suite and per scenario.
-
-    *rows*: every run as ``common.wide_rows(conn)``, shared with other pages."""
-    if rows is None:
-        rows = wide_rows(conn)
-    suites = stats.all_suite_stats(conn, rows)
-    scenarios = stats.all_scenario_stats(conn, rows)
+def suite_pages(conn: sqlite3.Connection, summary: Summary | None = None) -> Iterator[Page]:
+    """The suites index, then a page per suite and per scenario (*summary* shared with
+    other pages and the static API)."""
+    summary = summary or Summary(conn)
+    rows, suites, scenarios = summary.rows, summary.suites, summary.scenarios
     yield Page(
         path="suites/index.html",
         template="suites.html",
@@ -130,12 +126,9 @@ def _entity_page(path: str, title: str, crumbs: tuple, ctx: dict[str, Any], part
     )
 
 
-def evaluator_pages(
-    conn: sqlite3.Connection, trends: dict[str, list[dict[str, Any]]] | None = None
-) -> Iterator[Page]:
-    """The evaluators index with the LLM judge's categories, then a page per evaluator.
-
-    *trends*: ``stats.all_evaluator_trends(conn)``, shared with the static API."""
+def evaluator_pages(conn: sqlite3.Connection, shared: Summary | None = None) -> Iterator[Page]:
+    """The evaluators index with the LLM judge's categories, then a page per evaluator
+    (*shared* as the summary of ``suite_pages``)."""
     summary = reports.evaluator_summary(conn)
     judged = reports.judge_categories(conn)
     yield Page(
@@ -147,8 +140,7 @@ def evaluator_pages(
         charts={"categories": figure(judged, charts.category_heatmap)},
     )
     bins = reports.evaluator_bins(conn)
-    if trends is None:
-        trends = stats.all_evaluator_trends(conn)
+    trends = (shared or Summary(conn)).trends
     for row in summary:
         name = row["evaluator"]
         yield Page(

@@ -3,32 +3,34 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
 
 from generator import charts
 from generator.pages import Page, figure, top
-from generator.queries import batches, reports, runs, stats
+from generator.queries import batches, reports, runs
+from generator.queries.summary import Summary
 
 TOP_PERFORMERS = 10
 RECENT = 10
-Rows = list[tuple[Any, ...]]
 
 
-def dashboard(conn: sqlite3.Connection, by_pair: list[dict], rows: Rows | None = None) -> Page:
+def dashboard(
+    conn: sqlite3.Connection, by_pair: list[dict], summary: Summary | None = None
+) -> Page:
     """The home page; every list on it is a fixed-size top-N, whatever the number of runs.
 
-    ``by_pair`` is ``reports.breakdown(conn, ("agent", "model"))`` and *rows* every run
-    as ``common.wide_rows(conn)``, both shared with other pages.
+    ``by_pair`` is ``reports.breakdown(conn, ("agent", "model"))``; it and *summary*
+    are shared with other pages.
     """
+    summary = summary or Summary(conn)
     bins = reports.score_bins(conn)
     days = reports.outcomes_by_day(conn)
     ctx = {
-        "totals": stats.global_stats(conn, rows=rows),
+        "totals": summary.totals,
         "top": top(
             [r for r in by_pair if r["completedRuns"]], "avgWeightedScoreCompleted", TOP_PERFORMERS
         ),
         "recent_runs": runs.list_runs(conn, limit=RECENT),
-        "recent_batches": batches.list_batches(conn, limit=RECENT, rows=rows),
+        "recent_batches": batches.list_batches(conn, limit=RECENT, rows=summary.rows),
     }
     return Page(
         path="index.html",
@@ -45,9 +47,10 @@ def dashboard(conn: sqlite3.Connection, by_pair: list[dict], rows: Rows | None =
     )
 
 
-def costs(conn: sqlite3.Connection, by_pair: list[dict], rows: Rows | None = None) -> Page:
-    """Cost and tokens by agent + model and over time, and score per dollar (*rows* as in
-    ``dashboard``)."""
+def costs(conn: sqlite3.Connection, by_pair: list[dict], summary: Summary | None = None) -> Page:
+    """Cost and tokens by agent + model and over time, and score per dollar (*summary* as
+    in ``dashboard``)."""
+    summary = summary or Summary(conn)
     priced = [r for r in by_pair if r["totalCostUsd"] is not None]
     per_dollar = [
         {**r, "scorePerDollar": r["avgWeightedScoreCompleted"] / r["avgCostUsd"]}
@@ -59,7 +62,9 @@ def costs(conn: sqlite3.Connection, by_pair: list[dict], rows: Rows | None = Non
         for r in by_pair
         if r["totalTokensIn"] is not None or r["totalTokensOut"] is not None
     ]
-    days = [d for d in reports.breakdown(conn, ("day",), rows) if d["totalCostUsd"] is not None]
+    days = [
+        d for d in reports.breakdown(conn, ("day",), summary.rows) if d["totalCostUsd"] is not None
+    ]
     token_series = (("totalTokensIn", "tokens in"), ("totalTokensOut", "tokens out"))
     return Page(
         path="costs/index.html",
@@ -67,7 +72,7 @@ def costs(conn: sqlite3.Connection, by_pair: list[dict], rows: Rows | None = Non
         title="Costs",
         section="costs",
         ctx={
-            "totals": stats.global_stats(conn, rows=rows),
+            "totals": summary.totals,
             "pairs": priced,
             "per_dollar": per_dollar,
         },
