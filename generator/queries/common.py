@@ -26,6 +26,7 @@ import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta, timezone
+from operator import itemgetter
 from typing import Any
 
 from generator import times
@@ -246,6 +247,9 @@ def ratio(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
+_FIGURE_FIELDS = itemgetter(0, 1, 2, 3, 4, 5, 6, 7)
+
+
 def figures(rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
     """The standard figures of a set of runs given as FIGURE_COLUMNS rows."""
     # One pass: this runs for every group of every breakdown of every batch.
@@ -253,7 +257,10 @@ def figures(rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
     known = 0
     ok_total, ok_weighted, done_total, done_weighted = [], [], [], []
     cost, tokens_in, tokens_out, duration = [], [], [], []
-    for status, successful, total_score, weighted, cost_usd, t_in, t_out, ms, *_ in rows:
+    # itemgetter: rows may be wide; unpacking them with "*_" built a list per row.
+    for status, successful, total_score, weighted, cost_usd, t_in, t_out, ms in map(
+        _FIGURE_FIELDS, rows
+    ):
         if status in statuses:
             statuses[status] += 1
         if successful is not None or status in ("failed", "incomplete"):
