@@ -8,6 +8,7 @@ Both share one implementation, so their results are identical.
 from __future__ import annotations
 
 import sqlite3
+from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
@@ -220,12 +221,15 @@ def _trends(
     sql = f"SELECT evaluator_name, substr({created}, 1, 10), score FROM evaluation_results"
     if where:
         sql += " WHERE " + " AND ".join(where)
+    # Scores per evaluator and day in one pass, in row order like a group_by of each.
+    scores: dict[str, dict[Any, list[Any]]] = defaultdict(lambda: defaultdict(list))
+    for evaluator, day, score in conn.execute(sql, params):
+        scores[evaluator][day].append(score)
     out: dict[str, list[dict[str, Any]]] = {}
-    groups = group_by(conn.execute(sql, params).fetchall(), lambda r: r[0])
-    for evaluator in sorted(groups):
-        days = group_by(groups[evaluator], lambda r: r[1])
+    for evaluator in sorted(scores):
+        days = scores[evaluator]
         out[evaluator] = [
-            {"date": day, "avgScore": mean(r[2] for r in days[day]), "count": len(days[day])}
+            {"date": day, "avgScore": mean(days[day]), "count": len(days[day])}
             for day in sorted(days, key=nulls_last)
         ]
     return out
