@@ -64,8 +64,8 @@ RUN_KEYS = (
     "testResults",
     "metadata",
 )
-_TIME_KEYS = {"startedAt", "completedAt"}
-_FLAG_KEYS = {"isSuccessful", "specialistEnabled"}
+_TIME_KEYS = ("startedAt", "completedAt")
+_FLAG_KEYS = ("isSuccessful", "specialistEnabled")
 
 # One telemetry row per run (the first recorded), so joins never double-count.
 TELEMETRY_ONE_SQL = (
@@ -174,15 +174,14 @@ def run_dict(row: Sequence[Any]) -> dict[str, Any]:
     run's own endpoint includes it, parsed.
     """
     keys = RUN_KEYS if len(row) == len(RUN_KEYS) else RUN_KEYS[:-1]
-    out: dict[str, Any] = {}
-    for key, value in zip(keys, row, strict=True):
-        if key in _TIME_KEYS:
-            value = iso(value)
-        elif key in _FLAG_KEYS:
-            value = flag(value)
-        elif key == "metadata":
-            value = parse_json(value)
-        out[key] = value
+    out: dict[str, Any] = dict(zip(keys, row, strict=True))
+    # Converting in place keeps the key order; listings convert every run.
+    for key in _TIME_KEYS:
+        out[key] = iso(out[key])
+    for key in _FLAG_KEYS:
+        out[key] = flag(out[key])
+    if "metadata" in out:
+        out["metadata"] = parse_json(out["metadata"])
     return out
 
 
