@@ -144,7 +144,7 @@ def _write_site(
         *markdown.pages(owner_pages),
     ]
     count = _render_all(env, site, pages, writer)
-    for batch, analytics in _changed_batches(conn, plan):
+    for batch, analytics in _changed_batches(conn, plan, summary.rows):
         count += _render_all(env, plan.site, batch_pages.batch_files(batch, analytics), writer)
         for path, data in api_static.encoded(api_static.batch_entries(batch, analytics)):
             writer.write(path, data)
@@ -162,14 +162,17 @@ def _write_site(
     return count
 
 
-def _changed_batches(conn: sqlite3.Connection, plan: incremental.Plan) -> Iterator[tuple]:
-    """(batch, analytics) of the batches to render, by batch id."""
+def _changed_batches(
+    conn: sqlite3.Connection, plan: incremental.Plan, rows: list[tuple]
+) -> Iterator[tuple]:
+    """(batch, analytics) of the batches to render, by batch id; *rows* are every run
+    as ``common.wide_rows``, already read for the other pages."""
     todo = plan.batches_todo
     if len(todo) * 20 < len(plan.batches):  # a few: one lookup each beats a scan of all runs
         for batch_id in sorted(todo):
             yield batches.get_batch(conn, batch_id), batches.batch_analytics(conn, batch_id)
         return
-    for batch, analytics in batches.iter_batch_details(conn):
+    for batch, analytics in batches.iter_batch_details(conn, rows):
         if batch["batchId"] in todo:
             yield batch, analytics
 
