@@ -8,7 +8,6 @@ Path segments are URL-decoded, so any id works once percent-encoded.
 
 from __future__ import annotations
 
-import json
 import math
 import sqlite3
 from collections.abc import Callable
@@ -16,7 +15,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, unquote, unquote_plus
 
-from generator import queries
+from generator import jsontext, queries
 from generator.errors import NotFoundError, ParameterError
 from generator.queries.batches import BATCH_SORTS, BATCH_STATUSES
 from generator.queries.common import RUN_STATUSES
@@ -36,7 +35,7 @@ def dumps(data: Any) -> str:
     compact form uses the C encoder: indenting made the static API of 100,000
     runs several times slower to write. Pipe through ``jq`` to read it.
     """
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return jsontext.dumps(data) + "\n"
 
 
 def quote_segment(value: str) -> str:

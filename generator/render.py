@@ -12,21 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from markupsafe import Markup
 
 import generator
 from generator import paths, times
-
-# Inside <script type="application/json"> only "</script" or "<!--" could end the
-# element early; escaping every < > & (and the two JavaScript line separators)
-# makes any string from results inert there.
-_SCRIPT_ESCAPES = {
-    ord("<"): "\\u003c",
-    ord(">"): "\\u003e",
-    ord("&"): "\\u0026",
-    0x2028: "\\u2028",
-    0x2029: "\\u2029",
-}
+from generator.jsontext import script_json
 
 
 def templates_dir() -> Path:
@@ -34,29 +23,6 @@ def templates_dir() -> Path:
     package = Path(generator.__file__).resolve().parent
     installed = package / "templates"
     return installed if installed.is_dir() else package.parent / "templates"
-
-
-def dumps(value: Any) -> str:
-    """Compact JSON with non-finite numbers as null (JSON has no NaN or Infinity)."""
-    try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    except ValueError:
-        return json.dumps(_finite(value), ensure_ascii=False, separators=(",", ":"))
-
-
-def _finite(value: Any) -> Any:
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
-
-
-def script_json(value: Any) -> Markup:
-    """JSON for a ``<script type="application/json">`` body; cannot close the tag."""
-    return Markup(dumps(value).translate(_SCRIPT_ESCAPES))
 
 
 def number(value: float | int | None, digits: int = 2) -> str:

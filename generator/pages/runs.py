@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator import paths
+from generator.jsontext import script_json
 from generator.pages import Page
 from generator.queries import common, runs
-from generator.render import script_json
 
 CHUNK_ROWS = 1000
 RUNS_CRUMB = (("Runs", "runs/index.html"),)
