@@ -206,11 +206,14 @@ BATCH_FIELDS = (
 
 def normalise_run(payload: object, where: str) -> dict:
     """The canonical form of one run payload; ValidationError names *where* and the field."""
+    return _located(where, lambda: _run(_fields(payload, "", RUN_FIELDS)))
+
+
+def _located(where: str, normalise: Callable[[], dict]) -> dict:
+    """Run *normalise*, prefixing any problem with the record's location."""
     try:
-        return _run(_fields(payload, "", RUN_FIELDS))
-    except FieldError as exc:
-        raise ValidationError(f"{where}: {exc}") from None
-    except ValidationError as exc:
+        return normalise()
+    except (FieldError, ValidationError) as exc:
         raise ValidationError(f"{where}: {exc}") from None
 
 
@@ -286,12 +289,7 @@ def _telemetry(value: object) -> dict | None:
 
 def normalise_batch(payload: object, where: str) -> dict:
     """The canonical form of one batch payload: only the fields it carries, batchId first."""
-    try:
-        return _batch(_fields(payload, "", BATCH_FIELDS))
-    except FieldError as exc:
-        raise ValidationError(f"{where}: {exc}") from None
-    except ValidationError as exc:
-        raise ValidationError(f"{where}: {exc}") from None
+    return _located(where, lambda: _batch(_fields(payload, "", BATCH_FIELDS)))
 
 
 def _batch(p: dict) -> dict:
