@@ -18,8 +18,6 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import jinja2
-
 from generator import api_static, incremental, render, store
 from generator.pages import Site
 from generator.pages import runs as run_pages
@@ -28,11 +26,10 @@ from generator.queries import runs
 CHUNK = 250  # runs per task: small enough to spread the work, large enough to amortise it
 
 
-def files(env: jinja2.Environment, site: Site, detail: dict) -> Iterator[tuple[str, bytes]]:
+def files(pages: render.PageRenderer, detail: dict) -> Iterator[tuple[str, bytes]]:
     """(path, content) of one run's files, from ``runs.get_run`` for it."""
     page = run_pages.run_page(detail)
-    html = env.get_template(page.template).render(site=site, page=page, ctx=page.ctx)
-    yield page.path, html.encode("utf-8")
+    yield page.path, pages.render(page).encode("utf-8")
     yield from api_static.encoded(api_static.run_entries(detail))
 
 
@@ -67,7 +64,7 @@ class _Worker:
     """Per-process state, set up once by ``_start``."""
 
     job: Job
-    env: jinja2.Environment
+    pages: render.PageRenderer
     conn: sqlite3.Connection
 
 
@@ -77,7 +74,7 @@ _made: set[Path] = set()  # folders this process has created
 def _start(job: Job) -> None:
     _made.clear()  # a previous build of this process may have made (and removed) them
     _Worker.job = job
-    _Worker.env = render.environment()
+    _Worker.pages = render.PageRenderer(render.environment(), job.site)
     _Worker.conn = store.open_read(job.db)
 
 
@@ -90,18 +87,18 @@ def render_share(share: list[tuple[str, str]]) -> Written:
     try:
         now = incremental.run_fingerprints(conn, job.context, list(expected))
         same = [run_id for run_id, value in share if now.get(run_id) == value]
-        written = write_details(job, _Worker.env, runs.iter_run_details(conn, same))
+        written = write_details(job, _Worker.pages, runs.iter_run_details(conn, same))
     finally:
         conn.rollback()
     written.stale = [run_id for run_id, value in share if now.get(run_id) != value]
     return written
 
 
-def write_details(job: Job, env: jinja2.Environment, details: Iterable[dict]) -> Written:
+def write_details(job: Job, pages: render.PageRenderer, details: Iterable[dict]) -> Written:
     """Write the files of runs given as ``runs.get_run`` results."""
     written = Written()
     for detail in details:
-        for relative, data in files(env, job.site, detail):
+        for relative, data in files(pages, detail):
             _write(Path(job.root), relative, data)
             written.files += 1
             written.bytes += len(data)
@@ -156,7 +153,8 @@ class RunRenderer:
             self.close()
         if total.stale:
             details = runs.iter_run_details(conn, total.stale)
-            total.add(write_details(self._job, render.environment(), details))
+            pages = render.PageRenderer(render.environment(), self._job.site)
+            total.add(write_details(self._job, pages, details))
         return total
 
     def close(self) -> None:
