@@ -144,6 +144,8 @@ def _text(value: Any) -> str:
     """Text as it is; anything else as indented JSON."""
     if isinstance(value, str):
         return value
+    if type(value) is int:  # as json writes it, without an encoder: judges give scores so
+        return str(value)
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
@@ -180,7 +182,9 @@ def _evaluation(e: dict[str, Any]) -> dict[str, Any]:
 
 def _judge(details: Any) -> dict[str, Any] | None:
     """The LLM judge's ``{scores: [{category, score, reasoning}], overall_assessment}``."""
-    parsed = common.parse_json(details) if isinstance(details, str) else None
+    # Only text starting with "{" can hold an object: skip parsing plain messages.
+    text = details.lstrip() if isinstance(details, str) else ""
+    parsed = common.parse_json(details) if text.startswith("{") else None
     if not isinstance(parsed, dict) or not isinstance(parsed.get("scores"), list):
         return None
     categories = [
