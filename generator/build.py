@@ -86,10 +86,11 @@ def build(
             plan = incremental.plan(conn, detail_site(site), out, previous)
             job = run_files.Job(str(db), str(staging), plan.site, plan.context)
             renderer = run_files.RunRenderer(job, plan.runs_todo)
-            pages = _write_site(conn, writer, site, plan, owner_pages, Path(db).name, log)
+            pages = _write_site(conn, writer, site, plan, renderer, owner_pages, Path(db).name, log)
             _reserve_units(writer, plan)
             written = renderer.wait(conn)
             log(f"{written.pages} run pages ({len(plan.runs) - written.pages} kept)")
+            log(f"{written.batches} batch pages")
             writer.write(incremental.MANIFEST, plan.manifest())
         writer.write(MARKER, b"zebench site: 'zebench build' replaces this folder\n")
         if plan.reuse:
@@ -104,8 +105,7 @@ def build(
         conn.close()
     seconds = time.perf_counter() - started
     run_count = len(plan.runs)
-    batch_count = len(plan.batches) - len(plan.batches_todo)
-    total_pages = pages + run_count + (batch_count if plan.reuse else 0)
+    total_pages = pages + run_count + len(plan.batches)
     files, size = writer.files, writer.bytes + written.bytes
     return BuildResult(out, total_pages, run_count, files, size, seconds, plan.kept())
 
@@ -121,6 +121,7 @@ def _write_site(
     writer: Writer,
     site: Site,
     plan: incremental.Plan,
+    renderer: run_files.RunRenderer,
     owner_pages: list[markdown.MarkdownPage],
     db_name: str,
     log: Log,
@@ -145,9 +146,9 @@ def _write_site(
     ]
     count = _render_all(env, site, pages, writer)
     for batch, analytics in _changed_batches(conn, plan, summary.rows):
-        count += _render_all(env, plan.site, batch_pages.batch_files(batch, analytics), writer)
-        for path, data in api_static.encoded(api_static.batch_entries(batch, analytics)):
-            writer.write(path, data)
+        for path in incremental.batch_paths(batch["batchId"]):
+            writer.reserve(path)  # written by the renderer, most likely in a worker
+        renderer.add_batch(batch, analytics)
     for path, data in batch_pages.list_files(conn):
         writer.write(path, data)
     log(f"{count} pages")

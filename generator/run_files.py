@@ -1,17 +1,20 @@
-"""Every run's own files — its page and its static API answers — rendered by workers.
+"""Every run's and batch's own files — page, static API answers — rendered by workers.
 
-Run pages are most of a large site and each depends on one run only, so they
-are rendered in worker processes (one per CPU) while the main process builds
-the pages that summarise all runs. Workers are handed run ids a few hundred at
-a time and read them in their own read transaction. A writer may have replaced
-some since the build's snapshot was taken: a worker leaves those whose
-fingerprint changed to the main process, which renders them from its snapshot.
+Run and batch pages are most of a large site and each depends on one run or
+batch only, so they are rendered in worker processes (one per CPU) while the
+main process builds the pages that summarise all runs. Workers are handed run
+ids a few hundred at a time and read them in their own read transaction. A
+writer may have replaced some since the build's snapshot was taken: a worker
+leaves those whose fingerprint changed to the main process, which renders them
+from its snapshot. Batches come already read, from the main process's snapshot:
+it reads them all in a few scans of the runs it reads anyway.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import pickle
 import sqlite3
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -19,18 +22,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator import api_static, incremental, render, store
-from generator.pages import Site
+from generator.pages import Page, Site
+from generator.pages import batches as batch_pages
 from generator.pages import runs as run_pages
 from generator.queries import runs
 
 CHUNK = 250  # runs per task: small enough to spread the work, large enough to amortise it
+BATCH_CHUNK = 100  # batches per task: each has five files, and a run or more to list
+File = tuple[str, bytes]
+Batch = tuple[dict, dict]  # (batch, analytics) as batches.iter_batch_details gives them
 
 
-def files(pages: render.PageRenderer, detail: dict) -> Iterator[tuple[str, bytes]]:
+def files(pages: render.PageRenderer, detail: dict) -> Iterator[File]:
     """(path, content) of one run's files, from ``runs.get_run`` for it."""
     page = run_pages.run_page(detail)
     yield page.path, pages.render(page).encode("utf-8")
     yield from api_static.encoded(api_static.run_entries(detail))
+
+
+def batch_files(pages: render.PageRenderer, batch: dict, analytics: dict) -> Iterator[File]:
+    """(path, content) of one batch's files: page, CSV, comparison data, API answers."""
+    for item in batch_pages.batch_files(batch, analytics):
+        if isinstance(item, Page):
+            yield item.path, pages.render(item).encode("utf-8")
+        else:
+            yield item
+    yield from api_static.encoded(api_static.batch_entries(batch, analytics))
 
 
 @dataclass(frozen=True)
@@ -47,7 +64,8 @@ class Job:
 class Written:
     """Counts of what a share of runs produced."""
 
-    pages: int = 0
+    pages: int = 0  # of runs
+    batches: int = 0
     files: int = 0
     bytes: int = 0
     stale: list[str] = field(default_factory=list)  # runs replaced since the snapshot
@@ -55,6 +73,7 @@ class Written:
     def add(self, other: Written) -> None:
         """Add another share's counts to these."""
         self.pages += other.pages
+        self.batches += other.batches
         self.files += other.files
         self.bytes += other.bytes
         self.stale += other.stale
@@ -98,12 +117,30 @@ def write_details(job: Job, pages: render.PageRenderer, details: Iterable[dict])
     """Write the files of runs given as ``runs.get_run`` results."""
     written = Written()
     for detail in details:
-        for relative, data in files(pages, detail):
-            _write(Path(job.root), relative, data)
-            written.files += 1
-            written.bytes += len(data)
+        _write_all(job, files(pages, detail), written)
         written.pages += 1
     return written
+
+
+def render_batches(share: bytes) -> Written:
+    """Render and write the files of *share*, a pickled list of ``Batch``."""
+    return write_batches(_Worker.job, _Worker.pages, pickle.loads(share))
+
+
+def write_batches(job: Job, pages: render.PageRenderer, details: Iterable[Batch]) -> Written:
+    """Write the files of batches given as ``batches.iter_batch_details`` results."""
+    written = Written()
+    for batch, analytics in details:
+        _write_all(job, batch_files(pages, batch, analytics), written)
+        written.batches += 1
+    return written
+
+
+def _write_all(job: Job, items: Iterable[File], written: Written) -> None:
+    for relative, data in items:
+        _write(Path(job.root), relative, data)
+        written.files += 1
+        written.bytes += len(data)
 
 
 def _write(root: Path, relative: str, data: bytes) -> None:
@@ -116,7 +153,8 @@ def _write(root: Path, relative: str, data: bytes) -> None:
 
 
 class RunRenderer:
-    """Renders the files of chosen runs in worker processes; ``wait`` collects the counts."""
+    """Renders the files of chosen runs, and of the batches added, in worker
+    processes; ``wait`` collects the counts."""
 
     def __init__(
         self, job: Job, fingerprints: dict[str, str], workers: int | None = None, chunk: int = CHUNK
@@ -126,6 +164,7 @@ class RunRenderer:
         ordered = sorted(fingerprints.items())
         shares = [ordered[i : i + chunk] for i in range(0, len(ordered), chunk)]
         self._inline: list[list[tuple[str, str]]] = []
+        self._batches: list[Batch] = []  # not yet handed to a worker
         self._futures: list[Future[Written]] = []
         self._pool: ProcessPoolExecutor | None = None
         workers = workers or len(os.sched_getaffinity(0))
@@ -138,11 +177,27 @@ class RunRenderer:
         self._pool = ProcessPoolExecutor(workers, context, initializer=_start, initargs=(job,))
         self._futures = [self._pool.submit(render_share, share) for share in shares]
 
+    def add_batch(self, batch: dict, analytics: dict) -> None:
+        """Render this batch's files too: in a worker, or here in ``wait`` without workers."""
+        self._batches.append((batch, analytics))
+        if self._pool is not None and len(self._batches) == BATCH_CHUNK:
+            self._submit_batches()
+
+    def _submit_batches(self) -> None:
+        assert self._pool is not None
+        # Pickled now: the pool keeps a task's arguments until the task is done,
+        # and the bytes take a fraction of the memory of the dicts.
+        share = pickle.dumps(self._batches, pickle.HIGHEST_PROTOCOL)
+        self._futures.append(self._pool.submit(render_batches, share))
+        self._batches = []
+
     def wait(self, conn: sqlite3.Connection) -> Written:
-        """Block until every run is written; raise the first failure. Runs replaced
-        since the snapshot are rendered here, from the snapshot held by *conn*."""
+        """Block until every run and batch is written; raise the first failure. Runs
+        replaced since the snapshot are rendered here, from the snapshot held by *conn*."""
         total = Written()
         try:
+            if self._pool is not None and self._batches:
+                self._submit_batches()
             if self._inline:
                 _start(self._job)
             for share in self._inline:
@@ -151,9 +206,11 @@ class RunRenderer:
                 total.add(future.result())
         finally:
             self.close()
+        pages = render.PageRenderer(render.environment(), self._job.site)
+        total.add(write_batches(self._job, pages, self._batches))  # without workers
+        self._batches = []
         if total.stale:
             details = runs.iter_run_details(conn, total.stale)
-            pages = render.PageRenderer(render.environment(), self._job.site)
             total.add(write_details(self._job, pages, details))
         return total
 

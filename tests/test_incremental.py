@@ -11,6 +11,7 @@ import pytest
 
 from generator import build, demo, incremental, ingest, merge, paths, run_files
 from generator.pages import runs as run_pages
+from generator.queries import batches
 
 
 @pytest.fixture
@@ -209,6 +210,29 @@ def test_workers_render_their_share_and_leave_replaced_runs_to_the_snapshot(demo
         p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.*")
     }
     assert written_paths == {path for run_id in runs for path in incremental.run_paths(run_id)}
+
+
+def test_workers_write_the_batch_files_the_main_process_writes(demo_db, tmp_path, monkeypatch):
+    monkeypatch.setattr(run_files, "BATCH_CHUNK", 3)  # several shares
+    conn = sqlite3.connect(demo_db)
+    runs = incremental.run_fingerprints(conn, "ctx")
+    details = list(batches.iter_batch_details(conn))
+    site = build.detail_site(build._site(conn, None, []))
+    trees = []
+    for workers in (2, 1):
+        out = tmp_path / f"out-{workers}"
+        renderer = run_files.RunRenderer(
+            run_files.Job(str(demo_db), str(out), site, "ctx"), runs, workers=workers, chunk=7
+        )
+        for batch, analytics in details:
+            renderer.add_batch(batch, analytics)
+        written = renderer.wait(conn)
+        assert written.batches == len(details) > 3 and written.pages == 40
+        trees.append(tree(out))
+    conn.close()
+    assert trees[0] == trees[1]
+    wanted = {path for batch, _ in details for path in incremental.batch_paths(batch["batchId"])}
+    assert wanted <= set(trees[0])
 
 
 def test_a_failure_while_moving_kept_folders_puts_them_back(
