@@ -84,6 +84,10 @@ def build(
         with store.reading(db), snapshot(conn):
             site = _site(conn, base_url, owner_pages)
             plan = incremental.plan(conn, detail_site(site), out, previous)
+            log(
+                f"{len(plan.runs_todo):,} of {len(plan.runs):,} runs and "
+                f"{len(plan.batches_todo):,} of {len(plan.batches):,} batches to render"
+            )
             job = run_files.Job(str(db), str(staging), plan.site, plan.context)
             renderer = run_files.RunRenderer(job, plan.runs_todo)
             pages = _write_site(conn, writer, site, plan, renderer, owner_pages, Path(db).name, log)
@@ -95,6 +99,7 @@ def build(
         writer.write(MARKER, b"zebench site: 'zebench build' replaces this folder\n")
         if plan.reuse:
             incremental.reuse(out, staging, plan)
+            log("kept the files of unchanged runs and batches")
         _swap(staging, out)
     except BaseException:
         if renderer is not None:
@@ -160,6 +165,7 @@ def _write_site(
         writer.write(path, data)
     log("data files and JSON API")
     _copy_db(conn, writer, f"downloads/{db_file}")
+    log("copied the results file")
     return count
 
 
@@ -179,14 +185,10 @@ def _changed_batches(
 
 
 def _reserve_units(writer: Writer, plan: incremental.Plan) -> None:
-    """Claim the paths of files written by workers or kept: no name may clash with them."""
-    for run_id in plan.runs:
-        for path in incremental.run_paths(run_id):
-            writer.reserve(path)
-    for batch_id in plan.batches:
-        if batch_id not in plan.batches_todo:
-            for path in incremental.batch_paths(batch_id):
-                writer.reserve(path)
+    """Claim the names of files written by workers or kept: no other file may take them."""
+    kept_batches = [b for b in plan.batches if b not in plan.batches_todo]
+    names = plan.unit_names(kept_batches)
+    writer.reserve_names(names, files=4 * len(plan.runs) + 5 * len(kept_batches))
 
 
 def _render_all(
@@ -279,6 +281,7 @@ class Writer:
         self.bytes = 0
         self._claimed: set[str] = set()
         self._dirs: set[Path] = set()
+        self._names: dict[str, set[str]] = {}  # folder -> names reserved in bulk
 
     def claim(self, relative: str) -> Path:
         """Reserve *relative* (a "/"-separated path inside the site) and return its path."""
@@ -295,11 +298,19 @@ class Writer:
         if any(p in ("", ".", "..") or "\\" in p or "\0" in p for p in parts):
             raise ValueError(f"unsafe site path {relative!r}")
         key = relative.lower()  # two names differing in case are one file on some systems
-        if key in self._claimed:
+        folder, _, name = key.rpartition("/")
+        if key in self._claimed or name in self._names.get(folder, ()):
             raise BuildError(f"two files of the site would both be written to {relative}")
         self._claimed.add(key)
         self.files += 1
         return parts
+
+    def reserve_names(self, names: dict[str, set[str]], files: int) -> None:
+        """Reserve, in bulk, the lower-case *names* in each folder, for *files* files
+        written by someone else (a name may be a folder holding several)."""
+        for folder, taken in names.items():
+            self._names.setdefault(folder, set()).update(taken)
+        self.files += files
 
     def write(self, relative: str, data: bytes) -> None:
         """Write *data* at *relative* inside the site."""

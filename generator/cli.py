@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 
 import click
 
@@ -203,9 +204,12 @@ def build(db_path: str, out: str, base_url: str | None, pages_dir: str | None) -
     """
     from generator import build as site_build
 
-    result = site_build.build(
-        db_path, out, base_url=base_url, pages_dir=pages_dir, log=lambda m: click.echo(f"  {m}")
-    )
+    started = time.perf_counter()
+
+    def log(message: str) -> None:
+        click.echo(f"  {time.perf_counter() - started:6.1f} s  {message}")
+
+    result = site_build.build(db_path, out, base_url=base_url, pages_dir=pages_dir, log=log)
     kept = f", {result.kept:,} runs and batches kept from the last build" if result.kept else ""
     click.echo(
         f"Built {result.out}/ from {db_path}: {result.pages:,} pages ({result.run_pages:,} runs), "

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -29,15 +30,16 @@ from generator.pages import Site
 
 MANIFEST = ".zebench/manifest.tsv"
 
-# Evaluations and telemetry are known by their ids alone (read from the index, not
-# the rows): that keeps a check of 100,000 runs well under a second.
-_RUN_SQL = """
-SELECT r.run_id, r.id, r.batchId, r.status, r.completed_at, r.total_score, r.weighted_score,
-  r.is_successful, r.success_metric, length(r.test_results), length(r.metadata),
-  (SELECT group_concat(e.id) FROM evaluation_results e WHERE e.run_id = r.run_id),
-  (SELECT group_concat(t.id) FROM run_telemetry t WHERE t.run_id = r.run_id)
-FROM benchmark_runs r {where}
-"""
+# A run's evaluations and telemetry rows are never updated in place, and their
+# AUTOINCREMENT ids are never reused: any insert raises the largest id and a
+# delete alone lowers the count, so (count, largest id) stands for the rows
+# themselves. Both come from the run_id index without reading a row.
+_RUN_SQL = (
+    "SELECT run_id, id, batchId, status, completed_at, total_score, weighted_score, "
+    "is_successful, success_metric, length(test_results), length(metadata) "
+    "FROM benchmark_runs {where}"
+)
+_CHILD_SQL = "SELECT run_id, COUNT(*), MAX(id) FROM {table} {where}GROUP BY run_id"
 _BATCH_SQL = (
     "SELECT batchId, createdAt, completedAt, totalRuns, successfulRuns, avgScore, "
     "avgWeightedScore, metadata FROM batch_runs ORDER BY batchId"
@@ -45,7 +47,11 @@ _BATCH_SQL = (
 
 
 def _digest(*parts: object) -> str:
-    return hashlib.blake2b(repr(parts).encode("utf-8"), digest_size=10).hexdigest()
+    return _hash(repr(parts))
+
+
+def _hash(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
 
 
 def code_digest() -> str:
@@ -66,9 +72,20 @@ def run_fingerprints(
     """{runId: fingerprint} of every run (or of *run_ids*) under a site-wide *context*."""
     where, params = "", []
     if run_ids is not None:
-        where, params = f"WHERE r.run_id IN ({', '.join('?' * len(run_ids))}) ", run_ids
-    rows = conn.execute(_RUN_SQL.format(where=where), params)
-    return {row[0]: _digest(context, tuple(row)) for row in rows}
+        where, params = f"WHERE run_id IN ({', '.join('?' * len(run_ids))}) ", run_ids
+    children = [
+        {
+            row[0]: tuple(row[1:])
+            for row in conn.execute(_CHILD_SQL.format(table=t, where=where), params)
+        }
+        for t in ("evaluation_results", "run_telemetry")
+    ]
+    evaluations, telemetry = children
+    prefix = context + "\x1f"
+    return {
+        row[0]: _hash(prefix + repr((tuple(row), evaluations.get(row[0]), telemetry.get(row[0]))))
+        for row in conn.execute(_RUN_SQL.format(where=where), params)
+    }
 
 
 def batch_fingerprints(
@@ -106,9 +123,15 @@ def manifest_text(runs: dict[str, str], batches: dict[str, str]) -> bytes:
     return ("\n".join(sorted(lines)) + "\n").encode("utf-8")
 
 
+_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
+_NEEDS_ESCAPE = re.compile(r"[\\\n\t\r]")
+
+
 def _clean(key: str) -> str:
     # Ids come from results: keep a line one line whatever they hold.
-    return key.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
+    if _NEEDS_ESCAPE.search(key) is None:  # nearly always: no copy
+        return key
+    return _NEEDS_ESCAPE.sub(lambda match: _ESCAPES[match.group()], key)
 
 
 def changed(kind: str, current: dict[str, str], previous: dict[str, str]) -> set[str]:
@@ -193,6 +216,12 @@ class Plan:
         """The manifest of this build."""
         return manifest_text(self.runs, self.batches)
 
+    def unit_names(self, batches: Iterable[str] | None = None) -> dict[str, set[str]]:
+        """folder -> the names that the files of every run and of *batches* (default:
+        every batch) take in it."""
+        batches = self.batches if batches is None else batches
+        return unit_names(map(paths.segment, self.runs), map(paths.segment, batches))
+
     def kept(self) -> int:
         """How many runs and batches keep the previous build's files."""
         return len(self.runs) - len(self.runs_todo) + len(self.batches) - len(self.batches_todo)
@@ -204,10 +233,12 @@ def plan(conn: sqlite3.Connection, site: Site, out: Path, previous: dict[str, st
     runs = run_fingerprints(conn, context)
     batches = batch_fingerprints(conn, context, runs)
     reuse = bool(previous) and _intact(out, previous)
-    if not reuse:
-        previous = {}
-    runs_todo = {key: runs[key] for key in sorted(changed("run", runs, previous))}
-    return Plan(site, context, runs, batches, runs_todo, changed("batch", batches, previous), reuse)
+    changed_runs = changed("run", runs, previous) if reuse else set(runs)
+    if len(changed_runs) * 2 > len(runs):  # new code, most runs replaced: a fresh tree is faster
+        reuse, changed_runs = False, set(runs)
+    runs_todo = {key: runs[key] for key in sorted(changed_runs)}
+    batches_todo = changed("batch", batches, previous) if reuse else set(batches)
+    return Plan(site, context, runs, batches, runs_todo, batches_todo, reuse)
 
 
 def _intact(out: Path, previous: dict[str, str]) -> bool:
@@ -225,7 +256,7 @@ def reuse(out: Path, staging: Path, plan: Plan) -> None:
     instead of one per kept file. Should a move fail, the folders already moved
     go back, so the previous site keeps every file (some of them updated).
     """
-    names = _names([*map(run_paths, plan.runs), *map(batch_paths, plan.batches)])
+    names = plan.unit_names()
     moved: list[str] = []
     try:
         for folder in UNIT_DIRS:
@@ -246,11 +277,14 @@ def reuse(out: Path, staging: Path, plan: Plan) -> None:
         raise
 
 
-def _names(groups: list[tuple[str, ...]]) -> dict[str, set[str]]:
-    """folder -> the names its run and batch files take directly inside it."""
-    names: dict[str, set[str]] = {folder: set() for folder in UNIT_DIRS}
-    for group in groups:
-        for path in group:
-            folder = next(f for f in UNIT_DIRS if path.startswith(f + "/"))
-            names[folder].add(path[len(folder) + 1 :].split("/", 1)[0])
-    return names
+def unit_names(run_segments: Iterable[str], batch_segments: Iterable[str]) -> dict[str, set[str]]:
+    """folder -> the names that run and batch files take directly inside it
+    (see ``run_paths`` and ``batch_paths``)."""
+    runs, batches = list(run_segments), list(batch_segments)
+    return {
+        "runs": {f"{seg}.html" for seg in runs},
+        "api/runs": {f"{seg}.json" for seg in runs} | set(runs),
+        "batches": {f"{seg}.html" for seg in batches} | {f"{seg}.csv" for seg in batches},
+        "data/batches": {f"{seg}.js" for seg in batches},
+        "api/batches": {f"{seg}.json" for seg in batches} | set(batches),
+    }
