@@ -19,7 +19,6 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from generator import api_static, incremental, render, store
 from generator.pages import Page, Site
@@ -87,7 +86,7 @@ class _Worker:
     conn: sqlite3.Connection
 
 
-_made: set[Path] = set()  # folders this process has created
+_made: set[str] = set()  # folders this process has created
 
 
 def _start(job: Job) -> None:
@@ -138,18 +137,30 @@ def write_batches(job: Job, pages: render.PageRenderer, details: Iterable[Batch]
 
 def _write_all(job: Job, items: Iterable[File], written: Written) -> None:
     for relative, data in items:
-        _write(Path(job.root), relative, data)
+        _write(job.root, relative, data)
         written.files += 1
         written.bytes += len(data)
 
 
-def _write(root: Path, relative: str, data: bytes) -> None:
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+
+
+def _write(root: str, relative: str, data: bytes) -> None:
     # The main process has claimed and checked every path; only folders are needed here.
-    path = root / relative
-    if path.parent not in _made:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _made.add(path.parent)
-    path.write_bytes(data)
+    # Plain strings and os calls: a large site has half a million of these files, and
+    # pathlib and a buffered file object cost half as much again as the write itself.
+    path = f"{root}/{relative}"
+    folder = path.rpartition("/")[0]
+    if folder not in _made:
+        os.makedirs(folder, exist_ok=True)
+        _made.add(folder)
+    fd = os.open(path, _CREATE, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 class RunRenderer:
