@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterable, Iterator
-from itertools import islice
 from typing import Any
 
 from generator import api, queries
@@ -31,12 +30,17 @@ def static_files(conn: sqlite3.Connection) -> Iterator[tuple[str, bytes]]:
 
 
 def static_entries(
-    conn: sqlite3.Connection, *, units: bool = True, summary: Summary | None = None
+    conn: sqlite3.Connection,
+    *,
+    units: bool = True,
+    runs_listing: bool = True,
+    summary: Summary | None = None,
 ) -> Iterator[Entry]:
     """(file path, the GET path it answers, the answer) for every static API file.
 
     Without *units*, only the answers about many runs: not each run's and each
     batch's own files (``run_entries``, ``batch_entries``), which a build may reuse.
+    Without *runs_listing*, not the listings of runs either (see ``RunsListing``).
     *summary* may come from the caller, who shares its answers with the pages.
     """
     if summary is None:
@@ -46,7 +50,8 @@ def static_entries(
     yield "api/stats.json", "/api/stats", summary.totals
     yield "api/stats/agents.json", "/api/stats/agents", queries.agent_stats(conn, rows)
     yield "api/stats/models.json", "/api/stats/models", queries.model_stats(conn, rows)
-    yield from _runs_listing(conn)
+    if runs_listing:
+        yield from _runs_listing(conn)
     yield from _batches_listing(summary.batches)
     yield from _statistics(summary)
     if units:
@@ -55,15 +60,40 @@ def static_entries(
 
 
 def _runs_listing(conn: sqlite3.Connection) -> Iterator[Entry]:
-    total = queries.count_runs(conn)
-    yield "api/all/runs.json", "/api/all/runs", listing_index("runs", total)
-    runs = queries.iter_runs(conn)
-    for number in range(1, page_count(total) + 1):
-        items = list(islice(runs, api.PAGE_SIZE))
-        if number == 1:
-            yield "api/runs.json", "/api/runs", items[:RUNS_LIMIT]
-        page = listing_page(number, total, items)
-        yield f"api/all/runs/{number}.json", f"/api/all/runs/{number}", page
+    listing = RunsListing(queries.count_runs(conn))
+    for run in queries.iter_runs(conn):
+        yield from listing.add(run)
+    yield from listing.finish()
+
+
+class RunsListing:
+    """``/api/runs`` and the complete listing ``/api/all/runs``, fed every run in
+    ``queries.iter_runs`` order, so that one scan of the runs can feed other files too."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.number = 0
+        self.items: list[dict[str, Any]] = []
+
+    def add(self, run: dict[str, Any]) -> Iterator[Entry]:
+        """Take the next run; yields a page of the listing once it is full."""
+        self.items.append(run)
+        if len(self.items) == api.PAGE_SIZE:
+            yield from self._page()
+
+    def finish(self) -> Iterator[Entry]:
+        """The last page (page 1 of an empty listing) and the listing's index."""
+        if self.items or self.number == 0:
+            yield from self._page()
+        yield "api/all/runs.json", "/api/all/runs", listing_index("runs", self.total)
+
+    def _page(self) -> Iterator[Entry]:
+        self.number += 1
+        if self.number == 1:
+            yield "api/runs.json", "/api/runs", self.items[:RUNS_LIMIT]
+        page = listing_page(self.number, self.total, self.items)
+        yield f"api/all/runs/{self.number}.json", f"/api/all/runs/{self.number}", page
+        self.items = []
 
 
 def _batches_listing(batches: list[dict[str, Any]]) -> Iterator[Entry]:

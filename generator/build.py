@@ -154,14 +154,14 @@ def _write_site(
         for path in incremental.batch_paths(batch["batchId"]):
             writer.reserve(path)  # written by the renderer, most likely in a worker
         renderer.add_batch(batch, analytics)
-    for path, data in batch_pages.list_files(conn):
+    for path, data in batch_pages.list_files(summary.batches):
         writer.write(path, data)
     log(f"{count} pages")
-    for path, data in run_pages.data_files(conn):
+    listing = api_static.RunsListing(runs.count_runs(conn))
+    for path, data in run_pages.data_files(conn, listing):  # one scan: table, CSV, API listing
         writer.write(path, data)
-    for path, data in api_static.encoded(
-        api_static.static_entries(conn, units=False, summary=summary)
-    ):
+    entries = api_static.static_entries(conn, units=False, runs_listing=False, summary=summary)
+    for path, data in api_static.encoded(entries):
         writer.write(path, data)
     log("data files and JSON API")
     _copy_db(conn, writer, f"downloads/{db_file}")

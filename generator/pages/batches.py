@@ -94,11 +94,12 @@ def compare_page() -> Page:
     )
 
 
-def list_files(conn: sqlite3.Connection) -> Iterator[File]:
-    """``data/batches/index.js`` and its chunks: every batch, newest first."""
+def list_files(every_batch: list[dict[str, Any]]) -> Iterator[File]:
+    """``data/batches/index.js`` and its chunks, from ``batches.list_batches`` of
+    every batch (newest first)."""
     rows = [
         [paths.segment(b["batchId"])] + [_list_value(b, f) for f in LIST_FIELDS[1:]]
-        for b in batches.list_batches(conn, limit=None)
+        for b in every_batch
     ]
     chunks = [rows[i : i + CHUNK_ROWS] for i in range(0, len(rows), CHUNK_ROWS)]
     for number, chunk in enumerate(chunks, start=1):

@@ -30,7 +30,7 @@ def dashboard(
             [r for r in by_pair if r["completedRuns"]], "avgWeightedScoreCompleted", TOP_PERFORMERS
         ),
         "recent_runs": runs.list_runs(conn, limit=RECENT),
-        "recent_batches": batches.list_batches(conn, limit=RECENT, rows=summary.rows),
+        "recent_batches": summary.batches[:RECENT],
     }
     return Page(
         path="index.html",

@@ -10,11 +10,12 @@ import csv
 import io
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
-from generator import paths
+from generator import api_static, paths
 from generator.jsontext import script_json
 from generator.pages import Page
 from generator.queries import common, runs
@@ -209,8 +210,12 @@ def index_page(conn: sqlite3.Connection) -> Page:
     )
 
 
-def table_rows(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
-    """Every run, newest first, as the API's run objects plus its telemetry figures."""
+TELEMETRY_FIELDS = ("toolCalls", "tokensIn", "tokensOut", "costUsd", "durationMs")
+
+
+def table_rows(conn: sqlite3.Connection) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every run, newest first: the API's run object (as ``runs.iter_runs`` gives it)
+    and the same with its telemetry figures added."""
     # Same order as runs.list_runs; metadata (possibly large) is not read.
     columns = ", ".join(f"r.{c.strip()}" for c in common.RUN_SUMMARY_COLUMNS.split(","))
     sql = (
@@ -221,20 +226,15 @@ def table_rows(conn: sqlite3.Connection) -> Iterator[dict[str, Any]]:
     width = len(common.RUN_KEYS) - 1
     for row in conn.execute(sql):
         run = common.run_dict(row[:width])
-        tool_calls, tokens_in, tokens_out, cost, duration = row[width:]
-        run.update(
-            toolCalls=tool_calls,
-            tokensIn=tokens_in,
-            tokensOut=tokens_out,
-            costUsd=cost,
-            durationMs=duration,
-        )
-        yield run
+        yield run, {**run, **dict(zip(TELEMETRY_FIELDS, row[width:], strict=True))}
 
 
-def data_files(conn: sqlite3.Connection) -> Iterator[tuple[str, bytes]]:
+def data_files(
+    conn: sqlite3.Connection, listing: api_static.RunsListing | None = None
+) -> Iterator[tuple[str, bytes]]:
     """The runs table's data: ``data/runs/index.js`` and ``data/runs/NNNN.js`` chunks,
-    plus ``downloads/runs.csv``. One scan of the runs feeds all of them."""
+    plus ``downloads/runs.csv``; and the files of *listing*, given every run too.
+    One scan of the runs feeds all of them."""
     options: dict[str, set[str]] = {key: set() for key in SELECT_FILTERS}
     chunk: list[list[Any]] = []
     number = 0
@@ -242,13 +242,15 @@ def data_files(conn: sqlite3.Connection) -> Iterator[tuple[str, bytes]]:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180; and a CR in a cell gets quoted
     writer.writerow(CSV_FIELDS)
-    for run in table_rows(conn):
+    pick_table, pick_csv = itemgetter(*FIELDS[1:]), itemgetter(*CSV_FIELDS)
+    for api_run, run in table_rows(conn):
         total += 1
+        if listing is not None:
+            yield from api_static.encoded(listing.add(api_run))
         for key in SELECT_FILTERS:
-            if run[key] is not None:
-                options[key].add(run[key])
-        writer.writerow(csv_row(run, CSV_FIELDS))
-        chunk.append([paths.segment(run["runId"])] + [run[k] for k in FIELDS[1:]])
+            options[key].add(run[key])
+        writer.writerow(csv_values(pick_csv(run)))
+        chunk.append([paths.segment(run["runId"]), *pick_table(run)])
         if len(chunk) == CHUNK_ROWS:
             number += 1
             yield _chunk("runs", number, chunk)
@@ -256,12 +258,14 @@ def data_files(conn: sqlite3.Connection) -> Iterator[tuple[str, bytes]]:
     if chunk:
         number += 1
         yield _chunk("runs", number, chunk)
+    if listing is not None:
+        yield from api_static.encoded(listing.finish())
     index = {
         "fields": list(FIELDS),
         "total": total,
         "chunks": number,
         "chunkRows": CHUNK_ROWS,
-        "options": {key: sorted(values) for key, values in options.items()},
+        "options": {key: sorted(values - {None}) for key, values in options.items()},
     }
     yield "data/runs/index.js", data_script("runs/index", index)
     yield "downloads/runs.csv", out.getvalue().encode("utf-8")
@@ -272,17 +276,19 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_row(run: dict[str, Any], fields: tuple[str, ...]) -> list[Any]:
-    """One CSV line of *run*: None as empty, text that a spreadsheet would take for a
-    formula prefixed with ``'`` so it opens as the text it is."""
-    row: list[Any] = []
-    for key in fields:
-        value = run[key]
-        if value is None:
-            value = ""
-        elif isinstance(value, str) and value.startswith(_FORMULA_START):
-            value = "'" + value
-        row.append(value)
-    return row
+    """One CSV line of *run* (see ``csv_values``)."""
+    return csv_values([run[key] for key in fields])
+
+
+def csv_values(values: Iterable[Any]) -> list[Any]:
+    """CSV cells: None as empty, text that a spreadsheet would take for a formula
+    prefixed with ``'`` so it opens as the text it is."""
+    return [
+        ("'" + v if v.startswith(_FORMULA_START) else v)
+        if type(v) is str
+        else ("" if v is None else v)
+        for v in values
+    ]
 
 
 def _chunk(dataset: str, number: int, rows: list[list[Any]]) -> tuple[str, bytes]:
