@@ -73,10 +73,10 @@ class RunView:
     """A run page's context: the API's run, evaluations and telemetry, metadata unpacked."""
 
     run: dict[str, Any]
-    evaluations: list[dict[str, Any]]
+    evaluations: list[dict[str, Any]]  # {number (from 1), name, score, maxScore, ...}
     telemetry: dict[str, Any] | None
     error: dict[str, Any] | None  # {error, errorType} of a failed run
-    diffs: list[dict[str, Any]]  # {file, changeType, lines: [(css class, text)]}
+    diffs: list[dict[str, Any]]  # {file, changeType, open, lines: [(css class, text)]}
     deps: list[dict[str, Any]]  # depsDelta entries
     tests: str | None  # testResults, pretty-printed when it is JSON
     oracle: list[dict[str, Any]]  # {question, answer}
@@ -117,10 +117,11 @@ def run_view(detail: dict[str, Any]) -> RunView:
         tests = meta.pop("testResults")
     return RunView(
         run=detail["run"],
-        evaluations=[_evaluation(e) for e in detail["evaluations"]],
+        # Positions come with the entries: in the template, loop.index costs more than a row.
+        evaluations=[_evaluation(i, e) for i, e in enumerate(detail["evaluations"], start=1)],
         telemetry=detail["telemetry"],
         error=error,
-        diffs=[_diff(d) for d in diffs],
+        diffs=[_diff(d, shown=i < 3) for i, d in enumerate(diffs)],
         deps=deps,
         tests=None if tests is None else _text(common.parse_json(tests)),
         oracle=oracle,
@@ -150,7 +151,7 @@ def _text(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
-def _diff(entry: dict[str, Any]) -> dict[str, Any]:
+def _diff(entry: dict[str, Any], shown: bool) -> dict[str, Any]:
     lines = []
     for line in entry["textPatch"].split("\n"):
         if line.startswith(("+++", "---")):
@@ -164,14 +165,15 @@ def _diff(entry: dict[str, Any]) -> dict[str, Any]:
         else:
             cls = "dc"
         lines.append((cls, line))
-    return {"file": entry["file"], "changeType": entry["changeType"], "lines": lines}
+    return {"file": entry["file"], "changeType": entry["changeType"], "open": shown, "lines": lines}
 
 
-def _evaluation(e: dict[str, Any]) -> dict[str, Any]:
+def _evaluation(number: int, e: dict[str, Any]) -> dict[str, Any]:
     score, top = e["score"], e["maxScore"]
     fraction = score / top if isinstance(score, (int, float)) and top else None
     details = e["details"]
     return {
+        "number": number,
         "name": e["evaluatorName"],
         "score": score,
         "maxScore": top,
