@@ -22,6 +22,7 @@ import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import generator
@@ -219,8 +220,14 @@ class Plan:
     def unit_names(self, batches: Iterable[str] | None = None) -> dict[str, set[str]]:
         """folder -> the names that the files of every run and of *batches* (default:
         every batch) take in it."""
+        segments = self.segments
         batches = self.batches if batches is None else batches
-        return unit_names(map(paths.segment, self.runs), map(paths.segment, batches))
+        return unit_names((segments[r] for r in self.runs), (segments[b] for b in batches))
+
+    @cached_property
+    def segments(self) -> dict[str, str]:
+        """``paths.segment`` of every run and batch id (a run and a batch may share an id)."""
+        return {key: paths.segment(key) for key in (*self.runs, *self.batches)}
 
     def kept(self) -> int:
         """How many runs and batches keep the previous build's files."""
