@@ -30,33 +30,33 @@ def static_files(conn: sqlite3.Connection) -> Iterator[tuple[str, bytes]]:
 
 
 def static_entries(
-    conn: sqlite3.Connection,
-    *,
-    units: bool = True,
-    runs_listing: bool = True,
-    summary: Summary | None = None,
+    conn: sqlite3.Connection, *, units: bool = True, summary: Summary | None = None
 ) -> Iterator[Entry]:
     """(file path, the GET path it answers, the answer) for every static API file.
 
     Without *units*, only the answers about many runs: not each run's and each
     batch's own files (``run_entries``, ``batch_entries``), which a build may reuse.
-    Without *runs_listing*, not the listings of runs either (see ``RunsListing``).
     *summary* may come from the caller, who shares its answers with the pages.
     """
     if summary is None:
         summary = Summary(conn)  # every run read once, shared by all the aggregates below
+    yield from summary_entries(conn, summary)
+    yield from _runs_listing(conn)
+    yield from suite_entries(summary)
+    yield from trend_entries(summary)
+    if units:
+        yield from _runs(conn)
+        yield from _batches(conn, summary.rows)
+
+
+def summary_entries(conn: sqlite3.Connection, summary: Summary) -> Iterator[Entry]:
+    """Health, statistics over all runs, per agent and per model, and the batch listings."""
     rows = summary.rows
     yield "api/health.json", "/health", queries.health()
     yield "api/stats.json", "/api/stats", summary.totals
     yield "api/stats/agents.json", "/api/stats/agents", queries.agent_stats(conn, rows)
     yield "api/stats/models.json", "/api/stats/models", queries.model_stats(conn, rows)
-    if runs_listing:
-        yield from _runs_listing(conn)
     yield from _batches_listing(summary.batches)
-    yield from _statistics(summary)
-    if units:
-        yield from _runs(conn)
-        yield from _batches(conn, rows)
 
 
 def _runs_listing(conn: sqlite3.Connection) -> Iterator[Entry]:
@@ -107,7 +107,8 @@ def _batches_listing(batches: list[dict[str, Any]]) -> Iterator[Entry]:
         yield f"api/all/batches/{number}.json", f"/api/all/batches/{number}", page
 
 
-def _statistics(summary: Summary) -> Iterator[Entry]:
+def suite_entries(summary: Summary) -> Iterator[Entry]:
+    """The statistics of every suite and every scenario."""
     for suite, data in summary.suites.items():
         yield f"api/stats/suites/{segment(suite)}.json", f"/api/stats/suites/{q(suite)}", data
     for (suite, scenario), data in summary.scenarios.items():
@@ -116,6 +117,10 @@ def _statistics(summary: Summary) -> Iterator[Entry]:
             f"/api/stats/scenarios/{q(suite)}/{q(scenario)}",
             data,
         )
+
+
+def trend_entries(summary: Summary) -> Iterator[Entry]:
+    """The daily trend of every evaluator."""
     for name, data in summary.trends.items():
         yield (
             f"api/stats/evaluators/{segment(name)}/trends.json",

@@ -18,11 +18,13 @@ as a full one.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -32,7 +34,7 @@ from urllib.parse import urlsplit
 import jinja2
 import plotly
 
-from generator import api_static, incremental, paths, render, run_files, store, times
+from generator import api_static, incremental, paths, render, run_files, site_files, store, times
 from generator.errors import ParameterError, ZebenchError
 from generator.pages import NAV, Page, Site, catalog, markdown, overview
 from generator.pages import batches as batch_pages
@@ -78,11 +80,15 @@ def build(
     conn = store.open_read(db)
     staging = out.parent / f".{out.name}.building-{os.getpid()}"
     renderer: run_files.RunRenderer | None = None
+    parts = _Parts()
     try:
         shutil.rmtree(staging, ignore_errors=True)
         writer = Writer(staging)
         with store.reading(db), snapshot(conn):
             site = _site(conn, base_url, owner_pages)
+            copy = _copy_db(conn, writer, f"downloads/{paths.segment(Path(db).name)}")
+            log("copied the results file")
+            parts.start(copy, staging, site)
             plan = incremental.plan(conn, detail_site(site), out, previous)
             log(
                 f"{len(plan.runs_todo):,} of {len(plan.runs):,} runs and "
@@ -91,6 +97,7 @@ def build(
             job = run_files.Job(str(db), str(staging), plan.site, plan.context)
             renderer = run_files.RunRenderer(job, plan.runs_todo)
             pages = _write_site(conn, writer, site, plan, renderer, owner_pages, Path(db).name, log)
+            pages += parts.wait(writer, log)
             _reserve_units(writer, plan)
             written = renderer.wait(conn)
             log(f"{written.pages} run pages ({len(plan.runs) - written.pages} kept)")
@@ -102,6 +109,7 @@ def build(
             log("kept the files of unchanged runs and batches")
         _swap(staging, out)
     except BaseException:
+        parts.close()
         if renderer is not None:
             renderer.close()
         shutil.rmtree(staging, ignore_errors=True)
@@ -131,7 +139,8 @@ def _write_site(
     db_name: str,
     log: Log,
 ) -> int:
-    """Everything but the run pages and their API files; returns the pages written."""
+    """The site-wide pages and files that ``site_files`` leaves to the main process;
+    changed batches go to *renderer*. Returns the pages written."""
     env = render.environment()
     _copy_assets(writer)
     summary = Summary(conn)  # answers about all runs, each read once for every page
@@ -143,8 +152,6 @@ def _write_site(
         batch_pages.index_page(conn),
         batch_pages.compare_page(),
         catalog.agents(conn, by_pair),
-        *catalog.suite_pages(conn, summary),
-        *catalog.evaluator_pages(conn, summary),
         overview.costs(conn, by_pair, summary),
         overview.downloads(conn, db_file),
         *markdown.pages(owner_pages),
@@ -156,17 +163,60 @@ def _write_site(
         renderer.add_batch(batch, analytics)
     for path, data in batch_pages.list_files(summary.batches):
         writer.write(path, data)
-    log(f"{count} pages")
-    listing = api_static.RunsListing(runs.count_runs(conn))
-    for path, data in run_pages.data_files(conn, listing):  # one scan: table, CSV, API listing
+    for path, data in api_static.encoded(api_static.summary_entries(conn, summary)):
         writer.write(path, data)
-    entries = api_static.static_entries(conn, units=False, runs_listing=False, summary=summary)
-    for path, data in api_static.encoded(entries):
-        writer.write(path, data)
-    log("data files and JSON API")
-    _copy_db(conn, writer, f"downloads/{db_file}")
-    log("copied the results file")
+    log(f"{count} pages, the batch list and the API's statistics")
     return count
+
+
+class _Parts:
+    """The parts of ``site_files``, each written by a child process of its own."""
+
+    def __init__(self) -> None:
+        self._running: list[tuple[str, ProcessPoolExecutor, Future[tuple[list[str], int, int]]]]
+        self._running = []
+
+    def start(self, copy: Path, staging: Path, site: Site) -> None:
+        """Start every part, reading *copy* and writing into *staging*."""
+        # fork: children start at once with everything imported, and read only
+        # their own connection to the copy, never the parent's.
+        context = multiprocessing.get_context("fork")
+        for name in site_files.PARTS:
+            pool = ProcessPoolExecutor(1, context)
+            future = pool.submit(_write_part, name, str(copy), str(staging), site)
+            self._running.append((name, pool, future))
+
+    def wait(self, writer: Writer, log: Log) -> int:
+        """Wait for every part; claim its files in *writer*; return its pages."""
+        pages = 0
+        for name, pool, future in self._running:
+            written, size, count = future.result()
+            pool.shutdown()
+            for path in written:
+                writer.reserve(path)
+            writer.bytes += size
+            pages += count
+            log(name)
+        self._running = []
+        return pages
+
+    def close(self) -> None:
+        """Stop every part that is still running (after a failure elsewhere)."""
+        for _, pool, future in self._running:
+            future.cancel()
+            pool.shutdown(wait=True)
+        self._running = []
+
+
+def _write_part(name: str, copy: str, staging: str, site: Site) -> tuple[list[str], int, int]:
+    """In a child: write one part of ``site_files``; its paths, bytes and page count."""
+    conn = store.open_snapshot(copy)
+    try:
+        writer = Writer(Path(staging))
+        count = _render_all(render.environment(), site, site_files.PARTS[name](conn), writer)
+        return writer.paths, writer.bytes, count
+    finally:
+        conn.close()
 
 
 def _changed_batches(
@@ -261,8 +311,9 @@ def snapshot(conn: sqlite3.Connection) -> Iterator[None]:
         conn.rollback()
 
 
-def _copy_db(conn: sqlite3.Connection, writer: Writer, relative: str) -> None:
-    """The results file as of the snapshot, via SQLite's backup (never a torn copy)."""
+def _copy_db(conn: sqlite3.Connection, writer: Writer, relative: str) -> Path:
+    """The results file as of the snapshot, via SQLite's backup (never a torn copy);
+    returns its path."""
     target = writer.claim(relative)
     copy = sqlite3.connect(target)
     try:
@@ -270,6 +321,7 @@ def _copy_db(conn: sqlite3.Connection, writer: Writer, relative: str) -> None:
     finally:
         copy.close()
     writer.bytes += target.stat().st_size
+    return target
 
 
 class Writer:
@@ -282,6 +334,7 @@ class Writer:
         self._claimed: set[str] = set()
         self._dirs: set[Path] = set()
         self._names: dict[str, set[str]] = {}  # folder -> names reserved in bulk
+        self.paths: list[str] = []  # written by this writer, in order
 
     def claim(self, relative: str) -> Path:
         """Reserve *relative* (a "/"-separated path inside the site) and return its path."""
@@ -315,6 +368,7 @@ class Writer:
     def write(self, relative: str, data: bytes) -> None:
         """Write *data* at *relative* inside the site."""
         self.claim(relative).write_bytes(data)
+        self.paths.append(relative)
         self.bytes += len(data)
 
 

@@ -297,6 +297,12 @@ def open_read(path: str | os.PathLike[str]) -> sqlite3.Connection:
     return conn
 
 
+def open_snapshot(path: str | os.PathLike[str]) -> sqlite3.Connection:
+    """Open a copy of the results file that nothing writes to (a build's own copy,
+    in the current schema) read-only, without locks and without -wal/-shm files."""
+    return _connect(_uri(Path(path), "ro") + "&immutable=1")
+
+
 # SQLite result codes that mean the file itself is the problem, not the query.
 _FILE_PROBLEMS = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_IOERR", "SQLITE_CANTOPEN")
 
