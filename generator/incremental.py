@@ -212,6 +212,7 @@ class Plan:
     runs_todo: dict[str, str]  # the runs to render
     batches_todo: set[str]
     reuse: bool  # whether the previous site's files are kept
+    gone: bool = True  # whether runs or batches of the previous site are gone
 
     def manifest(self) -> bytes:
         """The manifest of this build."""
@@ -245,7 +246,9 @@ def plan(conn: sqlite3.Connection, site: Site, out: Path, previous: dict[str, st
         reuse, changed_runs = False, set(runs)
     runs_todo = {key: runs[key] for key in sorted(changed_runs)}
     batches_todo = changed("batch", batches, previous) if reuse else set(batches)
-    return Plan(site, context, runs, batches, runs_todo, batches_todo, reuse)
+    current = {f"run/{_clean(k)}" for k in runs} | {f"batch/{_clean(k)}" for k in batches}
+    gone = reuse and not previous.keys() <= current
+    return Plan(site, context, runs, batches, runs_todo, batches_todo, reuse, gone)
 
 
 def _intact(out: Path, previous: dict[str, str]) -> bool:
@@ -263,7 +266,7 @@ def reuse(out: Path, staging: Path, plan: Plan) -> None:
     instead of one per kept file. Should a move fail, the folders already moved
     go back, so the previous site keeps every file (some of them updated).
     """
-    names = plan.unit_names()
+    names = plan.unit_names() if plan.gone else {}
     moved: list[str] = []
     try:
         for folder in UNIT_DIRS:
@@ -274,7 +277,8 @@ def reuse(out: Path, staging: Path, plan: Plan) -> None:
             if new.is_dir():
                 merge_tree(new, old)
                 _remove_tree(new)
-            prune(old, staged | names[folder])
+            if plan.gone:  # else every file there is still wanted: no need to list them
+                prune(old, staged | names[folder])
             new.parent.mkdir(parents=True, exist_ok=True)
             os.replace(old, new)
             moved.append(folder)
