@@ -68,7 +68,7 @@ def suite_pages(conn: sqlite3.Connection, summary: Summary | None = None) -> Ite
     keys = ("suite",)
     pairs = _by(reports.breakdown(conn, ("suite", "agent", "model"), rows), *keys)
     tiers = _by(reports.breakdown(conn, ("suite", "tier"), rows), *keys)
-    days = _by(reports.breakdown(conn, ("suite", "day", "agent", "model"), rows), *keys)
+    days = _by(reports.scores_by(rows, ("suite", "day", "agent", "model")), *keys)
     for suite, data in suites.items():
         key = (suite,)
         yield _entity_page(
@@ -81,7 +81,7 @@ def suite_pages(conn: sqlite3.Connection, summary: Summary | None = None) -> Ite
     keys = ("suite", "scenario")
     pairs = _by(reports.breakdown(conn, ("suite", "scenario", "agent", "model"), rows), *keys)
     tiers = _by(reports.breakdown(conn, ("suite", "scenario", "tier"), rows), *keys)
-    days = _by(reports.breakdown(conn, ("suite", "scenario", "day", "agent", "model"), rows), *keys)
+    days = _by(reports.scores_by(rows, ("suite", "scenario", "day", "agent", "model")), *keys)
     for (suite, scenario), data in scenarios.items():
         key = (suite, scenario)
         yield _entity_page(
@@ -116,7 +116,7 @@ def _entity_page(path: str, title: str, crumbs: tuple, ctx: dict[str, Any], part
                 "score (0–10)",
             ),
             "over-time": figure(
-                _labelled([d for d in days if d[_BY_SCORE] is not None]),
+                _labelled(days),
                 charts.over_time,
                 _BY_SCORE,
                 "mean weighted score (0–10)",
