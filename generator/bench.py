@@ -246,7 +246,7 @@ def bench_size(runs: int, workdir: Path, log: Log) -> dict:
 
 def _jsonl(path: Path, runs: int, seed: int) -> Path:
     with path.open("w", encoding="utf-8") as out:
-        demo.write_jsonl(out, runs=runs, seed=seed)
+        demo.write_jsonl(out, runs=runs, seed=seed, full=True)  # six evaluations each
     return path
 
 
@@ -266,7 +266,7 @@ def _recorder(db: Path, folder: Path, sample: int) -> dict:
     """Runs per second through the Recorder API, into a copy of the size's file."""
     copy = folder / "recorder.db"
     shutil.copyfile(db, copy)
-    payloads = list(demo.iter_run_payloads(sample, seed=4))
+    payloads = list(demo.iter_run_payloads(sample, seed=4, full=True))
     started = time.perf_counter()
     with Recorder(copy) as recorder:
         for payload in payloads:

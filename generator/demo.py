@@ -98,25 +98,34 @@ def demo_payloads(runs: int = DEFAULT_RUNS, seed: int = 1) -> tuple[list[dict], 
     return batches, payloads
 
 
-def iter_run_payloads(runs: int = DEFAULT_RUNS, seed: int = 1) -> Iterator[dict]:
-    """The run payloads of ``demo_payloads``, one at a time, in the same order."""
+def iter_run_payloads(
+    runs: int = DEFAULT_RUNS, seed: int = 1, full: bool = False
+) -> Iterator[dict]:
+    """The run payloads of ``demo_payloads``, one at a time, in the same order.
+
+    *full*: every run finished and carries all six evaluations and telemetry
+    (failed and incomplete runs were evaluated too): the shape ``zebench bench``
+    measures.
+    """
     held: deque[dict] = deque()  # the newest two end up "running": hold them back
-    for _, batch_runs in _batches(runs, random.Random(seed)):
+    for _, batch_runs in _batches(runs, random.Random(seed), full):
         for run in batch_runs:
             held.append(run)
             if len(held) > 2:
                 yield held.popleft()
     for run in held:
-        _make_running(run)
+        if not full:
+            _make_running(run)
         yield run
 
 
-def write_jsonl(out: IO[str], runs: int = DEFAULT_RUNS, seed: int = 1) -> None:
-    """Write the demo's run payloads as JSON Lines (input for ``zebench record``).
+def write_jsonl(out: IO[str], runs: int = DEFAULT_RUNS, seed: int = 1, full: bool = False) -> None:
+    """Write the demo's run payloads (see ``iter_run_payloads``) as JSON Lines, the
+    input of ``zebench record``.
 
     Streams: 100,000 runs cost the memory of one batch, not of the whole set.
     """
-    for run in iter_run_payloads(runs, seed):
+    for run in iter_run_payloads(runs, seed, full):
         out.write(json.dumps(run, separators=(",", ":")) + "\n")
 
 
@@ -136,7 +145,9 @@ def _uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-def _batches(total: int, rng: random.Random) -> Iterator[tuple[dict, list[dict]]]:
+def _batches(
+    total: int, rng: random.Random, full: bool = False
+) -> Iterator[tuple[dict, list[dict]]]:
     sizes: list[int] = []
     while sum(sizes) < total:
         sizes.append(min(rng.choice((1, 2, 3, 3, 5, 5, 8)), total - sum(sizes)))
@@ -144,10 +155,12 @@ def _batches(total: int, rng: random.Random) -> Iterator[tuple[dict, list[dict]]
     for index, size in enumerate(sizes):
         jitter = timedelta(seconds=rng.randrange(int(step.total_seconds() / 2) + 1))
         start = END - SPAN + step * index + jitter
-        yield _batch(rng, start, size)
+        yield _batch(rng, start, size, full)
 
 
-def _batch(rng: random.Random, start: datetime, size: int) -> tuple[dict, list[dict]]:
+def _batch(
+    rng: random.Random, start: datetime, size: int, full: bool = False
+) -> tuple[dict, list[dict]]:
     suite = rng.choice(sorted(SUITES))
     config = {
         "batchId": _uuid(rng),
@@ -158,7 +171,7 @@ def _batch(rng: random.Random, start: datetime, size: int) -> tuple[dict, list[d
     }
     runs, moment = [], start
     for _ in range(size):
-        run = _run(rng, config, moment)
+        run = _run(rng, config, moment, full)
         runs.append(run)
         moment = times.parse(run["completedAt"] or run["startedAt"]) + timedelta(seconds=5)
     agent, model = config["agent"][:2]
@@ -191,7 +204,7 @@ def _totals(runs: list[dict]) -> dict:
     }
 
 
-def _run(rng: random.Random, config: dict, started: datetime) -> dict:
+def _run(rng: random.Random, config: dict, started: datetime, full: bool = False) -> dict:
     agent, model, skill, price_in, price_out = config["agent"]
     roll = rng.random()
     status = "failed" if roll < 0.07 else "incomplete" if roll < 0.12 else "completed"
@@ -218,11 +231,12 @@ def _run(rng: random.Random, config: dict, started: datetime) -> dict:
     evaluations = _evaluations(rng, quality, run["completedAt"])
     metadata = _metadata(rng, config, quality)
     if status == "failed":
-        evaluations = []
+        evaluations = evaluations if full else []
         error, error_type = rng.choice(FAILURES)
         metadata = {"error": error, "errorType": error_type}
     elif status == "incomplete":
-        evaluations = evaluations[: rng.randrange(1, 4)]
+        kept = rng.randrange(1, 4)
+        evaluations = evaluations if full else evaluations[:kept]
         metadata.update(error="Stopped after reaching maxTurns", errorType="MaxTurnsExceeded")
     run.update(_scores(evaluations, status), metadata=metadata, evaluations=evaluations)
     run["telemetry"] = _telemetry(rng, config, duration, price_in, price_out)
