@@ -9,8 +9,9 @@ For each size, in its own folder under the work folder:
     → size and file count of the site, weight of the dashboard and the runs page
 
 Every timed step runs as a child process, the way a user runs it, so its peak
-memory can be measured: the sum over the child and its workers, sampled, and
-never less than what the kernel reports for the largest of them.
+memory can be measured: the sum of the proportional set sizes of the child
+and its workers, sampled, and never less than what the kernel reports as the
+peak resident size of the largest of them.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ Log = Callable[[str], None]
 EPOCH = "1761955200"  # SOURCE_DATE_EPOCH for every build: same data, same bytes
 RECORDER_SAMPLE = 1000  # runs written through the Python recorder at each size
 EXTRA_SEEDS = {1: 2, 100: 3}  # new runs recorded before each incremental build -> demo seed
-PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def _forward(child: subprocess.Popen, output: list[str], log: Log) -> None:
 
 
 class _Sampler:
-    """Samples the resident memory of a process and all its descendants."""
+    """Samples the memory of a process and all its descendants (see tree_memory)."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
@@ -96,7 +96,7 @@ class _Sampler:
 
     def _run(self) -> None:
         while not self._done.wait(0.05):
-            self.peak = max(self.peak, tree_rss(self.pid))
+            self.peak = max(self.peak, tree_memory(self.pid))
 
     def stop(self) -> None:
         """Stop sampling."""
@@ -104,20 +104,32 @@ class _Sampler:
         self._thread.join()
 
 
-def tree_rss(pid: int) -> int:
-    """Resident bytes of *pid* and its descendants (0 once it has exited)."""
+def tree_memory(pid: int) -> int:
+    """Memory of *pid* and its descendants, in bytes (0 once it has exited).
+
+    Each process counts its proportional set size: its private pages plus its
+    share of pages it shares. Forked workers share most of their parent's
+    memory, so summing resident sizes would count those pages once per worker.
+    """
     total, pending = 0, [pid]
     while pending:
         current = pending.pop()
         try:
-            with open(f"/proc/{current}/statm") as statm:
-                total += int(statm.read().split()[1]) * PAGE_SIZE
+            total += _pss(current)
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children") as children:
                     pending += [int(child) for child in children.read().split()]
         except (OSError, ValueError):  # exited between two reads
             continue
     return total
+
+
+def _pss(pid: int) -> int:
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    return 0
 
 
 # The floor ------------------------------------------------------------------
