@@ -223,7 +223,6 @@ def page_weight(site: Path, page: str) -> int:
 def bench_size(runs: int, workdir: Path, log: Log) -> dict:
     """Every figure for one size (see module docstring); seconds, MB and KB."""
     folder = workdir / f"{runs}"
-    shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     db, site = folder / "bench.db", folder / "site"
     log(f"[{runs:,} runs] writing demo payloads")
@@ -252,7 +251,6 @@ def bench_size(runs: int, workdir: Path, log: Log) -> dict:
         step = measure(["build", "--db", str(db), "--out", str(site)], log)
         result[f"build_after_{extra}"] = asdict(step)
     _ratios(result)
-    shutil.rmtree(site, ignore_errors=True)
     return result
 
 
@@ -312,9 +310,7 @@ def record_one(recorder: Recorder, payload: dict) -> None:
 
 def _floor(db: Path, out: Path, log: Log) -> Step:
     code = "import sys; from generator.bench import floor; floor(sys.argv[1], sys.argv[2])"
-    step = measure([sys.executable, "-c", code, str(db), str(out)], log)
-    shutil.rmtree(out, ignore_errors=True)
-    return step
+    return measure([sys.executable, "-c", code, str(db), str(out)], log)
 
 
 def _ratios(result: dict) -> None:
@@ -333,9 +329,27 @@ def run(sizes: list[int], workdir: str | os.PathLike[str], log: Log = print) -> 
         raise ParameterError("--sizes: give positive numbers of runs, e.g. 1000,10000")
     folder = Path(workdir)
     folder.mkdir(parents=True, exist_ok=True)
+    # Nothing is deleted while measuring: removing hundreds of thousands of files
+    # slows down creating files for minutes on some file systems (ext4 without a
+    # journal passes over recently deleted inodes), which would be charged to
+    # whatever is measured next.
+    _remove_outputs(folder, sizes, keep_inputs=False)
     report = {"machine": machine(), "sizes": [bench_size(n, folder, log) for n in sizes]}
     (folder / "results.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    _remove_outputs(folder, sizes, keep_inputs=True)
     return report
+
+
+def _remove_outputs(folder: Path, sizes: list[int], keep_inputs: bool) -> None:
+    """Delete each size's site and floor pages, and with them its database and
+    inputs unless *keep_inputs*."""
+    for size in sizes:
+        target = folder / f"{size}"
+        if keep_inputs:
+            shutil.rmtree(target / "site", ignore_errors=True)
+            shutil.rmtree(target / "floor", ignore_errors=True)
+        else:
+            shutil.rmtree(target, ignore_errors=True)
 
 
 def machine() -> dict:
