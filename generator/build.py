@@ -1,10 +1,13 @@
 """The whole build, top to bottom: one read snapshot in, one static site out.
 
     open the file read-only, in one read transaction (a consistent snapshot)
-    → fingerprint every run and batch; compare with the last build's manifest
-    → run pages and their API files, in worker processes, for new or changed runs
-    → meanwhile: site-wide pages, lists, catalog pages, changed batches' pages
-    → data files for the client-side tables, the static JSON API, the .db itself
+    → copy the snapshot into the site (downloads/<name>.db)
+    → child processes, reading that copy: suite, scenario and evaluator pages,
+      the runs table's data, the CSV and the API's listing of runs (site_files)
+    → meanwhile: fingerprint every run and batch; compare with the last manifest
+    → worker processes: the pages and API files of new or changed runs and
+      batches (run_files)
+    → meanwhile: dashboard, costs, agents, batch list, the API's statistics
     → move the last build's files of unchanged runs and batches into the new tree
     → swap the finished tree in place of the old one
 
@@ -39,7 +42,7 @@ from generator.errors import ParameterError, ZebenchError
 from generator.pages import NAV, Page, Site, catalog, markdown, overview
 from generator.pages import batches as batch_pages
 from generator.pages import runs as run_pages
-from generator.queries import batches, reports, runs
+from generator.queries import reports, runs
 from generator.queries.summary import Summary
 
 MARKER = ".zebench-site"  # marks a folder this build may replace
@@ -94,12 +97,12 @@ def build(
                 f"{len(plan.runs_todo):,} of {len(plan.runs):,} runs and "
                 f"{len(plan.batches_todo):,} of {len(plan.batches):,} batches to render"
             )
-            job = run_files.Job(str(db), str(staging), plan.site, plan.context)
-            renderer = run_files.RunRenderer(job, plan.runs_todo)
-            pages = _write_site(conn, writer, site, plan, renderer, owner_pages, Path(db).name, log)
-            pages += parts.wait(writer, log)
+            job = run_files.Job(str(copy), str(staging), plan.site)
+            renderer = run_files.RunRenderer(job, plan.runs_todo, plan.batches_todo)
             _reserve_units(writer, plan)
-            written = renderer.wait(conn)
+            pages = _write_site(conn, writer, site, owner_pages, Path(db).name, log)
+            pages += parts.wait(writer, log)
+            written = renderer.wait()
             log(f"{written.pages} run pages ({len(plan.runs) - written.pages} kept)")
             log(f"{written.batches} batch pages")
             writer.write(incremental.MANIFEST, plan.manifest())
@@ -133,14 +136,12 @@ def _write_site(
     conn: sqlite3.Connection,
     writer: Writer,
     site: Site,
-    plan: incremental.Plan,
-    renderer: run_files.RunRenderer,
     owner_pages: list[markdown.MarkdownPage],
     db_name: str,
     log: Log,
 ) -> int:
     """The site-wide pages and files that ``site_files`` leaves to the main process;
-    changed batches go to *renderer*. Returns the pages written."""
+    returns the pages written."""
     env = render.environment()
     _copy_assets(writer)
     summary = Summary(conn)  # answers about all runs, each read once for every page
@@ -157,10 +158,6 @@ def _write_site(
         *markdown.pages(owner_pages),
     ]
     count = _render_all(env, site, pages, writer)
-    for batch, analytics in _changed_batches(conn, plan, summary.rows):
-        for path in incremental.batch_paths(batch["batchId"]):
-            writer.reserve(path)  # written by the renderer, most likely in a worker
-        renderer.add_batch(batch, analytics)
     for path, data in batch_pages.list_files(summary.batches):
         writer.write(path, data)
     for path, data in api_static.encoded(api_static.summary_entries(conn, summary)):
@@ -219,26 +216,11 @@ def _write_part(name: str, copy: str, staging: str, site: Site) -> tuple[list[st
         conn.close()
 
 
-def _changed_batches(
-    conn: sqlite3.Connection, plan: incremental.Plan, rows: list[tuple]
-) -> Iterator[tuple]:
-    """(batch, analytics) of the batches to render, by batch id; *rows* are every run
-    as ``common.wide_rows``, already read for the other pages."""
-    todo = plan.batches_todo
-    if len(todo) * 20 < len(plan.batches):  # a few: one lookup each beats a scan of all runs
-        for batch_id in sorted(todo):
-            yield batches.get_batch(conn, batch_id), batches.batch_analytics(conn, batch_id)
-        return
-    for batch, analytics in batches.iter_batch_details(conn, rows):
-        if batch["batchId"] in todo:
-            yield batch, analytics
-
-
 def _reserve_units(writer: Writer, plan: incremental.Plan) -> None:
-    """Claim the names of files written by workers or kept: no other file may take them."""
-    kept_batches = [b for b in plan.batches if b not in plan.batches_todo]
-    names = plan.unit_names(kept_batches)
-    writer.reserve_names(names, files=4 * len(plan.runs) + 5 * len(kept_batches))
+    """Claim the names of every run's and batch's files, written by workers or kept:
+    no other file may take them."""
+    files = 4 * len(plan.runs) + 5 * len(plan.batches)
+    writer.reserve_names(plan.unit_names(), files=files)
 
 
 def _render_all(
@@ -361,6 +343,10 @@ class Writer:
     def reserve_names(self, names: dict[str, set[str]], files: int) -> None:
         """Reserve, in bulk, the lower-case *names* in each folder, for *files* files
         written by someone else (a name may be a folder holding several)."""
+        for key in self._claimed:
+            folder, _, name = key.rpartition("/")
+            if name in names.get(folder, ()):
+                raise BuildError(f"two files of the site would both be written to {key}")
         for folder, taken in names.items():
             self._names.setdefault(folder, set()).update(taken)
         self.files += files

@@ -11,7 +11,6 @@ import pytest
 
 from generator import build, demo, incremental, ingest, merge, paths, run_files
 from generator.pages import runs as run_pages
-from generator.queries import batches
 
 
 @pytest.fixture
@@ -194,44 +193,36 @@ def test_a_failed_incremental_build_leaves_the_old_site(demo_db, tmp_path, env_e
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".site")] == []
 
 
-def test_workers_render_their_share_and_leave_replaced_runs_to_the_snapshot(demo_db, tmp_path):
+def test_workers_render_their_share_of_runs_from_the_snapshot_copy(demo_db, tmp_path):
     conn = sqlite3.connect(demo_db)
-    runs = incremental.run_fingerprints(conn, "ctx")
-    tampered = sorted(runs)[4]
-    wanted = {**runs, tampered: "not what the file holds"}
+    run_ids = [row[0] for row in conn.execute("SELECT run_id FROM benchmark_runs")]
     site = build.detail_site(build._site(conn, None, []))
-    job = run_files.Job(str(demo_db), str(tmp_path / "out"), site, "ctx")
-    renderer = run_files.RunRenderer(job, wanted, workers=2, chunk=7)
-    written = renderer.wait(conn)
     conn.close()
-    assert written.stale == [tampered]
+    job = run_files.Job(str(demo_db), str(tmp_path / "out"), site)
+    written = run_files.RunRenderer(job, run_ids, workers=2, chunk=7).wait()
     assert written.pages == 40 and written.files == 160
     written_paths = {
         p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.*")
     }
-    assert written_paths == {path for run_id in runs for path in incremental.run_paths(run_id)}
+    assert written_paths == {path for run_id in run_ids for path in incremental.run_paths(run_id)}
 
 
-def test_workers_write_the_batch_files_the_main_process_writes(demo_db, tmp_path, monkeypatch):
+def test_workers_write_the_same_batch_files_as_one_process(demo_db, tmp_path, monkeypatch):
     monkeypatch.setattr(run_files, "BATCH_CHUNK", 3)  # several shares
     conn = sqlite3.connect(demo_db)
-    runs = incremental.run_fingerprints(conn, "ctx")
-    details = list(batches.iter_batch_details(conn))
+    run_ids = [row[0] for row in conn.execute("SELECT run_id FROM benchmark_runs")]
+    batch_ids = [row[0] for row in conn.execute("SELECT batchId FROM batch_runs")]
     site = build.detail_site(build._site(conn, None, []))
+    conn.close()
     trees = []
     for workers in (2, 1):
         out = tmp_path / f"out-{workers}"
-        renderer = run_files.RunRenderer(
-            run_files.Job(str(demo_db), str(out), site, "ctx"), runs, workers=workers, chunk=7
-        )
-        for batch, analytics in details:
-            renderer.add_batch(batch, analytics)
-        written = renderer.wait(conn)
-        assert written.batches == len(details) > 3 and written.pages == 40
+        job = run_files.Job(str(demo_db), str(out), site)
+        written = run_files.RunRenderer(job, run_ids, batch_ids, workers=workers, chunk=7).wait()
+        assert written.batches == len(batch_ids) > 3 and written.pages == 40
         trees.append(tree(out))
-    conn.close()
     assert trees[0] == trees[1]
-    wanted = {path for batch, _ in details for path in incremental.batch_paths(batch["batchId"])}
+    wanted = {path for batch_id in batch_ids for path in incremental.batch_paths(batch_id)}
     assert wanted <= set(trees[0])
 
 

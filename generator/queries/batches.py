@@ -51,16 +51,22 @@ def desc_nulls_last(value: float | None) -> tuple[bool, float]:
     return (value is None, -value if value is not None else 0.0)
 
 
-def _where_batch(batch_id: str | None, column: str = "r.batchId") -> tuple[str, list[str]]:
+# Which batches a scan covers: one id, several (a list), or every batch (None).
+Batches = str | list[str] | None
+
+
+def _where_batch(batch_id: Batches, column: str = "r.batchId") -> tuple[str, list[str]]:
     if batch_id is None:
         return f"{column} IS NOT NULL", []
+    if isinstance(batch_id, list):
+        return f"{column} IN ({', '.join('?' * len(batch_id))})", batch_id
     return f"{column} = ?", [batch_id]
 
 
 def _by_batch(
-    conn: sqlite3.Connection, batch_id: str | None, rows: list[tuple[Any, ...]] | None = None
+    conn: sqlite3.Connection, batch_id: Batches, rows: list[tuple[Any, ...]] | None = None
 ) -> dict[str, list[tuple[Any, ...]]]:
-    """Wide rows of the runs of one batch, or of all (from *rows* when given), by batch."""
+    """Wide rows of the runs of one batch, several or all (from *rows* when given), by batch."""
     if rows is None:
         rows = wide_rows(conn, *_where_batch(batch_id))
     groups: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
@@ -134,7 +140,7 @@ def batch_summary(conn: sqlite3.Connection, batch_id: str) -> dict[str, Any]:
     return _batch_dict(row, _by_batch(conn, batch_id).get(batch_id, []))
 
 
-def _batch_runs(conn: sqlite3.Connection, batch_id: str | None) -> Iterator[dict[str, Any]]:
+def _batch_runs(conn: sqlite3.Connection, batch_id: Batches) -> Iterator[dict[str, Any]]:
     where, params = _where_batch(batch_id, "batchId")
     sql = (
         f"SELECT {RUN_SUMMARY_COLUMNS} FROM benchmark_runs WHERE {where} "
@@ -158,17 +164,23 @@ def batch_analytics(conn: sqlite3.Connection, batch_id: str) -> dict[str, Any]:
 
 
 def iter_batch_details(
-    conn: sqlite3.Connection, rows: list[tuple[Any, ...]] | None = None
+    conn: sqlite3.Connection,
+    rows: list[tuple[Any, ...]] | None = None,
+    batch_ids: list[str] | None = None,
 ) -> Iterator[tuple[dict, dict]]:
-    """(get_batch, batch_analytics) for every batch by batch id, in a few scans.
+    """(get_batch, batch_analytics) for every batch (or every one of *batch_ids* that
+    exists) by batch id, in a few scans.
 
     *rows*: every run as ``common.wide_rows(conn)``, to share one scan between calls.
     """
-    batches = conn.execute(f"SELECT {_BATCH_COLUMNS} FROM batch_runs ORDER BY batchId").fetchall()
-    by_batch = _by_batch(conn, None, rows)
-    analytics = _analytics(conn, None, by_batch)
+    where, params = ("", []) if batch_ids is None else _where_batch(batch_ids, "batchId")
+    sql = f"SELECT {_BATCH_COLUMNS} FROM batch_runs{' WHERE ' + where if where else ''}"
+    batches = conn.execute(sql + " ORDER BY batchId", params).fetchall()
+    selected: Batches = None if batch_ids is None else list(batch_ids)
+    by_batch = _by_batch(conn, selected, rows if selected is None else None)
+    analytics = _analytics(conn, selected, by_batch)
     runs: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for run in _batch_runs(conn, None):
+    for run in _batch_runs(conn, selected):
         runs[run["batchId"]].append(run)
     empty = _analytics_of([], [])
     for row in batches:
@@ -179,7 +191,7 @@ def iter_batch_details(
 
 def _analytics(
     conn: sqlite3.Connection,
-    batch_id: str | None,
+    batch_id: Batches,
     runs: dict[str, list[tuple[Any, ...]]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     if runs is None:
