@@ -16,14 +16,18 @@ stored (1,2,3,5,8) or failed/incomplete (6) = 6 runs; run-4 and run-7 are unknow
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
+import sqlite3
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from generator import queries, store
 from generator.errors import NotFoundError, ParameterError
 from generator.queries import reports
+from generator.queries.common import ts_sql
 from generator.queries.summary import Summary
 
 NOW = datetime(2025, 10, 26, 12, 0, tzinfo=timezone.utc)
@@ -518,3 +522,71 @@ def test_summary_gives_the_answers_of_the_query_functions(site_db: Path) -> None
     assert summary.batches == queries.list_batches(conn, limit=None)
     assert summary.by_pair == reports.breakdown(conn, ("agent", "model"))
     assert summary.rows is summary.rows  # read once
+
+
+# --- timestamps in SQL --------------------------------------------------------
+
+
+def ts(value: object) -> object:
+    """common.ts_sql applied to one stored value."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        return conn.execute(f"SELECT {ts_sql('x')} FROM (SELECT ? AS x)", (value,)).fetchone()[0]
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    "stored",
+    ["2025-10-21T09:00:00.000Z", "2025-10-21T23:59:59.999Z", "1999-12-31T00:00:00.123Z"],
+)
+def test_ts_sql_takes_zebench_iso_text_as_it_is(stored):
+    assert ts(stored) == stored
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        (1761400000000, "2025-10-25T13:46:40.000Z"),  # epoch milliseconds
+        (1761400000123, "2025-10-25T13:46:40.123Z"),
+        (1761400000123.0, "2025-10-25T13:46:40.123Z"),
+        ("2025-10-20 10:00:00", "2025-10-20T10:00:00.000Z"),
+        ("2025-10-21T12:00:00Z", "2025-10-21T12:00:00.000Z"),
+        ("2025-10-21T12:00:00.5Z", "2025-10-21T12:00:00.500Z"),
+        ("2025-10-21T12:00:00.000+02:00", "2025-10-21T10:00:00.000Z"),
+        ("2025-10-21T00:30:00+02:00", "2025-10-20T22:30:00.000Z"),  # the day before in UTC
+        ("2025-10-21T22:30:00.250-05:00", "2025-10-22T03:30:00.250Z"),
+        (None, None),
+    ],
+)
+def test_ts_sql_converts_other_forms_to_iso_utc(stored, expected):
+    assert ts(stored) == expected
+
+
+_MOMENTS = st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31))
+
+
+@given(_MOMENTS)
+@settings(max_examples=300)
+def test_ts_sql_iso_fast_path_agrees_with_strftime(moment):
+    text = f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+    conn = sqlite3.connect(":memory:")
+    fast, slow = conn.execute(
+        f"SELECT {ts_sql('x')}, strftime('%Y-%m-%dT%H:%M:%fZ', x) FROM (SELECT ? AS x)", (text,)
+    ).fetchone()
+    conn.close()
+    assert fast == slow == text
+
+
+@given(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(9000, 12, 31)))
+@settings(max_examples=300)
+def test_ts_sql_gives_one_text_for_one_moment_in_every_form(moment):
+    moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    iso = f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
+    millis = int(moment.replace(tzinfo=timezone.utc).timestamp()) * 1000
+    millis += moment.microsecond // 1000
+    plus_two = (moment + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S")
+    assert ts(iso) == iso
+    assert ts(millis) == iso
+    assert ts(f"{moment:%Y-%m-%d %H:%M:%S}") == iso[:19] + ".000Z"
+    assert ts(f"{plus_two}.{moment.microsecond // 1000:03d}+02:00") == iso
