@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 
 import pytest
@@ -103,3 +104,120 @@ def test_bad_sizes_are_a_usage_error(tmp_path):
     assert result.exit_code == 2 and "use numbers" in result.output
     result = CliRunner().invoke(main, ["bench", "--sizes", "0", "--workdir", str(tmp_path)])
     assert result.exit_code == 1 and "positive numbers" in result.output
+
+
+def test_the_measured_runs_carry_six_evaluations_each(report):
+    saved, _, _ = report
+    assert saved["sizes"][0]["evaluations_per_run"] == 6
+
+
+def test_only_the_results_and_each_sizes_database_and_inputs_remain(report):
+    _, _, workdir = report
+    left = {p.relative_to(workdir).as_posix() for p in workdir.rglob("*") if p.is_file()}
+    assert left == {
+        "results.json",
+        f"{RUNS}/bench.db",
+        f"{RUNS}/runs.jsonl",
+        f"{RUNS}/new-1.jsonl",
+        f"{RUNS}/new-100.jsonl",
+    }
+
+
+def test_outputs_are_deleted_only_after_every_size_is_measured(tmp_path, monkeypatch):
+    stale = tmp_path / "5"
+    (stale / "site").mkdir(parents=True)
+    (stale / "site" / "old.html").write_text("from an earlier bench")
+    (stale / "leftover.jsonl").write_text("{}\n")
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes" / "mine.txt").write_text("not a size")
+    measured = []
+
+    def fake_size(runs, workdir, log):
+        folder = workdir / str(runs)
+        folder.mkdir(parents=True)  # as bench_size does: the size's folder starts empty
+        for name in ("bench.db", "runs.jsonl", "new-1.jsonl", "new-100.jsonl",
+                     "site/index.html", "site/runs/r.html", "floor/1.html"):  # fmt: skip
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            (folder / name).write_text(name)
+        # Nothing measured so far has been deleted yet.
+        assert all((workdir / str(n) / "site" / "runs" / "r.html").is_file() for n in measured)
+        assert all((workdir / str(n) / "floor" / "1.html").is_file() for n in measured)
+        measured.append(runs)
+        return {"runs": runs}
+
+    monkeypatch.setattr(bench, "bench_size", fake_size)
+    report = bench.run([5, 7], tmp_path, log=lambda line: None)
+    assert measured == [5, 7] and [s["runs"] for s in report["sizes"]] == [5, 7]
+    assert json.loads((tmp_path / "results.json").read_text()) == report
+    left = {p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file()}
+    inputs = ("bench.db", "runs.jsonl", "new-1.jsonl", "new-100.jsonl")
+    assert left == {"results.json", "notes/mine.txt"} | {
+        f"{size}/{name}" for size in (5, 7) for name in inputs
+    }
+    assert sorted(p.name for p in (tmp_path / "5").iterdir()) == sorted(inputs)
+
+
+def _statm_resident() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _in_fork(measure) -> list:
+    """*measure()* in a forked child of this process (a tree of its own); its JSON answer."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        os.close(read)
+        try:
+            answer = measure()
+        except BaseException as exc:
+            answer = repr(exc)
+        os.write(write, json.dumps(answer).encode())
+        os._exit(0)
+    os.close(write)
+    data = b""
+    while chunk := os.read(read, 65536):
+        data += chunk
+    os.close(read)
+    os.waitpid(pid, 0)
+    return json.loads(data)
+
+
+def test_tree_memory_of_a_process_is_at_most_its_resident_size():
+    # In a fork: this test process may have children (a browser) of its own.
+    memory, resident = _in_fork(lambda: [bench.tree_memory(os.getpid()), _statm_resident()])
+    assert 0 < memory <= resident
+
+
+def test_tree_memory_counts_a_forked_worker_once_not_twice():
+    def measure() -> list:
+        ballast = bytearray(os.urandom(64 << 20))  # 64 MB the worker shares, unchanged
+        resident = _statm_resident()
+        go, ready = os.pipe()
+        worker = os.fork()
+        if worker == 0:  # the worker: holds the shared pages until the pipe closes
+            os.close(ready)
+            os.read(go, 1)
+            os._exit(0)
+        os.close(go)
+        with open(f"/proc/{worker}/statm") as statm:
+            worker_resident = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        tree, alone = bench.tree_memory(os.getpid()), bench.tree_memory(worker)
+        os.close(ready)
+        os.waitpid(worker, 0)
+        del ballast
+        return [resident, worker_resident, tree, alone]
+
+    resident, worker_resident, tree, alone = _in_fork(measure)
+    assert worker_resident > 64 << 20  # resident sizes count the shared pages in each
+    assert 0 < alone < tree < resident + (16 << 20)  # the tree counts them once
+
+
+def test_tree_memory_of_a_process_that_is_gone_is_zero():
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert bench.tree_memory(pid) == 0
+    with open("/proc/sys/kernel/pid_max") as pid_max:
+        assert bench.tree_memory(int(pid_max.read()) + 1) == 0  # no pid is that large

@@ -69,3 +69,38 @@ def test_jsonl_output_records_through_the_cli_path(tmp_path):
     path.write_text(out.getvalue())
     summary = ingest.record_files(tmp_path / "d.db", [str(path)])
     assert summary.recorded == 30
+
+
+def test_full_payloads_are_the_same_runs_each_finished_with_six_evaluations(tmp_path):
+    from generator import ingest
+    from generator.validate import normalise_run
+
+    plain = list(demo.iter_run_payloads(120, seed=6))
+    full = list(demo.iter_run_payloads(120, seed=6, full=True))
+    assert [run["runId"] for run in full] == [run["runId"] for run in plain]
+    assert [run["status"] for run in full[:-2]] == [run["status"] for run in plain[:-2]]
+    assert [run["status"] for run in plain[-2:]] == ["running", "running"]
+    assert {run["status"] for run in full} == {"completed", "failed", "incomplete"}
+    for run in full:
+        assert sorted(e["evaluatorName"] for e in run["evaluations"]) == sorted(EVALUATORS)
+        assert run["telemetry"]["tokensIn"] > 0 and run["completedAt"]
+    # Recorded the way ``zebench bench`` records them: six evaluation rows a run.
+    db = tmp_path / "full.db"
+    located = [(f"run {i}", normalise_run(p, f"run {i}")) for i, p in enumerate(full)]
+    assert ingest.record_runs(db, located).recorded == 120
+    conn = sqlite3.connect(db)
+    counts = conn.execute(
+        "SELECT COUNT(*), COUNT(DISTINCT run_id) FROM evaluation_results"
+    ).fetchone()
+    telemetry = conn.execute("SELECT COUNT(DISTINCT run_id) FROM run_telemetry").fetchone()[0]
+    running = conn.execute("SELECT COUNT(*) FROM benchmark_runs WHERE status = 'running'")
+    assert counts == (720, 120) and telemetry == 120 and running.fetchone()[0] == 0
+    conn.close()
+
+
+def test_full_jsonl_is_the_full_payloads():
+    out = io.StringIO()
+    demo.write_jsonl(out, runs=20, seed=2, full=True)
+    lines = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert lines == list(demo.iter_run_payloads(20, seed=2, full=True))
+    assert all(len(run["evaluations"]) == 6 for run in lines)
