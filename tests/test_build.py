@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import sqlite3
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from conftest import build_site, hostile_run
 
-from generator import api, build, paths, store
+from generator import api, build, paths, site_files, store
 from generator.cli import main
 from generator.pages import batches as batch_pages
+from generator.pages import catalog
 
 TEXT_SUFFIXES = (".html", ".css", ".js")
 
@@ -238,3 +241,97 @@ def test_an_empty_database_builds_a_site_that_says_so(empty_db: Path, tmp_path: 
     assert "No runs recorded yet." in home
     assert 'data-figure="' not in home  # no empty chart boxes
     assert "No data for this chart yet." in home
+
+
+# Names reserved in bulk (the files of every run and batch) --------------------
+
+
+def test_a_file_written_to_a_name_reserved_in_bulk_is_refused(tmp_path: Path) -> None:
+    writer = build.Writer(tmp_path / "s")
+    writer.reserve_names({"runs": {"r1.html"}, "api/runs": {"r1", "r1.json"}}, files=4)
+    assert writer.files == 4  # the files behind the names, not the names
+    for path in ("runs/r1.html", "runs/R1.HTML", "api/runs/r1.json", "api/runs/r1"):
+        with pytest.raises(build.BuildError, match="two files of the site would both be written"):
+            writer.write(path, b"site-wide")
+    assert not (tmp_path / "s" / "runs").exists() and writer.files == 4
+    for path in ("batches/r1.html", "runs/r1.json", "runs/sub/r1.html", "r1.html", "runs/r2.html"):
+        writer.write(path, b"elsewhere")
+    assert writer.files == 9 and (tmp_path / "s" / "runs" / "sub" / "r1.html").is_file()
+
+
+def test_a_name_reserved_in_bulk_after_a_file_took_it_is_refused(tmp_path: Path) -> None:
+    writer = build.Writer(tmp_path / "s")
+    writer.write("runs/r1.html", b"site-wide")
+    writer.reserve_names({"runs": {"r2.html"}, "api/runs": {"r1.html"}}, files=2)
+    with pytest.raises(build.BuildError, match="two files of the site would both be written"):
+        writer.reserve_names({"runs": {"r3.html", "r1.html"}}, files=2)
+    writer.write("batches/Upper.html", b"site-wide")  # one file where case does not count
+    with pytest.raises(build.BuildError, match="two files of the site would both be written"):
+        writer.reserve_names({"batches": {"upper.html"}}, files=1)
+
+
+def test_build_counts_every_file_of_the_site(site_db: Path, tmp_path: Path) -> None:
+    result = build_site(site_db, tmp_path / "s")
+    assert result.files == len(tree(tmp_path / "s"))
+
+
+# The parts written by child processes (site_files) ----------------------------
+
+
+def test_a_failing_part_fails_the_build_and_leaves_the_previous_site(
+    site_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "site"
+    build_site(site_db, out)
+    before = tree(out)
+
+    def broken(conn, shared=None):
+        raise RuntimeError("evaluator pages on fire")
+
+    monkeypatch.setattr(catalog, "evaluator_pages", broken)  # children are forked: they see it
+    with pytest.raises(RuntimeError, match="evaluator pages on fire"):
+        build_site(site_db, out)
+    assert tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no staging left behind
+
+
+def test_a_part_whose_process_dies_fails_the_build_and_leaves_the_previous_site(
+    site_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "site"
+    build_site(site_db, out)
+    before = tree(out)
+
+    def killed(conn):
+        os._exit(9)
+
+    monkeypatch.setitem(site_files.PARTS, "runs table, CSV and API listing", killed)
+    with pytest.raises(BrokenProcessPool):
+        build_site(site_db, out)
+    assert tree(out) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+
+
+def test_the_downloadable_copy_opens_as_a_snapshot_without_side_files(
+    site_db: Path, tmp_path: Path
+) -> None:
+    build_site(site_db, tmp_path / "s")
+    downloads = tmp_path / "s" / "downloads"
+    assert sorted(p.name for p in downloads.iterdir()) == [
+        "benchmarks.db",
+        "index.html",
+        "runs.csv",
+    ]
+    query = "SELECT run_id, status, weighted_score FROM benchmark_runs ORDER BY run_id"
+    conn = store.open_snapshot(downloads / "benchmarks.db")
+    copied = conn.execute(query).fetchall()
+    assert not list(downloads.glob("*-wal")) and not list(downloads.glob("*-shm"))
+    conn.close()
+    original = store.open_read(site_db)
+    assert copied == original.execute(query).fetchall() and len(copied) == 41
+    original.close()
+    assert sorted(p.name for p in downloads.iterdir()) == [
+        "benchmarks.db",
+        "index.html",
+        "runs.csv",
+    ]

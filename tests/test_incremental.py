@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from generator import build, demo, incremental, ingest, merge, paths, run_files
+from generator.pages import markdown
 from generator.pages import runs as run_pages
 
 
@@ -245,3 +246,67 @@ def test_a_failure_while_moving_kept_folders_puts_them_back(
     with pytest.raises(OSError, match="disk gone"):
         build.build(demo_db, site)
     assert before <= set(tree(site))  # every file of the old site is still there
+
+
+def test_new_code_renders_every_run_again_into_the_full_build(
+    demo_db, tmp_path, env_epoch, monkeypatch
+):
+    site = tmp_path / "site"
+    build.build(demo_db, site)
+    page = site / "runs" / f"{paths.segment(min(fingerprints(demo_db)[0]))}.html"
+    before = inode(page)
+    monkeypatch.setattr(incremental, "code_digest", lambda: "the code of a later release")
+    result = build.build(demo_db, site)
+    assert result.kept == 0 and result.run_pages == 40
+    assert inode(page) != before  # rendered again, not kept
+    assert result.files == len(tree(site))
+    assert_same_as_full_build(demo_db, site, tmp_path)
+
+
+def plan_for(db, site) -> incremental.Plan:
+    """The plan a build of *db* into *site* would make now."""
+    conn = sqlite3.connect(db)
+    try:
+        context = build.detail_site(build._site(conn, None, markdown.load(None)))
+        return incremental.plan(conn, context, site, incremental.read_manifest(site))
+    finally:
+        conn.close()
+
+
+def delete_run(db, run_id: str) -> None:
+    conn = sqlite3.connect(db)
+    with conn:
+        for table in ("evaluation_results", "run_telemetry", "benchmark_runs"):
+            conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
+    conn.close()
+
+
+def test_the_plan_says_whether_a_run_or_batch_is_gone(demo_db, tmp_path, env_epoch):
+    site = tmp_path / "site"
+    assert plan_for(demo_db, site).gone is False  # no previous site
+    build.build(demo_db, site)
+    unchanged = plan_for(demo_db, site)
+    assert unchanged.reuse and unchanged.gone is False and unchanged.runs_todo == {}
+    record(demo_db, tmp_path, list(demo.iter_run_payloads(2, seed=14)))
+    added = plan_for(demo_db, site)
+    assert added.reuse and added.gone is False and len(added.runs_todo) == 2
+    result = build.build(demo_db, site)
+    assert result.files == len(tree(site))  # kept files are counted too
+    assert_same_as_full_build(demo_db, site, tmp_path)
+
+    delete_run(demo_db, sorted(fingerprints(demo_db)[0])[3])
+    assert plan_for(demo_db, site).gone is True
+    build.build(demo_db, site)
+    assert plan_for(demo_db, site).gone is False
+    assert_same_as_full_build(demo_db, site, tmp_path)
+
+    conn = sqlite3.connect(demo_db)
+    with conn:
+        batch_id = conn.execute("SELECT MIN(batchId) FROM batch_runs").fetchone()[0]
+        conn.execute("DELETE FROM batch_runs WHERE batchId = ?", (batch_id,))
+    conn.close()
+    gone_batch = plan_for(demo_db, site)
+    assert gone_batch.reuse and gone_batch.gone is True
+    build.build(demo_db, site)
+    assert not (site / "batches" / f"{paths.segment(batch_id)}.html").exists()
+    assert_same_as_full_build(demo_db, site, tmp_path)

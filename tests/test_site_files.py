@@ -1,0 +1,64 @@
+"""The parts of the site that child processes write: what each part yields, nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import SITE_EPOCH, SITE_PAGES, build_site
+
+from generator import build, render, site_files, store
+from generator.pages import markdown
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def parts_in_one_process(db: Path, folder: Path) -> dict[str, dict[str, bytes]]:
+    """Each part of site_files.PARTS written in this process through a Writer of its own."""
+    conn = store.open_read(db)
+    try:
+        site = build._site(conn, None, markdown.load(SITE_PAGES))  # the site build_site makes
+        written = {}
+        for number, (name, part) in enumerate(site_files.PARTS.items()):
+            writer = build.Writer(folder / str(number))
+            build._render_all(render.environment(), site, part(conn), writer)
+            written[name] = tree(folder / str(number))
+            assert sorted(writer.paths) == sorted(written[name])
+        return written
+    finally:
+        conn.close()
+
+
+def test_the_parts_write_exactly_what_they_yield(
+    site_db: Path, built_site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", SITE_EPOCH)
+    parts = parts_in_one_process(site_db, tmp_path / "parts")
+    expected: dict[str, bytes] = {}
+    for name, files in parts.items():
+        assert files, name
+        assert not files.keys() & expected.keys(), name  # no two parts write one file
+        expected.update(files)
+    site = tree(built_site)
+    assert {path: site.get(path) for path in expected} == expected
+    # Without the parts the build writes the same site less exactly their files.
+    monkeypatch.setattr(site_files, "PARTS", {})
+    build_site(site_db, tmp_path / "rest")
+    rest = tree(tmp_path / "rest")
+    assert site.keys() - rest.keys() == expected.keys()
+    assert rest == {path: data for path, data in site.items() if path not in expected}
+
+
+def test_each_part_writes_its_own_kind_of_file(site_db: Path, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", SITE_EPOCH)
+    parts = parts_in_one_process(site_db, tmp_path)
+    listing = parts["runs table, CSV and API listing"]
+    assert {"downloads/runs.csv", "data/runs/index.js", "api/runs.json"} <= listing.keys()
+    assert "evaluators/index.html" in parts["evaluator pages"]
+    assert any(p.startswith("api/stats/evaluators/") for p in parts["evaluator pages"])
+    suites = parts["suite and scenario pages"]
+    assert "suites/index.html" in suites
+    assert any(p.startswith("scenarios/") for p in suites)
+    assert any(p.startswith("api/stats/suites/") for p in suites)
