@@ -9,6 +9,7 @@ group, so the number of scans does not grow with the data.
 from __future__ import annotations
 
 import json
+import math
 import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
@@ -250,14 +251,25 @@ def _judge_scores(details: str) -> list[tuple[str, float]]:
     entries = parsed.get("scores") if isinstance(parsed, dict) else None
     if not isinstance(entries, list):
         return []
-    return [
-        (entry["category"], entry["score"])
-        for entry in entries
-        if isinstance(entry, dict)
-        and isinstance(entry.get("category"), str)
-        and isinstance(entry.get("score"), (int, float))
-        and not isinstance(entry["score"], bool)
-    ]
+    found = []
+    for entry in entries:
+        if isinstance(entry, dict) and isinstance(entry.get("category"), str):
+            score = _finite(entry.get("score"))
+            if score is not None:
+                found.append((entry["category"], score))
+    return found
+
+
+def _finite(value: Any) -> float | None:
+    """A JSON number as a finite float; None for anything else, including a
+    boolean, 1e400 and a whole number too large for a float."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def _not_json(constant: str) -> Any:
