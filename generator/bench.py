@@ -47,7 +47,8 @@ class Step:
     """One measured child process."""
 
     seconds: float
-    peak_mb: float
+    peak_mb: float  # proportional set size (see tree_memory)
+    peak_rss_mb: float  # resident set size, summed over the processes
 
 
 def measure(args: list[str], log: Log, env: dict[str, str] | None = None) -> Step:
@@ -72,8 +73,9 @@ def measure(args: list[str], log: Log, env: dict[str, str] | None = None) -> Ste
     reader.join()
     if child.returncode != 0:
         raise ParameterError(f"{' '.join(command)} failed:\n" + "".join(output[-20:]))
-    peak = max(sampler.peak, usage.ru_maxrss * 1024)  # ru_maxrss is in KiB on Linux
-    return Step(round(seconds, 3), round(peak / 1e6, 1))
+    largest = usage.ru_maxrss * 1024  # the largest process's peak; KiB on Linux
+    peak, peak_rss = max(sampler.peak, largest), max(sampler.peak_rss, largest)
+    return Step(round(seconds, 3), round(peak / 1e6, 1), round(peak_rss / 1e6, 1))
 
 
 def _forward(child: subprocess.Popen, output: list[str], log: Log) -> None:
@@ -90,13 +92,16 @@ class _Sampler:
     def __init__(self, pid: int) -> None:
         self.pid = pid
         self.peak = 0
+        self.peak_rss = 0
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
         while not self._done.wait(0.05):
-            self.peak = max(self.peak, tree_memory(self.pid))
+            processes = tree(self.pid)
+            self.peak = max(self.peak, sum(map(_pss, processes)))
+            self.peak_rss = max(self.peak_rss, sum(map(_rss, processes)))
 
     def stop(self) -> None:
         """Stop sampling."""
@@ -109,27 +114,44 @@ def tree_memory(pid: int) -> int:
 
     Each process counts its proportional set size: its private pages plus its
     share of pages it shares. Forked workers share most of their parent's
-    memory, so summing resident sizes would count those pages once per worker.
+    memory, so summing resident sizes counts those pages once per worker;
+    the bench reports that sum too, as the resident size.
     """
-    total, pending = 0, [pid]
+    return sum(map(_pss, tree(pid)))
+
+
+def tree(pid: int) -> list[int]:
+    """*pid* and the pids of its descendants that are still running."""
+    found, pending = [], [pid]
     while pending:
         current = pending.pop()
         try:
-            total += _pss(current)
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children") as children:
                     pending += [int(child) for child in children.read().split()]
         except (OSError, ValueError):  # exited between two reads
             continue
-    return total
+        found.append(current)
+    return found
 
 
 def _pss(pid: int) -> int:
-    with open(f"/proc/{pid}/smaps_rollup") as rollup:
-        for line in rollup:
-            if line.startswith("Pss:"):
-                return int(line.split()[1]) * 1024
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):  # exited meanwhile
+        pass
     return 0
+
+
+def _rss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):  # exited meanwhile
+        return 0
 
 
 # The floor ------------------------------------------------------------------
@@ -395,7 +417,7 @@ def _build(key: str) -> Callable[[dict], str]:
 
 
 def _peak(key: str) -> Callable[[dict], str]:
-    return lambda r: f"{r[key]['peak_mb']:,.0f} MB"
+    return lambda r: f"{r[key]['peak_mb']:,.0f} MB (RSS {r[key]['peak_rss_mb']:,.0f} MB)"
 
 
 _ROWS: list[tuple[str, Callable[[dict], str]]] = [
