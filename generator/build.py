@@ -103,8 +103,8 @@ def build(
             pages = _write_site(conn, writer, site, owner_pages, Path(db).name, log)
             pages += parts.wait(writer, log)
             written = renderer.wait()
-            log(f"{written.pages} run pages ({len(plan.runs) - written.pages} kept)")
-            log(f"{written.batches} batch pages")
+            log(f"{written.pages:,} run pages ({len(plan.runs) - written.pages:,} kept)")
+            log(f"{written.batches:,} batch pages")
             writer.write(incremental.MANIFEST, plan.manifest())
         writer.write(MARKER, b"zebench site: 'zebench build' replaces this folder\n")
         if plan.reuse:
