@@ -234,26 +234,21 @@ def built_site(site_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 # Running the CLI as another user or under resource limits: in a forked child.
 
 
-def in_child(setup, *args: str) -> tuple[int, str]:
-    """Run the CLI in a forked child after *setup* (drop privileges, limit file size)."""
+def in_fork(work):
+    """*work()* in a forked child of this process; its answer, through JSON (an
+    exception in the child comes back as its repr)."""
     import json
     import os
-
-    from click.testing import CliRunner
-
-    from generator.cli import main
 
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child
         os.close(read)
         try:
-            setup()
-            result = CliRunner().invoke(main, list(args))
-            report = [result.exit_code, result.output]
+            answer = work()
         except BaseException as exc:
-            report = [99, repr(exc)]
-        os.write(write, json.dumps(report).encode())
+            answer = repr(exc)
+        os.write(write, json.dumps(answer).encode())
         os._exit(0)
     os.close(write)
     data = b""
@@ -261,7 +256,24 @@ def in_child(setup, *args: str) -> tuple[int, str]:
         data += chunk
     os.close(read)
     os.waitpid(pid, 0)
-    code, output = json.loads(data)
+    return json.loads(data)
+
+
+def in_child(setup, *args: str) -> tuple[int, str]:
+    """Run the CLI in a forked child after *setup* (drop privileges, limit file size)."""
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    def invoke() -> list:
+        try:
+            setup()
+            result = CliRunner().invoke(main, list(args))
+            return [result.exit_code, result.output]
+        except BaseException as exc:
+            return [99, repr(exc)]
+
+    code, output = in_fork(invoke)
     return code, output
 
 

@@ -8,6 +8,7 @@ import sqlite3
 
 import pytest
 from click.testing import CliRunner
+from conftest import in_fork
 
 from generator import bench, demo
 from generator.cli import main
@@ -164,30 +165,9 @@ def _statm_resident() -> int:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-def _in_fork(measure) -> list:
-    """*measure()* in a forked child of this process (a tree of its own); its JSON answer."""
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - child
-        os.close(read)
-        try:
-            answer = measure()
-        except BaseException as exc:
-            answer = repr(exc)
-        os.write(write, json.dumps(answer).encode())
-        os._exit(0)
-    os.close(write)
-    data = b""
-    while chunk := os.read(read, 65536):
-        data += chunk
-    os.close(read)
-    os.waitpid(pid, 0)
-    return json.loads(data)
-
-
 def test_tree_memory_of_a_process_is_at_most_its_resident_size():
     # In a fork: this test process may have children (a browser) of its own.
-    memory, resident = _in_fork(lambda: [bench.tree_memory(os.getpid()), _statm_resident()])
+    memory, resident = in_fork(lambda: [bench.tree_memory(os.getpid()), _statm_resident()])
     assert 0 < memory <= resident
 
 
@@ -210,7 +190,7 @@ def test_tree_memory_counts_a_forked_worker_once_not_twice():
         del ballast
         return [resident, worker_resident, tree, alone]
 
-    resident, worker_resident, tree, alone = _in_fork(measure)
+    resident, worker_resident, tree, alone = in_fork(measure)
     assert worker_resident > 64 << 20  # resident sizes count the shared pages in each
     assert 0 < alone < tree < resident + (16 << 20)  # the tree counts them once
 
