@@ -170,38 +170,39 @@ class _Parts:
     """The parts of ``site_files``, each written by a child process of its own."""
 
     def __init__(self) -> None:
-        self._running: list[tuple[str, ProcessPoolExecutor, Future[tuple[list[str], int, int]]]]
-        self._running = []
+        self._pool: ProcessPoolExecutor | None = None
+        self._running: list[tuple[str, Future[tuple[list[str], int, int]]]] = []
 
     def start(self, copy: Path, staging: Path, site: Site) -> None:
         """Start every part, reading *copy* and writing into *staging*."""
         # fork: children start at once with everything imported, and read only
         # their own connection to the copy, never the parent's.
+        if not site_files.PARTS:
+            return
         context = multiprocessing.get_context("fork")
+        self._pool = ProcessPoolExecutor(len(site_files.PARTS), context)
         for name in site_files.PARTS:
-            pool = ProcessPoolExecutor(1, context)
-            future = pool.submit(_write_part, name, str(copy), str(staging), site)
-            self._running.append((name, pool, future))
+            future = self._pool.submit(_write_part, name, str(copy), str(staging), site)
+            self._running.append((name, future))
 
     def wait(self, writer: Writer, log: Log) -> int:
         """Wait for every part; claim its files in *writer*; return its pages."""
         pages = 0
-        for name, pool, future in self._running:
+        for name, future in self._running:
             written, size, count = future.result()
-            pool.shutdown()
             for path in written:
                 writer.reserve(path)
             writer.bytes += size
             pages += count
             log(name)
-        self._running = []
+        self.close()
         return pages
 
     def close(self) -> None:
-        """Stop every part that is still running (after a failure elsewhere)."""
-        for _, pool, future in self._running:
-            future.cancel()
-            pool.shutdown(wait=True)
+        """Stop the children; after a failure elsewhere, parts not yet started are dropped."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
         self._running = []
 
 
