@@ -220,7 +220,8 @@ def _write_part(name: str, copy: str, staging: str, site: Site) -> tuple[list[st
 def _reserve_units(writer: Writer, plan: incremental.Plan) -> None:
     """Claim the names of every run's and batch's files, written by workers or kept:
     no other file may take them."""
-    files = 4 * len(plan.runs) + 5 * len(plan.batches)
+    files = len(incremental.RUN_FILES) * len(plan.runs)
+    files += len(incremental.BATCH_FILES) * len(plan.batches)
     writer.reserve_names(plan.unit_names(), files=files)
 
 

@@ -119,13 +119,18 @@ def read_manifest(site: Path) -> dict[str, str]:
 
 def manifest_text(runs: dict[str, str], batches: dict[str, str]) -> bytes:
     """The manifest for these fingerprints: sorted, one ``kind/id<TAB>fingerprint`` a line."""
-    lines = [f"run/{_clean(k)}\t{v}" for k, v in runs.items()]
-    lines += [f"batch/{_clean(k)}\t{v}" for k, v in batches.items()]
+    lines = [f"{_key('run', k)}\t{v}" for k, v in runs.items()]
+    lines += [f"{_key('batch', k)}\t{v}" for k, v in batches.items()]
     return ("\n".join(sorted(lines)) + "\n").encode("utf-8")
 
 
 _ESCAPES = {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 _NEEDS_ESCAPE = re.compile(r"[\\\n\t\r]")
+
+
+def _key(kind: str, key: str) -> str:
+    """A run's or batch's key in the manifest: ``kind/id``, the id on one line."""
+    return f"{kind}/{_clean(key)}"
 
 
 def _clean(key: str) -> str:
@@ -137,7 +142,7 @@ def _clean(key: str) -> str:
 
 def changed(kind: str, current: dict[str, str], previous: dict[str, str]) -> set[str]:
     """The ids of *kind* whose fingerprint is new or differs from the previous build's."""
-    return {key for key, value in current.items() if previous.get(f"{kind}/{_clean(key)}") != value}
+    return {key for key, value in current.items() if previous.get(_key(kind, key)) != value}
 
 
 def merge_tree(source: Path, target: Path) -> None:
@@ -172,33 +177,36 @@ def _remove_tree(path: Path) -> None:
 
 # Planning and reuse -----------------------------------------------------------
 
-# Folders that hold each run's and batch's files (beside a few pages about all of them).
-UNIT_DIRS = ("runs", "api/runs", "batches", "data/batches", "api/batches")
-_RUN_DIRS, _BATCH_DIRS = UNIT_DIRS[:2], UNIT_DIRS[2:]
+# Where each run's and batch's files go, as (folder, name) with "{}" for the id's
+# segment; the folders hold little else (a few pages about all runs or batches).
+RUN_FILES = (
+    ("runs", "{}.html"),
+    ("api/runs", "{}.json"),
+    ("api/runs", "{}/evaluations.json"),
+    ("api/runs", "{}/telemetry.json"),
+)
+BATCH_FILES = (
+    ("batches", "{}.html"),
+    ("batches", "{}.csv"),
+    ("data/batches", "{}.js"),
+    ("api/batches", "{}.json"),
+    ("api/batches", "{}/analytics.json"),
+)
+_RUN_DIRS = tuple(dict.fromkeys(folder for folder, _ in RUN_FILES))
+_BATCH_DIRS = tuple(dict.fromkeys(folder for folder, _ in BATCH_FILES))
+UNIT_DIRS = _RUN_DIRS + _BATCH_DIRS
 
 
 def run_paths(run_id: str) -> tuple[str, ...]:
     """The site paths of one run's files: its page and its static API answers."""
     seg = paths.segment(run_id)
-    base = f"api/runs/{seg}"
-    return (
-        f"runs/{seg}.html",
-        f"{base}.json",
-        f"{base}/evaluations.json",
-        f"{base}/telemetry.json",
-    )
+    return tuple(f"{folder}/{name.format(seg)}" for folder, name in RUN_FILES)
 
 
 def batch_paths(batch_id: str) -> tuple[str, ...]:
     """The site paths of one batch's files: page, CSV, comparison data, API answers."""
     seg = paths.segment(batch_id)
-    return (
-        f"batches/{seg}.html",
-        f"batches/{seg}.csv",
-        f"data/batches/{seg}.js",
-        f"api/batches/{seg}.json",
-        f"api/batches/{seg}/analytics.json",
-    )
+    return tuple(f"{folder}/{name.format(seg)}" for folder, name in BATCH_FILES)
 
 
 @dataclass
@@ -246,9 +254,13 @@ def plan(conn: sqlite3.Connection, site: Site, out: Path, previous: dict[str, st
         reuse, changed_runs = False, set(runs)
     runs_todo = {key: runs[key] for key in sorted(changed_runs)}
     batches_todo = changed("batch", batches, previous) if reuse else set(batches)
-    current = {f"run/{_clean(k)}" for k in runs} | {f"batch/{_clean(k)}" for k in batches}
-    gone = reuse and not previous.keys() <= current
+    gone = reuse and not previous.keys() <= _keys(runs, batches)
     return Plan(site, context, runs, batches, runs_todo, batches_todo, reuse, gone)
+
+
+def _keys(runs: dict[str, str], batches: dict[str, str]) -> set[str]:
+    """The manifest keys of these runs and batches."""
+    return {_key("run", k) for k in runs} | {_key("batch", k) for k in batches}
 
 
 def _intact(out: Path, previous: dict[str, str]) -> bool:
@@ -289,13 +301,11 @@ def reuse(out: Path, staging: Path, plan: Plan) -> None:
 
 
 def unit_names(run_segments: Iterable[str], batch_segments: Iterable[str]) -> dict[str, set[str]]:
-    """folder -> the names that run and batch files take directly inside it
-    (see ``run_paths`` and ``batch_paths``)."""
-    runs, batches = list(run_segments), list(batch_segments)
-    return {
-        "runs": {f"{seg}.html" for seg in runs},
-        "api/runs": {f"{seg}.json" for seg in runs} | set(runs),
-        "batches": {f"{seg}.html" for seg in batches} | {f"{seg}.csv" for seg in batches},
-        "data/batches": {f"{seg}.js" for seg in batches},
-        "api/batches": {f"{seg}.json" for seg in batches} | set(batches),
-    }
+    """folder -> the names (files, or folders of files) that the files of these runs
+    and batches take directly inside it."""
+    names: dict[str, set[str]] = {folder: set() for folder in UNIT_DIRS}
+    for layout, segments in ((RUN_FILES, list(run_segments)), (BATCH_FILES, list(batch_segments))):
+        for folder, name in layout:
+            top = name.split("/", 1)[0]
+            names[folder].update(top.format(seg) for seg in segments)
+    return names
