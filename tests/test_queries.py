@@ -26,8 +26,8 @@ from hypothesis import strategies as st
 
 from generator import queries, store
 from generator.errors import NotFoundError, ParameterError
-from generator.queries import reports
-from generator.queries.common import ts_sql
+from generator.queries import reports, stats
+from generator.queries.common import Tally, figures, sql_sorted, ts_sql
 from generator.queries.summary import Summary
 
 NOW = datetime(2025, 10, 26, 12, 0, tzinfo=timezone.utc)
@@ -522,6 +522,41 @@ def test_summary_gives_the_answers_of_the_query_functions(site_db: Path) -> None
     assert summary.batches == queries.list_batches(conn, limit=None)
     assert summary.by_pair == reports.breakdown(conn, ("agent", "model"))
     assert summary.rows is summary.rows  # read once
+
+
+_FINE_BREAKDOWNS = [
+    ("suite",),
+    ("suite", "agent", "model"),
+    ("suite", "tier"),
+    ("suite", "scenario", "agent", "model"),
+    ("suite", "scenario", "tier"),
+    ("agent", "model"),
+]
+_DAILY = [("suite", "day", "agent", "model"), ("suite", "scenario", "day", "agent", "model")]
+
+
+@pytest.mark.parametrize("db", ["read_db", "site_db"])
+def test_tallies_sum_to_the_breakdowns_of_the_runs(db: str, request) -> None:
+    conn = store.open_read(request.getfixturevalue(db))
+    summary = Summary(conn)
+    for by in _FINE_BREAKDOWNS:
+        assert stats.tally_breakdown(summary.tallies, by) == reports.breakdown(conn, by)
+    daily = stats.daily_scores(summary.rows)
+    for by in _DAILY:
+        assert stats.scores_of(daily, by) == reports.scores_by(summary.rows, by)
+    halves = [Tally(summary.rows[1::2]), Tally(summary.rows[::2])]
+    assert Tally.merged(halves).figures() == figures(summary.rows)
+    conn.close()
+
+
+def test_sql_sorted_orders_like_sqlite() -> None:
+    keys = [("b", 2), (None, "x"), ("a", None), ("a", 1.5), ("a", "z"), ("a", b"y"), ("a", 1)]
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE t (a, b)")
+    conn.executemany("INSERT INTO t VALUES (?, ?)", keys)
+    expected = [tuple(row) for row in conn.execute("SELECT a, b FROM t ORDER BY a, b")]
+    conn.close()
+    assert sql_sorted(keys) == expected
 
 
 # --- timestamps in SQL --------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Any
 
 from generator import charts, paths
 from generator.pages import Page, figure
-from generator.queries import reports
+from generator.queries import reports, stats
 from generator.queries.summary import Summary
 
 SUITES_CRUMB = (("Suites", "suites/index.html"),)
@@ -65,10 +65,12 @@ def suite_pages(conn: sqlite3.Connection, summary: Summary | None = None) -> Ite
         section="suites",
         ctx={"suites": list(suites.values()), "scenarios": list(scenarios.values())},
     )
+    # Every breakdown below sums the same tallies and daily scores, not the runs again.
+    tallies, daily = summary.tallies, stats.daily_scores(rows)
     keys = ("suite",)
-    pairs = _by(reports.breakdown(conn, ("suite", "agent", "model"), rows), *keys)
-    tiers = _by(reports.breakdown(conn, ("suite", "tier"), rows), *keys)
-    days = _by(reports.scores_by(rows, ("suite", "day", "agent", "model")), *keys)
+    pairs = _by(stats.tally_breakdown(tallies, ("suite", "agent", "model")), *keys)
+    tiers = _by(stats.tally_breakdown(tallies, ("suite", "tier")), *keys)
+    days = _by(stats.scores_of(daily, ("suite", "day", "agent", "model")), *keys)
     for suite, data in suites.items():
         key = (suite,)
         yield _entity_page(
@@ -79,9 +81,9 @@ def suite_pages(conn: sqlite3.Connection, summary: Summary | None = None) -> Ite
             parts=(pairs.get(key, []), tiers.get(key, []), days.get(key, [])),
         )
     keys = ("suite", "scenario")
-    pairs = _by(reports.breakdown(conn, ("suite", "scenario", "agent", "model"), rows), *keys)
-    tiers = _by(reports.breakdown(conn, ("suite", "scenario", "tier"), rows), *keys)
-    days = _by(reports.scores_by(rows, ("suite", "scenario", "day", "agent", "model")), *keys)
+    pairs = _by(stats.tally_breakdown(tallies, ("suite", "scenario", "agent", "model")), *keys)
+    tiers = _by(stats.tally_breakdown(tallies, ("suite", "scenario", "tier")), *keys)
+    days = _by(stats.scores_of(daily, ("suite", "scenario", "day", "agent", "model")), *keys)
     for (suite, scenario), data in scenarios.items():
         key = (suite, scenario)
         yield _entity_page(

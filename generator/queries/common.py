@@ -257,54 +257,146 @@ def ratio(part: int, whole: int) -> float | None:
 _FIGURE_FIELDS = itemgetter(0, 1, 2, 3, 4, 5, 6, 7)
 
 
+def _mean(present: list[Any]) -> float | None:
+    """mean() of values already without None."""
+    return math.fsum(present) / len(present) if present else None
+
+
+class Tally:
+    """What figures() needs of a set of runs: its counts and the values it averages.
+
+    Tallies of disjoint sets of runs add up (``merged``) to the tally of their
+    union, so every breakdown of the same runs is summed from one pass over them.
+    Averages and totals come out the same whatever the order of the parts:
+    floats are summed with ``math.fsum`` and token counts are whole numbers.
+    """
+
+    __slots__ = (
+        "runs",
+        "completed",
+        "failed",
+        "incomplete",
+        "running",
+        "known",
+        "ok_total",
+        "ok_weighted",
+        "done_total",
+        "done_weighted",
+        "cost",
+        "tokens_in",
+        "tokens_out",
+        "duration",
+    )
+
+    def __init__(self, rows: Sequence[Sequence[Any]] = ()) -> None:
+        # One pass: this runs for every group of every breakdown of every batch.
+        statuses = {"completed": 0, "failed": 0, "incomplete": 0, "running": 0}
+        known = 0
+        ok_total, ok_weighted, done_total, done_weighted = [], [], [], []
+        cost, tokens_in, tokens_out, duration = [], [], [], []
+        # itemgetter: rows may be wide; unpacking them with "*_" built a list per row.
+        for status, successful, total_score, weighted, cost_usd, t_in, t_out, ms in map(
+            _FIGURE_FIELDS, rows
+        ):
+            if status in statuses:
+                statuses[status] += 1
+            if successful is not None or status in ("failed", "incomplete"):
+                known += 1
+            if status == "completed":
+                if total_score is not None:
+                    done_total.append(total_score)
+                if weighted is not None:
+                    done_weighted.append(weighted)
+                if successful == 1:
+                    ok_total.append(total_score)
+                    ok_weighted.append(weighted)
+            if cost_usd is not None:
+                cost.append(cost_usd)
+            if t_in is not None:
+                tokens_in.append(t_in)
+            if t_out is not None:
+                tokens_out.append(t_out)
+            if ms is not None:
+                duration.append(ms)
+        self.runs = len(rows)
+        self.completed = statuses["completed"]
+        self.failed = statuses["failed"]
+        self.incomplete = statuses["incomplete"]
+        self.running = statuses["running"]
+        self.known = known
+        self.ok_total, self.ok_weighted = ok_total, ok_weighted
+        self.done_total, self.done_weighted = done_total, done_weighted
+        self.cost, self.tokens_in, self.tokens_out, self.duration = (
+            cost,
+            tokens_in,
+            tokens_out,
+            duration,
+        )
+
+    @classmethod
+    def merged(cls, parts: Iterable[Tally]) -> Tally:
+        """The tally of the union of the (disjoint) sets of runs of *parts*."""
+        out = cls()
+        for part in parts:
+            out.runs += part.runs
+            out.completed += part.completed
+            out.failed += part.failed
+            out.incomplete += part.incomplete
+            out.running += part.running
+            out.known += part.known
+            out.ok_total += part.ok_total
+            out.ok_weighted += part.ok_weighted
+            out.done_total += part.done_total
+            out.done_weighted += part.done_weighted
+            out.cost += part.cost
+            out.tokens_in += part.tokens_in
+            out.tokens_out += part.tokens_out
+            out.duration += part.duration
+        return out
+
+    def figures(self) -> dict[str, Any]:
+        """The standard figures of these runs (see ``figures``)."""
+        successes = len(self.ok_total)
+        cost = self.cost
+        return {
+            "totalRuns": self.runs,
+            "successfulRuns": successes,
+            "runsWithKnownSuccess": self.known,
+            "successRate": ratio(successes, self.known),
+            "avgScore": mean(self.ok_total),
+            "avgWeightedScore": mean(self.ok_weighted),
+            "completedRuns": self.completed,
+            "failedRuns": self.failed,
+            "incompleteRuns": self.incomplete,
+            "runningRuns": self.running,
+            "avgScoreCompleted": _mean(self.done_total),
+            "avgWeightedScoreCompleted": _mean(self.done_weighted),
+            "totalCostUsd": math.fsum(cost) if cost else None,
+            "avgCostUsd": _mean(cost),
+            "totalTokensIn": sum(self.tokens_in) if self.tokens_in else None,
+            "totalTokensOut": sum(self.tokens_out) if self.tokens_out else None,
+            "avgDurationMs": _mean(self.duration),
+        }
+
+
 def figures(rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
     """The standard figures of a set of runs given as FIGURE_COLUMNS rows."""
-    # One pass: this runs for every group of every breakdown of every batch.
-    statuses = {"completed": 0, "failed": 0, "incomplete": 0, "running": 0}
-    known = 0
-    ok_total, ok_weighted, done_total, done_weighted = [], [], [], []
-    cost, tokens_in, tokens_out, duration = [], [], [], []
-    # itemgetter: rows may be wide; unpacking them with "*_" built a list per row.
-    for status, successful, total_score, weighted, cost_usd, t_in, t_out, ms in map(
-        _FIGURE_FIELDS, rows
-    ):
-        if status in statuses:
-            statuses[status] += 1
-        if successful is not None or status in ("failed", "incomplete"):
-            known += 1
-        if status == "completed":
-            if total_score is not None:
-                done_total.append(total_score)
-            if weighted is not None:
-                done_weighted.append(weighted)
-            if successful == 1:
-                ok_total.append(total_score)
-                ok_weighted.append(weighted)
-        if cost_usd is not None:
-            cost.append(cost_usd)
-        if t_in is not None:
-            tokens_in.append(t_in)
-        if t_out is not None:
-            tokens_out.append(t_out)
-        if ms is not None:
-            duration.append(ms)
-    successes = len(ok_total)
-    return {
-        "totalRuns": len(rows),
-        "successfulRuns": successes,
-        "runsWithKnownSuccess": known,
-        "successRate": ratio(successes, known),
-        "avgScore": mean(ok_total),
-        "avgWeightedScore": mean(ok_weighted),
-        "completedRuns": statuses["completed"],
-        "failedRuns": statuses["failed"],
-        "incompleteRuns": statuses["incomplete"],
-        "runningRuns": statuses["running"],
-        "avgScoreCompleted": mean(done_total),
-        "avgWeightedScoreCompleted": mean(done_weighted),
-        "totalCostUsd": total(cost),
-        "avgCostUsd": mean(cost),
-        "totalTokensIn": int_total(tokens_in),
-        "totalTokensOut": int_total(tokens_out),
-        "avgDurationMs": mean(duration),
-    }
+    return Tally(rows).figures()
+
+
+def sql_order(value: Any) -> tuple[int, Any]:
+    """A sort key ordering values as SQLite does: NULL, numbers, text, blobs."""
+    if value is None:
+        return (0, 0)
+    if isinstance(value, (int, float)):
+        return (1, value)
+    return (2, value) if isinstance(value, str) else (3, value)
+
+
+def sql_sorted(keys: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    """Key tuples sorted as SQLite's ORDER BY sorts them (``sql_order`` of each part)."""
+    keys = list(keys)
+    # Few distinct values among many keys: rank each value once, then sort by ranks.
+    values = sorted({value for key in keys for value in key}, key=sql_order)
+    rank = {value: number for number, value in enumerate(values)}
+    return sorted(keys, key=lambda key: tuple(map(rank.__getitem__, key)))

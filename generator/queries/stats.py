@@ -9,20 +9,26 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from generator.errors import NotFoundError
-from generator.queries.batches import desc_nulls_last, group_by, group_figures, nulls_last
+from generator.queries.batches import desc_nulls_last, group_by, nulls_last
 from generator.queries.common import (
     AGENT,
     MODEL,
     SCENARIO,
+    STARTED,
     SUITE,
+    TIER,
+    Tally,
     figures,
     is_success,
     mean,
     since,
+    sql_sorted,
     ts_sql,
     wide_rows,
 )
@@ -132,26 +138,53 @@ def list_evaluators(conn: sqlite3.Connection) -> list[str]:
     return [r[0] for r in conn.execute(sql)]
 
 
-def _breakdown_row(rows: list[tuple[Any, ...]], name: str, value: Any) -> dict[str, Any]:
+def _breakdown_row(tally: Tally, name: str, value: Any) -> dict[str, Any]:
     # The plan's breakdown rows count and average successful runs only.
-    successes = [r for r in rows if is_success(r)]
-    stats = group_figures(rows)
-    stats["totalRuns"] = stats["runs"]
+    stats = tally.figures()
     return {
         name: value,
-        "runs": len(successes),
-        "avgScore": mean(r[2] for r in successes),
+        "runs": stats["successfulRuns"],
+        "avgScore": stats["avgScore"],
         **{key: stats[key] for key in _BREAKDOWN_KEYS},
     }
 
 
-def _suite(rows: list[tuple[Any, ...]], suite: str) -> dict[str, Any]:
-    scenarios = group_by(rows, lambda r: r[SCENARIO])
+# The finest groups of the suite and scenario statistics and pages: each of their
+# figures is summed from the tallies of these groups, not from the runs again.
+FINE_KEYS = ("suite", "scenario", "agent", "model", "tier")
+_FINE = itemgetter(SUITE, SCENARIO, AGENT, MODEL, TIER)
+Tallies = dict[tuple[Any, ...], Tally]
+
+
+def fine_tallies(rows: Rows) -> Tallies:
+    """A ``common.Tally`` of *rows* (wide rows) per FINE_KEYS value."""
+    return {key: Tally(group) for key, group in group_by(rows, _FINE).items()}
+
+
+def roll_up(tallies: Tallies, by: Sequence[str]) -> Tallies:
+    """fine_tallies() summed by the keys *by* (names in FINE_KEYS), in SQLite's ORDER BY
+    order of those keys."""
+    pick = [FINE_KEYS.index(name) for name in by]
+    parts: dict[tuple[Any, ...], list[Tally]] = defaultdict(list)
+    for key, tally in tallies.items():
+        parts[tuple(key[i] for i in pick)].append(tally)
+    return {key: Tally.merged(parts[key]) for key in sql_sorted(parts)}
+
+
+def tally_breakdown(tallies: Tallies, by: Sequence[str]) -> list[dict[str, Any]]:
+    """``reports.breakdown(conn, by, rows)`` from fine_tallies(rows) (*by* in FINE_KEYS)."""
+    groups = roll_up(tallies, by)
+    return [{**dict(zip(by, key, strict=True)), **tally.figures()} for key, tally in groups.items()]
+
+
+def _suite(tallies: Tallies, suite: str) -> dict[str, Any]:
+    scenarios = roll_up(tallies, ("scenario",))
     return {
         "suite": suite,
-        **figures(rows),
+        **Tally.merged(tallies.values()).figures(),
         "scenarioBreakdown": [
-            _breakdown_row(scenarios[s], "scenario", s) for s in sorted(scenarios, key=nulls_last)
+            _breakdown_row(scenarios[key], "scenario", key[0])
+            for key in sorted(scenarios, key=lambda key: nulls_last(key[0]))
         ],
     }
 
@@ -161,18 +194,32 @@ def suite_stats(conn: sqlite3.Connection, suite: str) -> dict[str, Any]:
     rows = wide_rows(conn, "r.suite = ?", [suite])
     if not rows:
         raise NotFoundError(f"no suite named {suite!r}")
-    return _suite(rows, suite)
+    return _suite(fine_tallies(rows), suite)
 
 
-def all_suite_stats(conn: sqlite3.Connection, rows: Rows | None = None) -> dict[str, dict]:
-    """suite_stats() for every suite, in one scan."""
-    groups = group_by(wide_rows(conn) if rows is None else rows, lambda r: r[SUITE])
-    return {suite: _suite(groups[suite], suite) for suite in sorted(groups)}
+def _split(tallies: Tallies, width: int) -> dict[tuple[Any, ...], Tallies]:
+    """*tallies* by the first *width* parts of their keys."""
+    groups: dict[tuple[Any, ...], Tallies] = defaultdict(dict)
+    for key, tally in tallies.items():
+        groups[key[:width]][key] = tally
+    return groups
 
 
-def _scenario(rows: list[tuple[Any, ...]], suite: str, scenario: str) -> dict[str, Any]:
-    weighted = [r[3] for r in rows if r[3] is not None]
-    agents = [_breakdown_row(g, "agent", a) for a, g in group_by(rows, lambda r: r[AGENT]).items()]
+def all_suite_stats(
+    conn: sqlite3.Connection, rows: Rows | None = None, tallies: Tallies | None = None
+) -> dict[str, dict]:
+    """suite_stats() for every suite, in one scan (*tallies*: fine_tallies of every run)."""
+    if tallies is None:
+        tallies = fine_tallies(wide_rows(conn) if rows is None else rows)
+    groups = _split(tallies, 1)
+    return {suite: _suite(groups[(suite,)], suite) for (suite,) in sorted(groups)}
+
+
+def _scenario(tallies: Tallies, suite: str, scenario: str, weighted: list[Any]) -> dict[str, Any]:
+    agents = [
+        _breakdown_row(tally, "agent", key[0])
+        for key, tally in roll_up(tallies, ("agent",)).items()
+    ]
     agents.sort(
         key=lambda a: (
             desc_nulls_last(a["avgScore"]),
@@ -183,11 +230,20 @@ def _scenario(rows: list[tuple[Any, ...]], suite: str, scenario: str) -> dict[st
     return {
         "suite": suite,
         "scenario": scenario,
-        **figures(rows),
+        **Tally.merged(tallies.values()).figures(),
         "minScore": min(weighted, default=None),
         "maxScore": max(weighted, default=None),
         "agentComparison": agents,
     }
+
+
+def _weighted(rows: Rows) -> dict[tuple[Any, Any], list[Any]]:
+    """The weighted scores of *rows* by (suite, scenario), in row order."""
+    out: dict[tuple[Any, Any], list[Any]] = defaultdict(list)
+    for row in rows:
+        if row[3] is not None:
+            out[(row[SUITE], row[SCENARIO])].append(row[3])
+    return out
 
 
 def scenario_stats(conn: sqlite3.Connection, suite: str, scenario: str) -> dict[str, Any]:
@@ -195,16 +251,47 @@ def scenario_stats(conn: sqlite3.Connection, suite: str, scenario: str) -> dict[
     rows = wide_rows(conn, "r.suite = ? AND r.scenario = ?", [suite, scenario])
     if not rows:
         raise NotFoundError(f"no scenario {scenario!r} in suite {suite!r}")
-    return _scenario(rows, suite, scenario)
+    return _scenario(fine_tallies(rows), suite, scenario, [r[3] for r in rows if r[3] is not None])
 
 
 def all_scenario_stats(
-    conn: sqlite3.Connection, rows: Rows | None = None
+    conn: sqlite3.Connection, rows: Rows | None = None, tallies: Tallies | None = None
 ) -> dict[tuple[str, str], dict[str, Any]]:
-    """scenario_stats() for every (suite, scenario), in one scan."""
+    """scenario_stats() for every (suite, scenario), in one scan (*tallies*: fine_tallies
+    of *rows*)."""
     rows = wide_rows(conn) if rows is None else rows
-    groups = group_by(rows, lambda r: (r[SUITE], r[SCENARIO]))
-    return {key: _scenario(groups[key], *key) for key in sorted(groups)}
+    if tallies is None:
+        tallies = fine_tallies(rows)
+    groups = _split(tallies, 2)
+    weighted = _weighted(rows)
+    return {key: _scenario(groups[key], *key, weighted[key]) for key in sorted(groups)}
+
+
+# Where each key of daily_scores() sits in a wide row; "day" is cut from STARTED.
+_DAILY_KEYS = ("suite", "scenario", "day", "agent", "model")
+
+
+def daily_scores(rows: Rows) -> dict[tuple[Any, ...], list[Any]]:
+    """Completed runs' weighted scores by (suite, scenario, day, agent, model)."""
+    out: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
+    for row in rows:
+        if row[0] == "completed" and row[3] is not None:
+            day = row[STARTED]
+            key = (row[SUITE], row[SCENARIO], day if day is None else day[:10], row[AGENT])
+            out[(*key, row[MODEL])].append(row[3])
+    return out
+
+
+def scores_of(daily: dict[tuple[Any, ...], list[Any]], by: Sequence[str]) -> list[dict[str, Any]]:
+    """``reports.scores_by(rows, by)`` from daily_scores(rows) (*by* among its keys)."""
+    pick = [_DAILY_KEYS.index(name) for name in by]
+    groups: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
+    for key, scores in daily.items():
+        groups[tuple(key[i] for i in pick)] += scores
+    return [
+        {**dict(zip(by, key, strict=True)), "avgWeightedScoreCompleted": mean(groups[key])}
+        for key in sql_sorted(groups)
+    ]
 
 
 def _trends(

@@ -38,14 +38,19 @@ class Summary:
         return reports.breakdown(self.conn, ("agent", "model"), self.rows)
 
     @cached_property
+    def tallies(self) -> stats.Tallies:
+        """``stats.fine_tallies`` of every run: the suite and scenario figures sum these."""
+        return stats.fine_tallies(self.rows)
+
+    @cached_property
     def suites(self) -> dict[str, dict[str, Any]]:
         """``stats.all_suite_stats``."""
-        return stats.all_suite_stats(self.conn, self.rows)
+        return stats.all_suite_stats(self.conn, self.rows, self.tallies)
 
     @cached_property
     def scenarios(self) -> dict[tuple[str, str], dict[str, Any]]:
         """``stats.all_scenario_stats``."""
-        return stats.all_scenario_stats(self.conn, self.rows)
+        return stats.all_scenario_stats(self.conn, self.rows, self.tallies)
 
     @cached_property
     def trends(self) -> dict[str, list[dict[str, Any]]]:
