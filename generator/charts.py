@@ -39,8 +39,12 @@ def _figure(traces: Iterable[Any], **layout: Any) -> go.Figure:
     for trace in fig.data:
         for key in ("x", "y", "text", "name"):
             value = getattr(trace, key, None)
-            if value is not None:
-                setattr(trace, key, _plain(value))
+            if value is None:
+                continue
+            plain = _plain(value)
+            # Setting validates the whole array again: only worth it when escaping changed it.
+            if plain != (list(value) if isinstance(value, tuple) else value):
+                setattr(trace, key, plain)
     fig.layout.template = None  # the page styles charts; a template would add ~10 KB each
     settings = {
         "margin": {"l": 56, "r": 16, "t": 16, "b": 48},
