@@ -60,40 +60,22 @@ def summary_entries(conn: sqlite3.Connection, summary: Summary) -> Iterator[Entr
 
 
 def _runs_listing(conn: sqlite3.Connection) -> Iterator[Entry]:
-    listing = RunsListing(queries.count_runs(conn))
-    for run in queries.iter_runs(conn):
-        yield from listing.add(run)
-    yield from listing.finish()
+    """``/api/runs`` and the complete listing ``/api/all/runs``, page by page.
 
-
-class RunsListing:
-    """``/api/runs`` and the complete listing ``/api/all/runs``, fed every run in
-    ``queries.iter_runs`` order, so that one scan of the runs can feed other files too."""
-
-    def __init__(self, total: int) -> None:
-        self.total = total
-        self.number = 0
-        self.items: list[dict[str, Any]] = []
-
-    def add(self, run: dict[str, Any]) -> Iterator[Entry]:
-        """Take the next run; yields a page of the listing once it is full."""
-        self.items.append(run)
-        if len(self.items) == api.PAGE_SIZE:
-            yield from self._page()
-
-    def finish(self) -> Iterator[Entry]:
-        """The last page (page 1 of an empty listing) and the listing's index."""
-        if self.items or self.number == 0:
-            yield from self._page()
-        yield "api/all/runs.json", "/api/all/runs", listing_index("runs", self.total)
-
-    def _page(self) -> Iterator[Entry]:
-        self.number += 1
-        if self.number == 1:
-            yield "api/runs.json", "/api/runs", self.items[:RUNS_LIMIT]
-        page = listing_page(self.number, self.total, self.items)
-        yield f"api/all/runs/{self.number}.json", f"/api/all/runs/{self.number}", page
-        self.items = []
+    The build writes the same files from each run's kept entries (``run_listing``);
+    these answers, straight from the query functions, are what it must match.
+    """
+    total = queries.count_runs(conn)
+    items = queries.list_runs(conn, limit=None)
+    yield "api/runs.json", "/api/runs", items[:RUNS_LIMIT]
+    yield "api/all/runs.json", "/api/all/runs", listing_index("runs", total)
+    for number in range(1, page_count(total) + 1):
+        page = items[(number - 1) * api.PAGE_SIZE : number * api.PAGE_SIZE]
+        yield (
+            f"api/all/runs/{number}.json",
+            f"/api/all/runs/{number}",
+            listing_page(number, total, page),
+        )
 
 
 def _batches_listing(batches: list[dict[str, Any]]) -> Iterator[Entry]:

@@ -91,8 +91,9 @@ def build(
             site = _site(conn, base_url, owner_pages)
             copy = _copy_db(conn, writer, f"downloads/{paths.segment(Path(db).name)}")
             log("copied the results file")
-            parts.start(copy, staging, site)
+            parts.start(copy, staging, site, out if previous else None)
             plan = incremental.plan(conn, detail_site(site), out, previous)
+            parts.start_planned(plan.runs)
             log(
                 f"{len(plan.runs_todo):,} of {len(plan.runs):,} runs and "
                 f"{len(plan.batches_todo):,} of {len(plan.batches):,} batches to render"
@@ -172,17 +173,28 @@ class _Parts:
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
         self._running: list[tuple[str, Future[tuple[list[str], int, int]]]] = []
+        self._job: tuple[str, str, Site, Path | None] | None = None
 
-    def start(self, copy: Path, staging: Path, site: Site) -> None:
-        """Start every part, reading *copy* and writing into *staging*."""
+    def start(self, copy: Path, staging: Path, site: Site, last_site: Path | None) -> None:
+        """Start the parts that need no plan, reading *copy* and writing into *staging*;
+        *last_site*: the site being replaced, whose build kept entries for this one."""
         # fork: children start at once with everything imported, and read only
         # their own connection to the copy, never the parent's.
-        if not site_files.PARTS:
-            return
-        context = multiprocessing.get_context("fork")
-        self._pool = ProcessPoolExecutor(len(site_files.PARTS), context)
-        for name in site_files.PARTS:
-            future = self._pool.submit(_write_part, name, str(copy), str(staging), site)
+        self._job = (str(copy), str(staging), site, last_site)
+        workers = max(1, len(site_files.PARTS))
+        self._pool = ProcessPoolExecutor(workers, multiprocessing.get_context("fork"))
+        self._submit([name for name in site_files.PARTS if name not in site_files.PLANNED], {})
+
+    def start_planned(self, fingerprints: dict[str, str]) -> None:
+        """Start the parts that need the plan's fingerprints."""
+        self._submit(site_files.PLANNED, fingerprints)
+
+    def _submit(self, names: Iterable[str], fingerprints: dict[str, str]) -> None:
+        assert self._pool is not None and self._job is not None
+        copy, staging, site, last_site = self._job
+        for name in (name for name in names if name in site_files.PARTS):
+            inputs = (fingerprints, last_site)
+            future = self._pool.submit(_write_part, name, copy, staging, site, inputs)
             self._running.append((name, future))
 
     def wait(self, writer: Writer, log: Log) -> int:
@@ -206,13 +218,16 @@ class _Parts:
         self._running = []
 
 
-def _write_part(name: str, copy: str, staging: str, site: Site) -> tuple[list[str], int, int]:
+def _write_part(
+    name: str, copy: str, staging: str, site: Site, inputs: tuple
+) -> tuple[list[str], int, int]:
     """In a child: write one part of ``site_files``; its paths, bytes and page count."""
     conn = store.open_snapshot(copy)
     try:
         writer = Writer(Path(staging))
-        count = _render_all(render.environment(), site, site_files.PARTS[name](conn), writer)
-        return writer.paths, writer.bytes, count
+        items = site_files.PARTS[name](conn, site_files.Inputs(*inputs, writer.create))
+        count = _render_all(render.environment(), site, items, writer)
+        return writer.paths, writer.bytes + writer.created_bytes(), count
     finally:
         conn.close()
 
@@ -319,6 +334,7 @@ class Writer:
         self._dirs: set[Path] = set()
         self._names: dict[str, set[str]] = {}  # folder -> names reserved in bulk
         self.paths: list[str] = []  # written by this writer, in order
+        self._created: list[Path] = []
 
     def claim(self, relative: str) -> Path:
         """Reserve *relative* (a "/"-separated path inside the site) and return its path."""
@@ -358,6 +374,17 @@ class Writer:
         self.claim(relative).write_bytes(data)
         self.paths.append(relative)
         self.bytes += len(data)
+
+    def create(self, relative: str) -> Path:
+        """Claim *relative* for a file the caller writes itself; its path."""
+        path = self.claim(relative)
+        self.paths.append(relative)
+        self._created.append(path)
+        return path
+
+    def created_bytes(self) -> int:
+        """The size of the files made through ``create``, once they are written."""
+        return sum(path.stat().st_size for path in self._created)
 
 
 def _check_out(out: Path) -> None:

@@ -5,44 +5,61 @@ files; none depends on another. The build runs them in child processes while
 the main process writes the remaining site-wide pages (``build._write_site``).
 Every child reads the build's own copy of the results file, taken from the
 build's snapshot before any part starts, so all of them see the same data.
+Besides that copy a part is given ``Inputs``: the plan's fingerprints and what
+the last build kept for the next one.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
 
-from generator import api_static
+from generator import api_static, run_listing
 from generator.pages import Page, catalog
-from generator.pages import runs as run_pages
-from generator.queries import runs
 from generator.queries.summary import Summary
 
 File = tuple[str, bytes]
 
 
-def runs_listing(conn: sqlite3.Connection) -> Iterator[Page | File]:
-    """The runs table's data files, the runs CSV and the API's listings of runs."""
-    listing = api_static.RunsListing(runs.count_runs(conn))
-    yield from run_pages.data_files(conn, listing)
+@dataclass(frozen=True)
+class Inputs:
+    """What a part may use besides the results."""
+
+    fingerprints: dict[str, str]  # runId -> fingerprint, from incremental.plan
+    last_site: Path | None  # the site this build replaces, whose build kept entries
+    create: Callable[[str], Path]  # claims a site path for a file the part writes itself
 
 
-def evaluators(conn: sqlite3.Connection) -> Iterator[Page | File]:
+def runs_listing(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File]:
+    """The runs table's data files, the runs CSV and the API's listings of runs,
+    with each run's entries kept for the next build."""
+    kept = run_listing.read_kept(inputs.last_site)
+    files, rows = run_listing.files(conn, inputs.fingerprints, kept)
+    del kept  # the largest thing a part holds; gone before the new one is written
+    yield from files
+    run_listing.write_kept(inputs.create(run_listing.CACHE), rows)
+
+
+def evaluators(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File]:
     """The evaluator pages and each evaluator's API trend."""
     summary = Summary(conn)
     yield from catalog.evaluator_pages(conn, summary)
     yield from api_static.encoded(api_static.trend_entries(summary))
 
 
-def suites(conn: sqlite3.Connection) -> Iterator[Page | File]:
+def suites(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File]:
     """The suite and scenario pages and their API statistics."""
     summary = Summary(conn)
     yield from catalog.suite_pages(conn, summary)
     yield from api_static.encoded(api_static.suite_entries(summary))
 
 
+# Started once the plan is made: they take its fingerprints (the others start at once).
+PLANNED = ("runs table, CSV and API listing",)
 # The longest first, so that the last one to start is a short one.
-PARTS: dict[str, Callable[[sqlite3.Connection], Iterable[Page | File]]] = {
+PARTS: dict[str, Callable[[sqlite3.Connection, Inputs], Iterable[Page | File]]] = {
     "suite and scenario pages": suites,
     "runs table, CSV and API listing": runs_listing,
     "evaluator pages": evaluators,

@@ -302,7 +302,7 @@ def test_a_part_whose_process_dies_fails_the_build_and_leaves_the_previous_site(
     build_site(site_db, out)
     before = tree(out)
 
-    def killed(conn):
+    def killed(conn, inputs):
         os._exit(9)
 
     monkeypatch.setitem(site_files.PARTS, "runs table, CSV and API listing", killed)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import ingest, store
+from generator import ingest, run_listing, store
 from generator.pages import catalog, markdown, overview, top
 from generator.pages import runs as run_pages
 from generator.queries import reports, stats
@@ -140,7 +140,7 @@ def test_run_view_keeps_odd_metadata_as_text() -> None:
 def test_runs_data_files_page_every_run_newest_first(site_db: Path, monkeypatch) -> None:
     monkeypatch.setattr(run_pages, "CHUNK_ROWS", 16)
     conn = store.open_read(site_db)
-    files = dict(run_pages.data_files(conn))
+    files = dict(run_listing.files(conn, {}, {})[0])
     index = _data(files["data/runs/index.js"])
     total = stats.global_stats(conn)["totalRuns"]
     assert index["total"] == total and index["chunks"] == -(-total // 16)

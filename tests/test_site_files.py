@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from conftest import SITE_EPOCH, SITE_PAGES, build_site
 
-from generator import build, render, site_files, store
+from generator import build, incremental, render, site_files, store
 from generator.pages import markdown
 
 
@@ -20,10 +20,12 @@ def parts_in_one_process(db: Path, folder: Path) -> dict[str, dict[str, bytes]]:
     conn = store.open_read(db)
     try:
         site = build._site(conn, None, markdown.load(SITE_PAGES))  # the site build_site makes
+        fingerprints = incremental.plan(conn, build.detail_site(site), folder, {}).runs
         written = {}
         for number, (name, part) in enumerate(site_files.PARTS.items()):
             writer = build.Writer(folder / str(number))
-            build._render_all(render.environment(), site, part(conn), writer)
+            inputs = site_files.Inputs(fingerprints, None, writer.create)
+            build._render_all(render.environment(), site, part(conn, inputs), writer)
             written[name] = tree(folder / str(number))
             assert sorted(writer.paths) == sorted(written[name])
         return written

@@ -1,4 +1,5 @@
-"""The runs table (client-side over paged data files), one page per run, the runs CSV.
+"""The runs table (client-side over paged data files) and one page per run; the
+table's data and the runs CSV come from ``run_listing``.
 
 Run pages are built from ``runs.iter_run_details`` (three ordered scans, no query
 per run) and drawn without Plotly, so they cost one template render each.
@@ -6,16 +7,13 @@ per run) and drawn without Plotly, so they cost one template render each.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
-from generator import api_static, paths
+from generator import paths
 from generator.jsontext import script_json
 from generator.pages import Page
 from generator.queries import common, runs
@@ -215,62 +213,23 @@ def index_page(conn: sqlite3.Connection) -> Page:
 TELEMETRY_FIELDS = ("toolCalls", "tokensIn", "tokensOut", "costUsd", "durationMs")
 
 
-def table_rows(conn: sqlite3.Connection) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
-    """Every run, newest first: the API's run object (as ``runs.iter_runs`` gives it)
-    and the same with its telemetry figures added."""
+def table_rows(
+    conn: sqlite3.Connection, run_ids: Sequence[str] | None = None
+) -> Iterator[tuple[dict[str, Any], dict[str, Any]]]:
+    """Every run (or those of *run_ids*), newest first: the API's run object (as
+    ``runs.iter_runs`` gives it) and the same with its telemetry figures added."""
     # Same order as runs.list_runs; metadata (possibly large) is not read.
     columns = ", ".join(f"r.{c.strip()}" for c in common.RUN_SUMMARY_COLUMNS.split(","))
+    where = "" if run_ids is None else f"WHERE r.run_id IN ({', '.join('?' * len(run_ids))}) "
     sql = (
         f"SELECT {columns}, t.tool_calls, t.tokens_in, t.tokens_out, t.cost_usd, t.duration_ms "
-        f"FROM {common.FIGURE_FROM} "
+        f"FROM {common.FIGURE_FROM} {where}"
         f"ORDER BY {common.ts_sql('r.started_at')} DESC, r.run_id"
     )
     width = len(common.RUN_KEYS) - 1
-    for row in conn.execute(sql):
+    for row in conn.execute(sql, run_ids or ()):
         run = common.run_dict(row[:width])
         yield run, {**run, **dict(zip(TELEMETRY_FIELDS, row[width:], strict=True))}
-
-
-def data_files(
-    conn: sqlite3.Connection, listing: api_static.RunsListing | None = None
-) -> Iterator[tuple[str, bytes]]:
-    """The runs table's data: ``data/runs/index.js`` and ``data/runs/NNNN.js`` chunks,
-    plus ``downloads/runs.csv``; and the files of *listing*, given every run too.
-    One scan of the runs feeds all of them."""
-    options: dict[str, set[str]] = {key: set() for key in SELECT_FILTERS}
-    chunk: list[list[Any]] = []
-    number = 0
-    total = 0
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")  # RFC 4180; and a CR in a cell gets quoted
-    writer.writerow(CSV_FIELDS)
-    pick_table, pick_csv = itemgetter(*FIELDS[1:]), itemgetter(*CSV_FIELDS)
-    for api_run, run in table_rows(conn):
-        total += 1
-        if listing is not None:
-            yield from api_static.encoded(listing.add(api_run))
-        for key in SELECT_FILTERS:
-            options[key].add(run[key])
-        writer.writerow(csv_values(pick_csv(run)))
-        chunk.append([paths.segment(run["runId"]), *pick_table(run)])
-        if len(chunk) == CHUNK_ROWS:
-            number += 1
-            yield _chunk("runs", number, chunk)
-            chunk = []
-    if chunk:
-        number += 1
-        yield _chunk("runs", number, chunk)
-    if listing is not None:
-        yield from api_static.encoded(listing.finish())
-    index = {
-        "fields": list(FIELDS),
-        "total": total,
-        "chunks": number,
-        "chunkRows": CHUNK_ROWS,
-        "options": {key: sorted(values - {None}) for key, values in options.items()},
-    }
-    yield "data/runs/index.js", data_script("runs/index", index)
-    yield "downloads/runs.csv", out.getvalue().encode("utf-8")
 
 
 # A spreadsheet runs a cell that starts with one of these as a formula.

@@ -1,0 +1,186 @@
+"""Every listing of all runs, from each run's entries, kept for the next build.
+
+The runs table's data files (``data/runs/``), ``downloads/runs.csv`` and the
+API's ``/api/runs`` and ``/api/all/runs`` list every run, newest first, and a
+run's entry in each depends on that run alone. So each run is encoded once
+into its three entries (its API object, its table row, its CSV line), the files
+are those entries joined in order, and the entries are kept beside the manifest
+in ``.zebench/listing.db`` under the run's fingerprint (``incremental``). The
+next build encodes only the runs whose fingerprint changed and takes the
+others' entries from there: the same bytes as encoding every run again, since a
+fingerprint covers the run's rows, the code and the site context.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import chain
+from operator import itemgetter
+from pathlib import Path
+from typing import Any
+
+from generator import api, jsontext, paths
+from generator.pages import runs as run_pages
+from generator.queries import common
+
+CACHE = ".zebench/listing.db"
+Entries = tuple[str, str, str]  # API object (JSON), table row (script JSON), CSV line
+File = tuple[str, bytes]
+
+_ORDER_SQL = (
+    f"SELECT r.run_id FROM benchmark_runs r ORDER BY {common.ts_sql('r.started_at')} DESC, r.run_id"
+)
+_PICK_TABLE = itemgetter(*run_pages.FIELDS[1:])
+_PICK_CSV = itemgetter(*run_pages.CSV_FIELDS)
+_IN_ONE_QUERY = 500  # runs looked up by id per query, well under SQLite's variable limit
+
+
+def files(
+    conn: sqlite3.Connection, fingerprints: dict[str, str], kept: dict[str, tuple[str, ...]]
+) -> tuple[Iterator[File], list[tuple[str, ...]]]:
+    """The listing files of every run in *conn* (made as they are taken), and the
+    entries to keep for the next build: (runId, fingerprint, *entries) rows.
+
+    *kept* maps a runId to (fingerprint, *entries) from the last build; entries
+    whose fingerprint matches *fingerprints* are taken as they are.
+    """
+    order = [run_id for (run_id,) in conn.execute(_ORDER_SQL)]
+    entries: dict[str, Entries] = {}
+    missing = []
+    for run_id in order:
+        old = kept.get(run_id)
+        if old is not None and old[0] == fingerprints.get(run_id):
+            entries[run_id] = old[1:]
+        else:
+            missing.append(run_id)
+    entries.update(encode(conn, missing, everything=len(missing) == len(order)))
+    listed = [entries[run_id] for run_id in order]
+    made = chain(
+        _api_files(listed),
+        _table_files(listed, _options(conn)),
+        _csv_file(listed),
+    )
+    rows = [(run_id, fingerprints.get(run_id, ""), *entries[run_id]) for run_id in order]
+    return made, rows
+
+
+def encode(
+    conn: sqlite3.Connection, run_ids: Sequence[str], everything: bool
+) -> dict[str, Entries]:
+    """{runId: entries} of *run_ids*; *everything*: they are all the runs (one scan)."""
+    line = io.StringIO()
+    writer = csv.writer(line, lineterminator="\r\n")  # RFC 4180; a CR in a cell gets quoted
+    out: dict[str, Entries] = {}
+    batches = [None] if everything else _slices(run_ids, _IN_ONE_QUERY)
+    for batch in batches:
+        for api_run, run in run_pages.table_rows(conn, batch):
+            line.seek(0)
+            line.truncate()
+            writer.writerow(run_pages.csv_values(_PICK_CSV(run)))
+            row = [paths.segment(run["runId"]), *_PICK_TABLE(run)]
+            out[api_run["runId"]] = (
+                jsontext.dumps(api_run),
+                str(jsontext.script_json(row)),
+                line.getvalue(),
+            )
+    return out
+
+
+def _slices(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _api_files(listed: list[Entries]) -> Iterator[File]:
+    """``/api/runs`` (the newest runs) and the pages and index of ``/api/all/runs``."""
+    items = [entries[0] for entries in listed]
+    total = len(items)
+    yield "api/runs.json", _joined("[]\n", items[: api.RUNS_LIMIT])
+    for number in range(1, api.page_count(total) + 1):
+        page = items[(number - 1) * api.PAGE_SIZE : number * api.PAGE_SIZE]
+        yield (
+            f"api/all/runs/{number}.json",
+            _joined(api.dumps(api.listing_page(number, total, [])), page),
+        )
+    yield "api/all/runs.json", api.dumps(api.listing_index("runs", total)).encode("utf-8")
+
+
+def _table_files(listed: list[Entries], options: dict[str, list[Any]]) -> Iterator[File]:
+    """The runs table's chunks of rows and its index (``runs.js`` reads them)."""
+    rows = [entries[1] for entries in listed]
+    size = run_pages.CHUNK_ROWS
+    chunks = range(0, len(rows), size)
+    for number, start in enumerate(chunks, 1):
+        name = f"runs/{number:04d}"
+        empty = run_pages.data_script(name, {"rows": []}).decode("utf-8")
+        yield f"data/{name}.js", _joined(empty, rows[start : start + size])
+    index = {
+        "fields": list(run_pages.FIELDS),
+        "total": len(rows),
+        "chunks": len(chunks),
+        "chunkRows": size,
+        "options": options,
+    }
+    yield "data/runs/index.js", run_pages.data_script("runs/index", index)
+
+
+def _joined(empty: str, items: list[str]) -> bytes:
+    """*empty* (the encoded document with an empty list) with *items* in that list."""
+    head, _, tail = empty.rpartition("[]")
+    return f"{head}[{','.join(items)}]{tail}".encode()
+
+
+def _csv_file(listed: list[Entries]) -> Iterator[File]:
+    header = io.StringIO()
+    csv.writer(header, lineterminator="\r\n").writerow(run_pages.CSV_FIELDS)
+    lines = "".join(entries[2] for entries in listed)
+    yield "downloads/runs.csv", (header.getvalue() + lines).encode("utf-8")
+
+
+def _options(conn: sqlite3.Connection) -> dict[str, list[Any]]:
+    """Every value of each drop-down filter of the runs table."""
+    options = {}
+    for key in run_pages.SELECT_FILTERS:  # column names, not input
+        values = conn.execute(f"SELECT DISTINCT {key} FROM benchmark_runs")
+        options[key] = sorted(value for (value,) in values if value is not None)
+    return options
+
+
+# The entries kept between builds ------------------------------------------------
+
+
+def read_kept(site: Path | None) -> dict[str, tuple[str, ...]]:
+    """{runId: (fingerprint, entries…)} kept by the build of the site at *site*;
+    empty when there is none or it cannot be read (then every run is encoded)."""
+    path = None if site is None else site / CACHE
+    if path is None or not path.is_file():
+        return {}
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+        try:
+            rows = conn.execute("SELECT run_id, fingerprint, item, row, line FROM runs")
+            return {row[0]: row[1:] for row in rows}
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return {}
+
+
+def write_kept(path: Path, rows: Iterable[tuple[str, str, str, str, str]]) -> None:
+    """Keep *rows* (see ``files``) in a new SQLite file at *path*, in their order,
+    so that the same runs always give the same bytes."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute(
+            "CREATE TABLE runs (run_id TEXT, fingerprint TEXT, item TEXT, row TEXT, line TEXT)"
+        )
+        conn.execute("BEGIN")
+        conn.executemany("INSERT INTO runs VALUES (?, ?, ?, ?, ?)", rows)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()

@@ -1,0 +1,120 @@
+"""The listings of every run, joined from each run's entries, and the entries kept."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from generator import api, run_listing, store
+from generator.api_static import static_files
+from generator.pages import runs as run_pages
+
+LISTING_FILES = ("api/runs.json", "api/all/runs.json")
+
+
+@pytest.fixture
+def conn(site_db: Path):
+    conn = store.open_read(site_db)
+    yield conn
+    conn.close()
+
+
+def listing(conn, fingerprints=None, kept=None):
+    made, rows = run_listing.files(conn, fingerprints or {}, kept or {})
+    return dict(made), rows
+
+
+def fingerprints_of(conn, mark: str = "f") -> dict[str, str]:
+    return {
+        run_id: f"{mark}-{run_id}"
+        for (run_id,) in conn.execute("SELECT run_id FROM benchmark_runs")
+    }
+
+
+def test_the_api_listing_files_are_the_answers_of_the_query_functions(conn, monkeypatch):
+    monkeypatch.setattr(api, "PAGE_SIZE", 7)  # several pages, the last one short
+    made, _ = listing(conn)
+    expected = {
+        path: data
+        for path, data in static_files(conn)
+        if path in LISTING_FILES or path.startswith("api/all/runs/")
+    }
+    assert len(expected) > 4
+    assert {path: made[path] for path in expected} == expected
+
+
+def test_the_csv_lists_every_run_newest_first_as_the_table_does(conn):
+    made, _ = listing(conn)
+    rows = list(csv.reader(io.StringIO(made["downloads/runs.csv"].decode("utf-8"), newline="")))
+    assert rows[0] == list(run_pages.CSV_FIELDS)
+    runs = [run for _, run in run_pages.table_rows(conn)]
+    assert [row[0] for row in rows[1:]] == [run["runId"] for run in runs]
+    expected = [
+        ["" if value is None else str(value) for value in run_pages.csv_values(
+            [run[key] for key in run_pages.CSV_FIELDS])]
+        for run in runs
+    ]  # fmt: skip
+    assert rows[1:] == expected
+
+
+def test_an_empty_file_has_one_empty_page_and_no_table_chunks(empty_db):
+    conn = store.open_read(empty_db)
+    made, rows = listing(conn)
+    assert rows == [] and made["api/runs.json"] == b"[]\n"
+    assert made["api/all/runs/1.json"].endswith(b'"items":[]}\n')
+    assert not any(path.startswith("data/runs/0") for path in made)
+    assert made["downloads/runs.csv"].count(b"\r\n") == 1  # the header alone
+
+
+def test_kept_entries_are_taken_only_under_the_same_fingerprint(conn, monkeypatch):
+    fingerprints = fingerprints_of(conn)
+    _, rows = listing(conn, fingerprints)
+    kept = {row[0]: tuple(row[1:]) for row in rows}
+    first, second = rows[0][0], rows[1][0]
+    # A marker in place of two runs' entries shows which kept entries are used.
+    kept[first] = (fingerprints[first], '{"kept":1}', '["kept"]', "kept\r\n")
+    kept[second] = ("stale", '{"kept":2}', '["kept"]', "kept\r\n")
+    encoded: list[str] = []
+    real_encode = run_listing.encode
+
+    def spy(conn, run_ids, everything):
+        encoded.extend(run_ids)
+        return real_encode(conn, run_ids, everything)
+
+    monkeypatch.setattr(run_listing, "encode", spy)
+    made, new_rows = listing(conn, fingerprints, kept)
+    assert encoded == [second]  # only the run whose fingerprint differs
+    assert made["api/runs.json"].startswith(b'[{"kept":1},{"runId":')
+    assert b'{"kept":2}' not in made["api/runs.json"]
+    assert [row[0] for row in new_rows] == [row[0] for row in rows]
+
+
+def test_kept_entries_round_trip_through_the_site_and_give_the_same_bytes(conn, tmp_path):
+    fingerprints = fingerprints_of(conn)
+    made, rows = listing(conn, fingerprints)
+    (tmp_path / ".zebench").mkdir()
+    run_listing.write_kept(tmp_path / run_listing.CACHE, rows)
+    kept = run_listing.read_kept(tmp_path)
+    assert kept == {row[0]: tuple(row[1:]) for row in rows}
+    again, _ = listing(conn, fingerprints, kept)
+    assert again == made
+    copy = tmp_path / "copy.db"
+    run_listing.write_kept(copy, rows)
+    assert copy.read_bytes() == (tmp_path / run_listing.CACHE).read_bytes()
+
+
+@pytest.mark.parametrize("content", [b"", b"not a database at all", None])
+def test_unreadable_kept_entries_are_ignored(tmp_path, content):
+    (tmp_path / ".zebench").mkdir()
+    target = tmp_path / run_listing.CACHE
+    if content is None:  # a database of another shape
+        sqlite3.connect(target).execute("CREATE TABLE runs (x)").connection.close()
+    else:
+        target.write_bytes(content)
+    assert run_listing.read_kept(tmp_path) == {}
+    assert run_listing.read_kept(None) == {}
+    assert run_listing.read_kept(tmp_path / "nothing here") == {}
