@@ -1,0 +1,75 @@
+"""The one way a file gets into the site: a checked, relative path, never written twice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from generator.errors import ZebenchError
+
+
+class BuildError(ZebenchError):
+    """The output folder cannot be written or replaced."""
+
+
+class Writer:
+    """The one way a file gets into the site: checked, relative, never written twice."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.files = 0
+        self.bytes = 0
+        self._claimed: set[str] = set()
+        self._dirs: set[Path] = set()
+        self._names: dict[str, set[str]] = {}  # folder -> names reserved in bulk
+        self.paths: list[str] = []  # written by this writer, in order
+        self._created: list[Path] = []
+
+    def claim(self, relative: str) -> Path:
+        """Reserve *relative* (a "/"-separated path inside the site) and return its path."""
+        parts = self.reserve(relative)
+        path = self.root.joinpath(*parts)
+        if path.parent not in self._dirs:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._dirs.add(path.parent)
+        return path
+
+    def reserve(self, relative: str) -> list[str]:
+        """Check and count *relative* as a file of the site, written by someone else."""
+        parts = relative.split("/")
+        if any(p in ("", ".", "..") or "\\" in p or "\0" in p for p in parts):
+            raise ValueError(f"unsafe site path {relative!r}")
+        key = relative.lower()  # two names differing in case are one file on some systems
+        folder, _, name = key.rpartition("/")
+        if key in self._claimed or name in self._names.get(folder, ()):
+            raise BuildError(f"two files of the site would both be written to {relative}")
+        self._claimed.add(key)
+        self.files += 1
+        return parts
+
+    def reserve_names(self, names: dict[str, set[str]], files: int) -> None:
+        """Reserve, in bulk, the lower-case *names* in each folder, for *files* files
+        written by someone else (a name may be a folder holding several)."""
+        for key in self._claimed:
+            folder, _, name = key.rpartition("/")
+            if name in names.get(folder, ()):
+                raise BuildError(f"two files of the site would both be written to {key}")
+        for folder, taken in names.items():
+            self._names.setdefault(folder, set()).update(taken)
+        self.files += files
+
+    def write(self, relative: str, data: bytes) -> None:
+        """Write *data* at *relative* inside the site."""
+        self.claim(relative).write_bytes(data)
+        self.paths.append(relative)
+        self.bytes += len(data)
+
+    def create(self, relative: str) -> Path:
+        """Claim *relative* for a file the caller writes itself; its path."""
+        path = self.claim(relative)
+        self.paths.append(relative)
+        self._created.append(path)
+        return path
+
+    def created_bytes(self) -> int:
+        """The size of the files made through ``create``, once they are written."""
+        return sum(path.stat().st_size for path in self._created)
