@@ -24,12 +24,17 @@ _SCRIPT_ESCAPES = {
 }
 
 
+# One encoder for every call: json.dumps with options builds a new one each time,
+# which cost a quarter of the time of encoding a run's listing entry.
+_ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
 def dumps(value: Any) -> str:
     """Compact JSON (the C encoder's fast path), non-finite numbers as null."""
     try:
-        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+        return _ENCODER.encode(value)
     except ValueError:
-        return json.dumps(_finite(value), ensure_ascii=False, separators=(",", ":"))
+        return _ENCODER.encode(_finite(value))
 
 
 def _finite(value: Any) -> Any:
