@@ -24,9 +24,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from generator import queries, store
+from generator import queries, store, times
 from generator.errors import NotFoundError, ParameterError
-from generator.queries import reports, stats
+from generator.queries import common, reports, stats
 from generator.queries.common import Tally, figures, sql_sorted, ts_sql
 from generator.queries.summary import Summary
 
@@ -625,3 +625,9 @@ def test_ts_sql_gives_one_text_for_one_moment_in_every_form(moment):
     assert ts(millis) == iso
     assert ts(f"{moment:%Y-%m-%d %H:%M:%S}") == iso[:19] + ".000Z"
     assert ts(f"{plus_two}.{moment.microsecond // 1000:03d}+02:00") == iso
+
+
+@given(st.integers(min_value=0, max_value=common._EXACT_MS - 1))
+@settings(max_examples=500)
+def test_iso_of_epoch_ms_agrees_with_times(millis):
+    assert common.iso(millis) == times.to_iso(millis)

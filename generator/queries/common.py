@@ -25,7 +25,8 @@ import math
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
@@ -88,6 +89,18 @@ FIGURE_FROM = (
     "ON t.id = (SELECT MIN(id) FROM run_telemetry WHERE run_id = r.run_id)"
 )
 
+# Below this, times.to_iso's float seconds (value / 1000) are within half a
+# microsecond of the exact time, so it gives the same text as whole-number
+# arithmetic (year 2096; 2**32 s is the exact bound).
+_EXACT_MS = 4_000_000_000_000
+
+
+@lru_cache(maxsize=4096)
+def _day(number: int) -> str:
+    """The date *number* days after 1970-01-01, as YYYY-MM-DD."""
+    return (date(1970, 1, 1) + timedelta(days=number)).isoformat()
+
+
 _ISO_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 _SQLITE_RE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 
@@ -145,6 +158,13 @@ def iso(value: Any) -> str | None:
             return value
         if _SQLITE_RE.fullmatch(value):
             return f"{value[:10]}T{value[11:]}.000Z"
+    elif type(value) is int and 0 <= value < _EXACT_MS:
+        # Epoch milliseconds (how batches store times) in whole-number arithmetic.
+        days, millis = divmod(value, 86_400_000)
+        minutes, millis = divmod(millis, 60_000)
+        hours, minutes = divmod(minutes, 60)
+        seconds, millis = divmod(millis, 1000)
+        return f"{_day(days)}T{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}Z"
     try:
         return times.to_iso(value)
     except ValueError:
