@@ -540,7 +540,19 @@ def test_tallies_sum_to_the_breakdowns_of_the_runs(db: str, request) -> None:
     conn = store.open_read(request.getfixturevalue(db))
     summary = Summary(conn)
     for by in _FINE_BREAKDOWNS:
-        assert stats.tally_breakdown(summary.tallies, by) == reports.breakdown(conn, by)
+        expected = reports.breakdown(conn, by)
+        assert stats.tally_breakdown(summary.tallies, by) == expected
+        assert stats.tally_breakdown(stats.tallies(summary.rows, by), by) == expected
+    for by in [("day",), ("agent", "model"), ("model", "day")]:
+        expected = reports.breakdown(conn, by)
+        assert stats.tally_breakdown(stats.tallies(summary.rows, by), by) == expected
+    by_day = reports.breakdown(conn, ("day",))
+    assert stats.daily_costs(summary.rows) == [
+        {"day": d["day"], "totalCostUsd": d["totalCostUsd"]}
+        for d in by_day
+        if d["totalCostUsd"] is not None
+    ]
+    assert summary.totals == queries.global_stats(conn)
     daily = stats.daily_scores(summary.rows)
     for by in _DAILY:
         assert stats.scores_of(daily, by) == reports.scores_by(summary.rows, by)

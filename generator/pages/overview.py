@@ -6,7 +6,7 @@ import sqlite3
 
 from generator import charts
 from generator.pages import Page, figure, top
-from generator.queries import batches, reports, runs
+from generator.queries import batches, reports, runs, stats
 from generator.queries.summary import Summary
 
 TOP_PERFORMERS = 10
@@ -62,9 +62,7 @@ def costs(conn: sqlite3.Connection, by_pair: list[dict], summary: Summary | None
         for r in by_pair
         if r["totalTokensIn"] is not None or r["totalTokensOut"] is not None
     ]
-    days = [
-        d for d in reports.breakdown(conn, ("day",), summary.rows) if d["totalCostUsd"] is not None
-    ]
+    days = stats.daily_costs(summary.rows)
     token_series = (("totalTokensIn", "tokens in"), ("totalTokensOut", "tokens out"))
     return Page(
         path="costs/index.html",

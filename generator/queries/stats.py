@@ -7,9 +7,11 @@ Both share one implementation, so their results are identical.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
 from typing import Any
@@ -149,39 +151,71 @@ def _breakdown_row(tally: Tally, name: str, value: Any) -> dict[str, Any]:
     }
 
 
-# The finest groups of the suite and scenario statistics and pages: each of their
-# figures is summed from the tallies of these groups, not from the runs again.
+@dataclass(frozen=True)
+class Tallies:
+    """A ``common.Tally`` of runs per value of the wide-row fields *keys* ("day" is
+    the UTC day a run started); every breakdown by some of those keys sums them."""
+
+    keys: tuple[str, ...]
+    groups: dict[tuple[Any, ...], Tally]
+
+
+# The finest groups of the suite and scenario statistics and pages.
 FINE_KEYS = ("suite", "scenario", "agent", "model", "tier")
-_FINE = itemgetter(SUITE, SCENARIO, AGENT, MODEL, TIER)
-Tallies = dict[tuple[Any, ...], Tally]
+# Where each key sits in a wide row; "day" is cut from STARTED.
+_POSITIONS = {
+    "suite": SUITE,
+    "scenario": SCENARIO,
+    "tier": TIER,
+    "agent": AGENT,
+    "model": MODEL,
+    "day": STARTED,
+}
 
 
-def fine_tallies(rows: Rows) -> Tallies:
-    """A ``common.Tally`` of *rows* (wide rows) per FINE_KEYS value."""
-    return {key: Tally(group) for key, group in group_by(rows, _FINE).items()}
+def tallies(rows: Rows, keys: tuple[str, ...] = FINE_KEYS) -> Tallies:
+    """A Tally of *rows* (wide rows) per value of *keys*."""
+    positions = [_POSITIONS[name] for name in keys]
+    pick = itemgetter(*positions) if len(keys) > 1 else lambda row: (row[positions[0]],)
+    if "day" not in keys:
+        groups = group_by(rows, pick)
+    else:
+        at = keys.index("day")
+        groups = defaultdict(list)
+        for row in rows:
+            key = pick(row)
+            if key[at] is not None:
+                key = (*key[:at], key[at][:10], *key[at + 1 :])
+            groups[key].append(row)
+    return Tallies(keys, {key: Tally(group) for key, group in groups.items()})
 
 
-def roll_up(tallies: Tallies, by: Sequence[str]) -> Tallies:
-    """fine_tallies() summed by the keys *by* (names in FINE_KEYS), in SQLite's ORDER BY
-    order of those keys."""
-    pick = [FINE_KEYS.index(name) for name in by]
+def roll_up(tallies: Tallies, by: Sequence[str]) -> dict[tuple[Any, ...], Tally]:
+    """*tallies* summed by the keys *by* (among its keys), in SQLite's ORDER BY order of
+    those keys."""
+    pick = [tallies.keys.index(name) for name in by]
     parts: dict[tuple[Any, ...], list[Tally]] = defaultdict(list)
-    for key, tally in tallies.items():
+    for key, tally in tallies.groups.items():
         parts[tuple(key[i] for i in pick)].append(tally)
     return {key: Tally.merged(parts[key]) for key in sql_sorted(parts)}
 
 
 def tally_breakdown(tallies: Tallies, by: Sequence[str]) -> list[dict[str, Any]]:
-    """``reports.breakdown(conn, by, rows)`` from fine_tallies(rows) (*by* in FINE_KEYS)."""
+    """``reports.breakdown(conn, by, rows)`` from tallies(rows, keys) (*by* among keys)."""
     groups = roll_up(tallies, by)
     return [{**dict(zip(by, key, strict=True)), **tally.figures()} for key, tally in groups.items()]
+
+
+def tally_figures(tallies: Tallies) -> dict[str, Any]:
+    """``common.figures`` of all the runs of *tallies*."""
+    return Tally.merged(tallies.groups.values()).figures()
 
 
 def _suite(tallies: Tallies, suite: str) -> dict[str, Any]:
     scenarios = roll_up(tallies, ("scenario",))
     return {
         "suite": suite,
-        **Tally.merged(tallies.values()).figures(),
+        **tally_figures(tallies),
         "scenarioBreakdown": [
             _breakdown_row(scenarios[key], "scenario", key[0])
             for key in sorted(scenarios, key=lambda key: nulls_last(key[0]))
@@ -194,24 +228,24 @@ def suite_stats(conn: sqlite3.Connection, suite: str) -> dict[str, Any]:
     rows = wide_rows(conn, "r.suite = ?", [suite])
     if not rows:
         raise NotFoundError(f"no suite named {suite!r}")
-    return _suite(fine_tallies(rows), suite)
+    return _suite(tallies(rows), suite)
 
 
 def _split(tallies: Tallies, width: int) -> dict[tuple[Any, ...], Tallies]:
     """*tallies* by the first *width* parts of their keys."""
-    groups: dict[tuple[Any, ...], Tallies] = defaultdict(dict)
-    for key, tally in tallies.items():
+    groups: dict[tuple[Any, ...], dict[tuple[Any, ...], Tally]] = defaultdict(dict)
+    for key, tally in tallies.groups.items():
         groups[key[:width]][key] = tally
-    return groups
+    return {prefix: Tallies(tallies.keys, part) for prefix, part in groups.items()}
 
 
 def all_suite_stats(
-    conn: sqlite3.Connection, rows: Rows | None = None, tallies: Tallies | None = None
+    conn: sqlite3.Connection, rows: Rows | None = None, fine: Tallies | None = None
 ) -> dict[str, dict]:
-    """suite_stats() for every suite, in one scan (*tallies*: fine_tallies of every run)."""
-    if tallies is None:
-        tallies = fine_tallies(wide_rows(conn) if rows is None else rows)
-    groups = _split(tallies, 1)
+    """suite_stats() for every suite, in one scan (*fine*: tallies() of every run)."""
+    if fine is None:
+        fine = tallies(wide_rows(conn) if rows is None else rows)
+    groups = _split(fine, 1)
     return {suite: _suite(groups[(suite,)], suite) for (suite,) in sorted(groups)}
 
 
@@ -230,7 +264,7 @@ def _scenario(tallies: Tallies, suite: str, scenario: str, weighted: list[Any]) 
     return {
         "suite": suite,
         "scenario": scenario,
-        **Tally.merged(tallies.values()).figures(),
+        **tally_figures(tallies),
         "minScore": min(weighted, default=None),
         "maxScore": max(weighted, default=None),
         "agentComparison": agents,
@@ -251,18 +285,18 @@ def scenario_stats(conn: sqlite3.Connection, suite: str, scenario: str) -> dict[
     rows = wide_rows(conn, "r.suite = ? AND r.scenario = ?", [suite, scenario])
     if not rows:
         raise NotFoundError(f"no scenario {scenario!r} in suite {suite!r}")
-    return _scenario(fine_tallies(rows), suite, scenario, [r[3] for r in rows if r[3] is not None])
+    return _scenario(tallies(rows), suite, scenario, [r[3] for r in rows if r[3] is not None])
 
 
 def all_scenario_stats(
-    conn: sqlite3.Connection, rows: Rows | None = None, tallies: Tallies | None = None
+    conn: sqlite3.Connection, rows: Rows | None = None, fine: Tallies | None = None
 ) -> dict[tuple[str, str], dict[str, Any]]:
-    """scenario_stats() for every (suite, scenario), in one scan (*tallies*: fine_tallies
-    of *rows*)."""
+    """scenario_stats() for every (suite, scenario), in one scan (*fine*: tallies() of
+    *rows*)."""
     rows = wide_rows(conn) if rows is None else rows
-    if tallies is None:
-        tallies = fine_tallies(rows)
-    groups = _split(tallies, 2)
+    if fine is None:
+        fine = tallies(rows)
+    groups = _split(fine, 2)
     weighted = _weighted(rows)
     return {key: _scenario(groups[key], *key, weighted[key]) for key in sorted(groups)}
 
@@ -341,3 +375,14 @@ def evaluator_trends(
 def all_evaluator_trends(conn: sqlite3.Connection) -> dict[str, list[dict[str, Any]]]:
     """evaluator_trends() over all time for every evaluator, in one scan."""
     return _trends(conn, None, None)
+
+
+def daily_costs(rows: Rows) -> list[dict[str, Any]]:
+    """Of ``reports.breakdown(conn, ("day",), rows)``, only ``totalCostUsd``, and only
+    the days that have one."""
+    costs: dict[tuple[Any], list[Any]] = defaultdict(list)
+    for row in rows:
+        if row[4] is not None:
+            day = row[STARTED]
+            costs[(day if day is None else day[:10],)].append(row[4])
+    return [{"day": key[0], "totalCostUsd": math.fsum(costs[key])} for key in sql_sorted(costs)]

@@ -12,7 +12,7 @@ import sqlite3
 from functools import cached_property
 from typing import Any
 
-from generator.queries import batches, reports, stats
+from generator.queries import batches, stats
 from generator.queries.common import wide_rows
 
 
@@ -28,19 +28,24 @@ class Summary:
         return wide_rows(self.conn)
 
     @cached_property
+    def pairs(self) -> stats.Tallies:
+        """``stats.tallies`` of every run by agent and model."""
+        return stats.tallies(self.rows, ("agent", "model"))
+
+    @cached_property
     def totals(self) -> dict[str, Any]:
         """``stats.global_stats`` over all time."""
-        return stats.global_stats(self.conn, rows=self.rows)
+        return {"days": None, "since": None, **stats.tally_figures(self.pairs)}
 
     @cached_property
     def by_pair(self) -> list[dict[str, Any]]:
         """``reports.breakdown`` by agent and model."""
-        return reports.breakdown(self.conn, ("agent", "model"), self.rows)
+        return stats.tally_breakdown(self.pairs, ("agent", "model"))
 
     @cached_property
     def tallies(self) -> stats.Tallies:
-        """``stats.fine_tallies`` of every run: the suite and scenario figures sum these."""
-        return stats.fine_tallies(self.rows)
+        """``stats.tallies`` of every run: the suite and scenario figures sum these."""
+        return stats.tallies(self.rows)
 
     @cached_property
     def suites(self) -> dict[str, dict[str, Any]]:
