@@ -561,6 +561,28 @@ def test_tallies_sum_to_the_breakdowns_of_the_runs(db: str, request) -> None:
     conn.close()
 
 
+@pytest.mark.parametrize("db", ["read_db", "site_db"])
+def test_summary_dashboard_figures_equal_their_sql(db: str, request, tmp_path: Path) -> None:
+    path = tmp_path / "odd.db"
+    path.write_bytes(request.getfixturevalue(db).read_bytes())
+    conn = store.open_write(path)
+    odd = [(10.0, "completed", 1), (0.0, "completed", 0), ("x", "completed", None)]
+    odd += [(-1.0, "completed", 1), (10.5, "failed", None), (9.99, "running", None)]
+    ids = [r[0] for r in conn.execute("SELECT run_id FROM benchmark_runs ORDER BY run_id")]
+    for run_id, (weighted, status, successful) in zip(ids, odd, strict=False):
+        conn.execute(
+            "UPDATE benchmark_runs SET weighted_score = ?, status = ?, is_successful = ? "
+            "WHERE run_id = ?",
+            (weighted, status, successful, run_id),
+        )
+    conn.execute("UPDATE benchmark_runs SET started_at = NULL WHERE run_id = ?", (ids[-1],))
+    conn.commit()
+    summary = Summary(conn)
+    assert summary.score_bins == reports.score_bins(conn)
+    assert summary.outcomes_by_day == reports.outcomes_by_day(conn)
+    conn.close()
+
+
 def test_sql_sorted_orders_like_sqlite() -> None:
     keys = [("b", 2), (None, "x"), ("a", None), ("a", 1.5), ("a", "z"), ("a", b"y"), ("a", 1)]
     conn = sqlite3.connect(":memory:")

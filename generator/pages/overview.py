@@ -6,7 +6,7 @@ import sqlite3
 
 from generator import charts
 from generator.pages import Page, figure, top
-from generator.queries import batches, reports, runs, stats
+from generator.queries import batches, runs, stats
 from generator.queries.summary import Summary
 
 TOP_PERFORMERS = 10
@@ -22,8 +22,7 @@ def dashboard(
     are shared with other pages.
     """
     summary = summary or Summary(conn)
-    bins = reports.score_bins(conn)
-    days = reports.outcomes_by_day(conn)
+    bins, days = summary.score_bins, summary.outcomes_by_day
     ctx = {
         "totals": summary.totals,
         "top": top(

@@ -13,7 +13,9 @@ from functools import cached_property
 from typing import Any
 
 from generator.queries import batches, stats
-from generator.queries.common import wide_rows
+from generator.queries.common import STARTED, is_known, ratio, sql_sorted, wide_rows
+
+Rows = list[tuple[Any, ...]]
 
 
 class Summary:
@@ -23,7 +25,7 @@ class Summary:
         self.conn = conn
 
     @cached_property
-    def rows(self) -> list[tuple[Any, ...]]:
+    def rows(self) -> Rows:
         """Every run as ``common.wide_rows``."""
         return wide_rows(self.conn)
 
@@ -66,3 +68,63 @@ class Summary:
     def batches(self) -> list[dict[str, Any]]:
         """``batches.list_batches`` of every batch, newest first."""
         return batches.list_batches(self.conn, limit=None, rows=self.rows)
+
+    @cached_property
+    def score_bins(self) -> list[dict[str, Any]]:
+        """``reports.score_bins``."""
+        return score_bins(self.rows)
+
+    @cached_property
+    def outcomes_by_day(self) -> list[dict[str, Any]]:
+        """``reports.outcomes_by_day``."""
+        return outcomes_by_day(self.rows)
+
+
+def score_bins(rows: Rows, width: float = 0.5) -> list[dict[str, Any]]:
+    """``reports.score_bins`` from wide rows, without another scan."""
+    count = int(round(10 / width))
+    counts = [0] * count
+    for row in rows:
+        weighted = row[3]
+        # As SQL's BETWEEN: only numbers compare with 0 and 10 (text sorts after them).
+        if row[0] == "completed" and isinstance(weighted, (int, float)) and 0 <= weighted <= 10:
+            counts[min(int(weighted / width), count - 1)] += 1
+    return [{"lo": i * width, "hi": (i + 1) * width, "runs": counts[i]} for i in range(count)]
+
+
+def outcomes_by_day(rows: Rows) -> list[dict[str, Any]]:
+    """``reports.outcomes_by_day`` from wide rows, without another scan."""
+    # Per day: runs, successful, unsuccessful, unknown, failed, known.
+    days: dict[tuple[Any], list[int]] = {}
+    for row in rows:
+        day = row[STARTED]
+        key = (day if day is None else day[:10],)
+        counts = days.get(key)
+        if counts is None:
+            counts = days[key] = [0, 0, 0, 0, 0, 0]
+        status, successful = row[0], row[1]
+        counts[0] += 1
+        if status == "completed":
+            if successful == 1:
+                counts[1] += 1
+            elif successful == 0:
+                counts[2] += 1
+        if is_known(row):
+            counts[5] += 1
+        else:
+            counts[3] += 1
+        if status in ("failed", "incomplete"):
+            counts[4] += 1
+    return [
+        {
+            "day": key[0],
+            "runs": runs,
+            "successful": ok,
+            "unsuccessful": not_ok,
+            "unknown": unknown,
+            "failed": failed,
+            "success_rate": ratio(ok, known),
+        }
+        for key in sql_sorted(days)
+        for runs, ok, not_ok, unknown, failed, known in [days[key]]
+    ]
