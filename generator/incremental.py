@@ -7,7 +7,9 @@ their AUTOINCREMENT ids, never reused, act as version stamps. The run row's
 status, times, scores and the sizes of its large columns also count, so another
 writer completing a run in place (as the upstream logger does) is noticed too.
 A batch's files depend on its batch row and its runs. Every fingerprint also
-covers the site-wide context and the code and templates that render it.
+covers the site-wide context and the code and templates that render it. Values
+count exactly and with their type: 1 and 1.0, NULL, 0 and '', or two scores one
+ulp apart give different fingerprints.
 
 The manifest (``.zebench/manifest.tsv`` inside the site) maps each run and batch
 to its fingerprint. It is a function of the database and the code only, so a
@@ -17,6 +19,7 @@ full and an incremental build of the same file write the same bytes.
 from __future__ import annotations
 
 import hashlib
+import marshal
 import os
 import re
 import sqlite3
@@ -34,25 +37,44 @@ MANIFEST = ".zebench/manifest.tsv"
 # A run's evaluations and telemetry rows are never updated in place, and their
 # AUTOINCREMENT ids are never reused: any insert raises the largest id and a
 # delete alone lowers the count, so (count, largest id) stands for the rows
-# themselves. Both come from the run_id index without reading a row.
+# themselves. Both come from the run_id index without reading a row, and in
+# run_id order those indexes are read front to back.
+_CHILDREN = ", ".join(
+    f"(SELECT COUNT(*) FROM {table} WHERE run_id = r.run_id), "
+    f"(SELECT MAX(id) FROM {table} WHERE run_id = r.run_id)"
+    for table in ("evaluation_results", "run_telemetry")
+)
 _RUN_SQL = (
     "SELECT run_id, id, batchId, status, completed_at, total_score, weighted_score, "
-    "is_successful, success_metric, length(test_results), length(metadata) "
-    "FROM benchmark_runs {where}"
+    f"is_successful, success_metric, length(test_results), length(metadata), {_CHILDREN} "
+    "FROM benchmark_runs AS r {where}ORDER BY run_id"
 )
-_CHILD_SQL = "SELECT run_id, COUNT(*), MAX(id) FROM {table} {where}GROUP BY run_id"
+# In any order: the fingerprints of a batch's runs are sorted.
+_MEMBER_SQL = "SELECT run_id, batchId FROM benchmark_runs WHERE batchId IS NOT NULL"
 _BATCH_SQL = (
     "SELECT batchId, createdAt, completedAt, totalRuns, successfulRuns, avgScore, "
     "avgWeightedScore, metadata FROM batch_runs ORDER BY batchId"
 )
 
 
+def _fingerprint(*values: object) -> str:
+    """A digest of *values* (str, int, float, bytes, None, and tuples or lists of
+    them) that differs for any two that differ: 1 and 1.0, None, 0 and '', two
+    floats one ulp apart."""
+    # marshal writes each value tagged with its type and exactly (a float as its
+    # eight bytes), in C; version 2 shares no objects, so the bytes depend on the
+    # values alone.
+    return hashlib.blake2b(marshal.dumps(values, 2), digest_size=10).hexdigest()
+
+
 def _digest(*parts: object) -> str:
-    return _hash(repr(parts))
+    return hashlib.blake2b(repr(parts).encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
 
 
-def _hash(text: str) -> str:
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=10).hexdigest()
+def _rows(conn: sqlite3.Connection, sql: str, params: Iterable[object] = ()) -> sqlite3.Cursor:
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples, which marshal writes
+    return cursor.execute(sql, tuple(params))
 
 
 def code_digest() -> str:
@@ -74,32 +96,22 @@ def run_fingerprints(
     where, params = "", []
     if run_ids is not None:
         where, params = f"WHERE run_id IN ({', '.join('?' * len(run_ids))}) ", run_ids
-    children = [
-        {
-            row[0]: tuple(row[1:])
-            for row in conn.execute(_CHILD_SQL.format(table=t, where=where), params)
-        }
-        for t in ("evaluation_results", "run_telemetry")
-    ]
-    evaluations, telemetry = children
-    prefix = context + "\x1f"
-    return {
-        row[0]: _hash(prefix + repr((tuple(row), evaluations.get(row[0]), telemetry.get(row[0]))))
-        for row in conn.execute(_RUN_SQL.format(where=where), params)
-    }
+    rows = _rows(conn, _RUN_SQL.format(where=where), params)
+    return {row[0]: _fingerprint(context, row) for row in rows}
 
 
 def batch_fingerprints(
     conn: sqlite3.Connection, context: str, runs: dict[str, str]
 ) -> dict[str, str]:
     """{batchId: fingerprint}: the batch row and the fingerprints of its runs."""
-    by_batch: dict[str, list[str]] = {}
-    for run_id, batch_id in conn.execute("SELECT run_id, batchId FROM benchmark_runs"):
-        if batch_id is not None and run_id in runs:
-            by_batch.setdefault(batch_id, []).append(runs[run_id])
+    members: dict[str, list[str]] = {}
+    for run_id, batch_id in _rows(conn, _MEMBER_SQL):
+        fingerprint = runs.get(run_id)
+        if fingerprint is not None:
+            members.setdefault(batch_id, []).append(fingerprint)
     return {
-        row[0]: _digest(context, tuple(row), sorted(by_batch.get(row[0], ())))
-        for row in conn.execute(_BATCH_SQL)
+        row[0]: _fingerprint(context, row, sorted(members.get(row[0], ())))
+        for row in _rows(conn, _BATCH_SQL)
     }
 
 
@@ -305,7 +317,12 @@ def unit_names(run_segments: Iterable[str], batch_segments: Iterable[str]) -> di
     and batches take directly inside it."""
     names: dict[str, set[str]] = {folder: set() for folder in UNIT_DIRS}
     for layout, segments in ((RUN_FILES, list(run_segments)), (BATCH_FILES, list(batch_segments))):
-        for folder, name in layout:
-            top = name.split("/", 1)[0]
-            names[folder].update(top.format(seg) for seg in segments)
+        # Each (folder, top name) once: a run's evaluations and telemetry share a folder.
+        for folder, top in dict.fromkeys(
+            (folder, name.split("/", 1)[0]) for folder, name in layout
+        ):
+            head, _, tail = top.partition("{}")
+            names[folder].update(
+                [head + seg + tail for seg in segments] if head or tail else segments
+            )
     return names

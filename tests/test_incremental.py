@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 import sqlite3
 from pathlib import Path
@@ -70,6 +71,108 @@ def test_fingerprints_of_chosen_runs_match_the_full_scan(demo_db):
     chosen = sorted(runs)[3:9] + ["absent"]
     conn = sqlite3.connect(demo_db)
     assert incremental.run_fingerprints(conn, "ctx", chosen) == {k: runs[k] for k in chosen[:-1]}
+    conn.close()
+
+
+def changed_by(db, sql: str, params: tuple = ()) -> tuple[set, set]:
+    """The runs and the batches whose fingerprints change when *sql* runs on *db*."""
+    runs, batches = fingerprints(db)
+    conn = sqlite3.connect(db)
+    with conn:
+        conn.execute(sql, params)
+    conn.close()
+    after_runs, after_batches = fingerprints(db)
+    assert after_runs.keys() == runs.keys() and after_batches.keys() == batches.keys()
+    return (
+        {k for k in runs if runs[k] != after_runs[k]},
+        {k for k in batches if batches[k] != after_batches[k]},
+    )
+
+
+def a_run(db) -> tuple[str, str, float]:
+    conn = sqlite3.connect(db)
+    row = conn.execute(
+        "SELECT run_id, batchId, total_score FROM benchmark_runs ORDER BY run_id LIMIT 1 OFFSET 4"
+    ).fetchone()
+    conn.close()
+    return row
+
+
+def test_a_score_one_ulp_away_changes_its_run_and_its_batch_only(demo_db):
+    run_id, batch_id, score = a_run(demo_db)
+    higher = math.nextafter(score, math.inf)
+    sql = "UPDATE benchmark_runs SET total_score = ? WHERE run_id = ?"
+    assert changed_by(demo_db, sql, (higher, run_id)) == ({run_id}, {batch_id})
+    assert changed_by(demo_db, sql, (score, run_id)) == ({run_id}, {batch_id})  # and back
+    assert changed_by(demo_db, sql, (score, run_id)) == (set(), set())  # the same value
+
+
+def test_null_zero_and_empty_text_in_a_column_are_three_fingerprints(demo_db):
+    run_id, batch_id, _ = a_run(demo_db)
+    sql = "UPDATE benchmark_runs SET success_metric = ? WHERE run_id = ?"
+    for value in (None, 0, "", None):
+        assert changed_by(demo_db, sql, (value, run_id)) == ({run_id}, {batch_id}), value
+
+
+def test_a_change_to_a_batch_row_changes_that_batch_only(demo_db):
+    _, batch_id, _ = a_run(demo_db)
+    conn = sqlite3.connect(demo_db)
+    average = conn.execute(
+        "SELECT avgScore FROM batch_runs WHERE batchId = ?", (batch_id,)
+    ).fetchone()[0]
+    conn.close()
+    sql = "UPDATE batch_runs SET avgScore = ? WHERE batchId = ?"
+    higher = math.nextafter(average, math.inf)
+    assert changed_by(demo_db, sql, (higher, batch_id)) == (set(), {batch_id})
+    sql = "UPDATE batch_runs SET metadata = ? WHERE batchId = ?"
+    assert changed_by(demo_db, sql, (None, batch_id)) == (set(), {batch_id})
+
+
+# A results file written by another tool may declare no column types, so SQLite
+# keeps every value as it was given: 1 stays an integer, 1.0 a real.
+UNTYPED = """
+CREATE TABLE benchmark_runs (id INTEGER PRIMARY KEY, run_id, batchId, status, completed_at,
+    total_score, weighted_score, is_successful, success_metric, test_results, metadata);
+CREATE TABLE evaluation_results (id INTEGER PRIMARY KEY, run_id);
+CREATE TABLE run_telemetry (id INTEGER PRIMARY KEY, run_id);
+INSERT INTO benchmark_runs (run_id) VALUES ('a'), ('b');
+"""
+COLUMNS = ["batchId", "status", "completed_at", "total_score", "weighted_score",
+           "is_successful", "success_metric"]  # fmt: skip
+DIFFERENT = [
+    (1, 1.0),
+    (None, 0),
+    (None, ""),
+    (0, ""),
+    (0, 0.0),
+    (b"", ""),
+    ("1", 1),
+    (0.1 + 0.2, 0.3),
+    (1.0, math.nextafter(1.0, 2.0)),
+    (123.456, math.nextafter(123.456, 0.0)),
+    ("a\x00b", "a\x00c"),
+    ("x,y", "x"),
+]
+
+
+@pytest.mark.parametrize("column", COLUMNS)
+def test_every_two_different_values_in_a_column_give_different_fingerprints(tmp_path, column):
+    conn = sqlite3.connect(tmp_path / "untyped.db")
+    conn.executescript(UNTYPED)
+    update = f"UPDATE benchmark_runs SET {column} = ? WHERE run_id = 'a'"
+    stored = f"SELECT {column} FROM benchmark_runs WHERE run_id = 'a'"
+    seen = set()
+    for one, other in DIFFERENT:
+        prints = []
+        for value in (one, other):
+            conn.execute(update, (value,))
+            (back,) = conn.execute(stored).fetchone()
+            assert (type(back), back) == (type(value), value)  # kept as given
+            prints.append(incremental.run_fingerprints(conn, "ctx"))
+        assert prints[0]["a"] != prints[1]["a"], (one, other)
+        assert prints[0]["b"] == prints[1]["b"]  # the other run keeps its fingerprint
+        seen.update(p["a"] for p in prints)
+    assert len(seen) == len({(type(v), v) for pair in DIFFERENT for v in pair})
     conn.close()
 
 
