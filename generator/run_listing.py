@@ -5,7 +5,7 @@ API's ``/api/runs`` and ``/api/all/runs`` list every run, newest first, and a
 run's entry in each depends on that run alone. So each run is encoded once
 into its three entries (its API object, its table row, its CSV line), the files
 are those entries joined in order, and the entries are kept beside the manifest
-in ``.zebench/listing.db`` under the run's fingerprint (``incremental``). The
+in ``.zebench/listing.db`` under the run's fingerprint (see ``kept``). The
 next build encodes only the runs whose fingerprint changed and takes the
 others' entries from there: the same bytes as encoding every run again, since a
 fingerprint covers the run's rows, the code and the site context.
@@ -16,17 +16,17 @@ from __future__ import annotations
 import csv
 import io
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from itertools import chain
 from operator import itemgetter
-from pathlib import Path
 from typing import Any
 
-from generator import api, jsontext, paths
+from generator import api, jsontext, kept, paths
 from generator.pages import runs as run_pages
 from generator.queries import common
 
-CACHE = ".zebench/listing.db"
+KEPT = "listing"  # the kind of kept file: (runId, fingerprint, *entries) rows
+KEPT_WIDTH = 5
 Entries = tuple[str, str, str]  # API object (JSON), table row (script JSON), CSV line
 File = tuple[str, bytes]
 
@@ -39,23 +39,16 @@ _IN_ONE_QUERY = 500  # runs looked up by id per query, well under SQLite's varia
 
 
 def files(
-    conn: sqlite3.Connection, fingerprints: dict[str, str], kept: dict[str, tuple[str, ...]]
+    conn: sqlite3.Connection, fingerprints: dict[str, str], last: dict[str, tuple[str, ...]]
 ) -> tuple[Iterator[File], list[tuple[str, ...]]]:
     """The listing files of every run in *conn* (made as they are taken), and the
     entries to keep for the next build: (runId, fingerprint, *entries) rows.
 
-    *kept* maps a runId to (fingerprint, *entries) from the last build; entries
+    *last* maps a runId to (fingerprint, *entries) kept by the last build; entries
     whose fingerprint matches *fingerprints* are taken as they are.
     """
     order = [run_id for (run_id,) in conn.execute(_ORDER_SQL)]
-    entries: dict[str, Entries] = {}
-    missing = []
-    for run_id in order:
-        old = kept.get(run_id)
-        if old is not None and old[0] == fingerprints.get(run_id):
-            entries[run_id] = old[1:]
-        else:
-            missing.append(run_id)
+    entries, missing = kept.split(order, fingerprints.get, last)
     entries.update(encode(conn, missing, everything=len(missing) == len(order)))
     listed = [entries[run_id] for run_id in order]
     made = chain(
@@ -147,40 +140,3 @@ def _options(conn: sqlite3.Connection) -> dict[str, list[Any]]:
         values = conn.execute(f"SELECT DISTINCT {key} FROM benchmark_runs")
         options[key] = sorted(value for (value,) in values if value is not None)
     return options
-
-
-# The entries kept between builds ------------------------------------------------
-
-
-def read_kept(site: Path | None) -> dict[str, tuple[str, ...]]:
-    """{runId: (fingerprint, entries…)} kept by the build of the site at *site*;
-    empty when there is none or it cannot be read (then every run is encoded)."""
-    path = None if site is None else site / CACHE
-    if path is None or not path.is_file():
-        return {}
-    try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
-        try:
-            rows = conn.execute("SELECT run_id, fingerprint, item, row, line FROM runs")
-            return {row[0]: row[1:] for row in rows}
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return {}
-
-
-def write_kept(path: Path, rows: Iterable[tuple[str, str, str, str, str]]) -> None:
-    """Keep *rows* (see ``files``) in a new SQLite file at *path*, in their order,
-    so that the same runs always give the same bytes."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        conn.execute("PRAGMA journal_mode = OFF")
-        conn.execute("PRAGMA synchronous = OFF")
-        conn.execute(
-            "CREATE TABLE runs (run_id TEXT, fingerprint TEXT, item TEXT, row TEXT, line TEXT)"
-        )
-        conn.execute("BEGIN")
-        conn.executemany("INSERT INTO runs VALUES (?, ?, ?, ?, ?)", rows)
-        conn.execute("COMMIT")
-    finally:
-        conn.close()

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from generator import api_static, run_listing
+from generator import api_static, kept, run_listing
 from generator.pages import Page, catalog
 from generator.queries.summary import Summary
 
@@ -35,11 +35,11 @@ class Inputs:
 def runs_listing(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File]:
     """The runs table's data files, the runs CSV and the API's listings of runs,
     with each run's entries kept for the next build."""
-    kept = run_listing.read_kept(inputs.last_site)
-    files, rows = run_listing.files(conn, inputs.fingerprints, kept)
-    del kept  # the largest thing a part holds; gone before the new one is written
+    last = kept.read(inputs.last_site, run_listing.KEPT, run_listing.KEPT_WIDTH)
+    files, rows = run_listing.files(conn, inputs.fingerprints, last)
+    del last  # the largest thing a part holds; gone before the new one is written
     yield from files
-    run_listing.write_kept(inputs.create(run_listing.CACHE), rows)
+    kept.write(inputs.create(kept.path(run_listing.KEPT)), rows, run_listing.KEPT_WIDTH)
 
 
 def evaluators(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File]:

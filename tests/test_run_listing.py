@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from generator import api, run_listing, store
+from generator import api, kept, run_listing, store
 from generator.api_static import static_files
 from generator.pages import runs as run_pages
 
@@ -23,8 +23,8 @@ def conn(site_db: Path):
     conn.close()
 
 
-def listing(conn, fingerprints=None, kept=None):
-    made, rows = run_listing.files(conn, fingerprints or {}, kept or {})
+def listing(conn, fingerprints=None, last=None):
+    made, rows = run_listing.files(conn, fingerprints or {}, last or {})
     return dict(made), rows
 
 
@@ -73,11 +73,11 @@ def test_an_empty_file_has_one_empty_page_and_no_table_chunks(empty_db):
 def test_kept_entries_are_taken_only_under_the_same_fingerprint(conn, monkeypatch):
     fingerprints = fingerprints_of(conn)
     _, rows = listing(conn, fingerprints)
-    kept = {row[0]: tuple(row[1:]) for row in rows}
+    last = {row[0]: tuple(row[1:]) for row in rows}
     first, second = rows[0][0], rows[1][0]
     # A marker in place of two runs' entries shows which kept entries are used.
-    kept[first] = (fingerprints[first], '{"kept":1}', '["kept"]', "kept\r\n")
-    kept[second] = ("stale", '{"kept":2}', '["kept"]', "kept\r\n")
+    last[first] = (fingerprints[first], '{"kept":1}', '["kept"]', "kept\r\n")
+    last[second] = ("stale", '{"kept":2}', '["kept"]', "kept\r\n")
     encoded: list[str] = []
     real_encode = run_listing.encode
 
@@ -86,7 +86,7 @@ def test_kept_entries_are_taken_only_under_the_same_fingerprint(conn, monkeypatc
         return real_encode(conn, run_ids, everything)
 
     monkeypatch.setattr(run_listing, "encode", spy)
-    made, new_rows = listing(conn, fingerprints, kept)
+    made, new_rows = listing(conn, fingerprints, last)
     assert encoded == [second]  # only the run whose fingerprint differs
     assert made["api/runs.json"].startswith(b'[{"kept":1},{"runId":')
     assert b'{"kept":2}' not in made["api/runs.json"]
@@ -97,24 +97,27 @@ def test_kept_entries_round_trip_through_the_site_and_give_the_same_bytes(conn, 
     fingerprints = fingerprints_of(conn)
     made, rows = listing(conn, fingerprints)
     (tmp_path / ".zebench").mkdir()
-    run_listing.write_kept(tmp_path / run_listing.CACHE, rows)
-    kept = run_listing.read_kept(tmp_path)
-    assert kept == {row[0]: tuple(row[1:]) for row in rows}
-    again, _ = listing(conn, fingerprints, kept)
+    target = tmp_path / kept.path(run_listing.KEPT)
+    kept.write(target, rows, run_listing.KEPT_WIDTH)
+    last = kept.read(tmp_path, run_listing.KEPT, run_listing.KEPT_WIDTH)
+    assert last == {row[0]: tuple(row[1:]) for row in rows}
+    again, _ = listing(conn, fingerprints, last)
     assert again == made
     copy = tmp_path / "copy.db"
-    run_listing.write_kept(copy, rows)
-    assert copy.read_bytes() == (tmp_path / run_listing.CACHE).read_bytes()
+    kept.write(copy, rows, run_listing.KEPT_WIDTH)
+    assert copy.read_bytes() == target.read_bytes()
+    assert kept.read(tmp_path, run_listing.KEPT, run_listing.KEPT_WIDTH + 1) == {}
 
 
 @pytest.mark.parametrize("content", [b"", b"not a database at all", None])
 def test_unreadable_kept_entries_are_ignored(tmp_path, content):
     (tmp_path / ".zebench").mkdir()
-    target = tmp_path / run_listing.CACHE
+    target = tmp_path / kept.path(run_listing.KEPT)
     if content is None:  # a database of another shape
         sqlite3.connect(target).execute("CREATE TABLE runs (x)").connection.close()
     else:
         target.write_bytes(content)
-    assert run_listing.read_kept(tmp_path) == {}
-    assert run_listing.read_kept(None) == {}
-    assert run_listing.read_kept(tmp_path / "nothing here") == {}
+    width = run_listing.KEPT_WIDTH
+    assert kept.read(tmp_path, run_listing.KEPT, width) == {}
+    assert kept.read(None, run_listing.KEPT, width) == {}
+    assert kept.read(tmp_path / "nothing here", run_listing.KEPT, width) == {}

@@ -1,0 +1,77 @@
+"""What a build derived from rows, kept for the next build under a stamp.
+
+Each kind is a small SQLite file in the site's ``.zebench/`` folder (beside the
+manifest) with one row per key: ``(key, stamp, values…)``. The next build takes
+a row again only when the stamp it would write is the same: for a run, its
+fingerprint (its rows, the code and the site context; see ``incremental``);
+for an evaluation row, which nothing changes in place and whose id is never
+reused, the digest of the code. So a kept value is what deriving it again
+would give, and a build that uses them writes the same bytes as one that does
+not. A file that is missing, damaged or of another shape is simply not used.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+FOLDER = ".zebench"
+
+
+def path(kind: str) -> str:
+    """The site path of the kept file of *kind*."""
+    return f"{FOLDER}/{kind}.db"
+
+
+def read(site: Path | None, kind: str, width: int) -> dict[Any, tuple[Any, ...]]:
+    """{key: (stamp, values…)} that the build of the site at *site* kept in rows of
+    *width* columns; empty when there is none or it cannot be read."""
+    if site is None:
+        return {}
+    file = site / path(kind)
+    if not file.is_file():
+        return {}
+    try:
+        conn = sqlite3.connect(f"file:{file}?mode=ro&immutable=1", uri=True)
+        try:
+            rows = conn.execute("SELECT * FROM kept")
+            if len(rows.description) != width:
+                return {}
+            return {row[0]: row[1:] for row in rows}
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return {}
+
+
+def write(target: Path, rows: Iterable[Sequence[Any]], width: int) -> None:
+    """Keep *rows* of (key, stamp, values…) — *width* columns — in a new SQLite file
+    at *target*, in their order, so that the same rows always give the same bytes."""
+    conn = sqlite3.connect(target, isolation_level=None)
+    try:
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        columns = ", ".join(["key", "stamp", *(f"v{n}" for n in range(1, width - 1))])
+        conn.execute(f"CREATE TABLE kept ({columns})")  # no types: values keep theirs
+        conn.execute("BEGIN")
+        conn.executemany(f"INSERT INTO kept VALUES ({', '.join('?' * width)})", rows)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def split(
+    keys: Iterable[Any], stamp: Callable[[Any], str | None], kept: dict[Any, tuple[Any, ...]]
+) -> tuple[dict[Any, tuple[Any, ...]], list[Any]]:
+    """({key: kept values} of the *keys* kept under the stamp ``stamp(key)``, the other keys)."""
+    found: dict[Any, tuple[Any, ...]] = {}
+    missing = []
+    for key in keys:
+        old = kept.get(key)
+        if old is not None and old[0] == stamp(key):
+            found[key] = old[1:]
+        else:
+            missing.append(key)
+    return found, missing
