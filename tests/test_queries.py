@@ -665,3 +665,35 @@ def test_ts_sql_gives_one_text_for_one_moment_in_every_form(moment):
 @settings(max_examples=500)
 def test_iso_of_epoch_ms_agrees_with_times(millis):
     assert common.iso(millis) == times.to_iso(millis)
+
+
+def test_evaluator_trends_days_equal_ts_sql_days(tmp_path: Path, site_db: Path) -> None:
+    path = tmp_path / "odd.db"
+    path.write_bytes(site_db.read_bytes())
+    conn = store.open_write(path)
+    odd = [
+        "2025-10-21T23:59:59.999Z",
+        "2025-10-21T23:59:59.999+02",  # 24 characters, not the ISO form
+        "2025-10-21 23:59:59",
+        1761091199999,
+        "2025-10-21T23:59:59.999Z\x00junk",
+        "not a time at all, sorry",
+        None,
+    ]
+    ids = [r[0] for r in conn.execute("SELECT id FROM evaluation_results ORDER BY id LIMIT 7")]
+    for row_id, created in zip(ids, odd, strict=True):
+        conn.execute("UPDATE evaluation_results SET created_at = ? WHERE id = ?", (created, row_id))
+    conn.commit()
+    day = f"substr({ts_sql('created_at')}, 1, 10)"
+    sql = f"SELECT evaluator_name, {day}, score FROM evaluation_results"
+    expected: dict = {}
+    for name, date, score in conn.execute(sql):
+        expected.setdefault(name, {}).setdefault(date, []).append(score)
+    trends = queries.all_evaluator_trends(conn)
+    assert {name: {d["date"]: d["count"] for d in days} for name, days in trends.items()} == {
+        name: {day: len(scores) for day, scores in days.items()} for name, days in expected.items()
+    }
+    for name, days in trends.items():
+        for d in days:
+            assert d["avgScore"] == common.mean(expected[name][d["date"]])
+    conn.close()
