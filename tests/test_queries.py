@@ -519,6 +519,7 @@ def test_summary_gives_the_answers_of_the_query_functions(site_db: Path) -> None
     assert summary.suites == queries.all_suite_stats(conn)
     assert summary.scenarios == queries.all_scenario_stats(conn)
     assert summary.trends == queries.all_evaluator_trends(conn)
+    assert summary.evaluator_bins == reports.evaluator_bins(conn)
     assert summary.batches == queries.list_batches(conn, limit=None)
     assert summary.by_pair == reports.breakdown(conn, ("agent", "model"))
     assert summary.rows is summary.rows  # read once
@@ -683,13 +684,21 @@ def test_evaluator_trends_days_equal_ts_sql_days(tmp_path: Path, site_db: Path) 
     ids = [r[0] for r in conn.execute("SELECT id FROM evaluation_results ORDER BY id LIMIT 7")]
     for row_id, created in zip(ids, odd, strict=True):
         conn.execute("UPDATE evaluation_results SET created_at = ? WHERE id = ?", (created, row_id))
+    scores = [(1.0, 0.0), (2.0, 1.0), (-0.5, 1.0), (0.999999, 1.0), (3.0, 3.0), (0.05, 0.5)]
+    for row_id, (score, max_score) in zip(ids, scores, strict=False):
+        conn.execute(
+            "UPDATE evaluation_results SET score = ?, max_score = ? WHERE id = ?",
+            (score, max_score, row_id),
+        )
     conn.commit()
     day = f"substr({ts_sql('created_at')}, 1, 10)"
     sql = f"SELECT evaluator_name, {day}, score FROM evaluation_results"
     expected: dict = {}
     for name, date, score in conn.execute(sql):
         expected.setdefault(name, {}).setdefault(date, []).append(score)
-    trends = queries.all_evaluator_trends(conn)
+    trends, bins = stats.trends_and_bins(conn)
+    assert trends == queries.all_evaluator_trends(conn)
+    assert bins == reports.evaluator_bins(conn)
     assert {name: {d["date"]: d["count"] for d in days} for name, days in trends.items()} == {
         name: {day: len(scores) for day, scores in days.items()} for name, days in expected.items()
     }

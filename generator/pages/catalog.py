@@ -141,8 +141,8 @@ def evaluator_pages(conn: sqlite3.Connection, shared: Summary | None = None) -> 
         ctx={"evaluators": summary, "categories": reports.category_totals(judged)},
         charts={"categories": figure(judged, charts.category_heatmap)},
     )
-    bins = reports.evaluator_bins(conn)
-    trends = (shared or Summary(conn)).trends
+    shared = shared or Summary(conn)
+    bins, trends = shared.evaluator_bins, shared.trends
     for row in summary:
         name = row["evaluator"]
         yield Page(

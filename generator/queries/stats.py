@@ -329,9 +329,21 @@ def scores_of(daily: dict[tuple[Any, ...], list[Any]], by: Sequence[str]) -> lis
     ]
 
 
+# reports.evaluator_bins' bin of one evaluation (of BINS), NULL when it falls in none.
+BINS = 10
+_FRACTION = "(score * 1.0 / max_score)"
+_BIN_SQL = (
+    f"CASE WHEN max_score > 0 AND {_FRACTION} BETWEEN 0 AND 1 "
+    f"THEN MIN(CAST({_FRACTION} * {BINS} AS INTEGER), {BINS - 1}) END"
+)
+Bins = dict[str, list[dict[str, Any]]]
+
+
 def _trends(
-    conn: sqlite3.Connection, name: str | None, cutoff: str | None
+    conn: sqlite3.Connection, name: str | None, cutoff: str | None, bins: Bins | None = None
 ) -> dict[str, list[dict[str, Any]]]:
+    """The trends; with *bins*, also fill it with ``reports.evaluator_bins`` from the
+    same scan."""
     created = ts_sql("created_at")
     where, params = [], []
     if name is not None:
@@ -347,19 +359,29 @@ def _trends(
         "CASE WHEN length(created_at) = 24 AND typeof(created_at) = 'text' "
         f"THEN created_at ELSE substr({created}, 1, 10) END"
     )
-    sql = f"SELECT evaluator_name, {stamp}, score FROM evaluation_results"
+    binned = _BIN_SQL if bins is not None else "NULL"
+    sql = f"SELECT evaluator_name, {stamp}, score, {binned} FROM evaluation_results"
     if where:
         sql += " WHERE " + " AND ".join(where)
     cursor = conn.cursor()
     cursor.row_factory = None  # plain tuples
     # Scores per evaluator and day in one pass, in row order like a group_by of each.
     scores: dict[tuple[str, Any], list[Any]] = defaultdict(list)
+    counts: dict[tuple[str, int], int] = defaultdict(int)
     days: dict[Any, Any] = {}
-    for evaluator, text, score in cursor.execute(sql, params):
+    for evaluator, text, score, number in cursor.execute(sql, params):
         day = days.get(text, _UNSEEN)
         if day is _UNSEEN:
             day = days[text] = _day(conn, text)
         scores[(evaluator, day)].append(score)
+        if number is not None:
+            counts[(evaluator, number)] += 1
+    if bins is not None:
+        for evaluator in sql_sorted({(e,) for e, _ in counts}):
+            bins[evaluator[0]] = [
+                {"lo": i / BINS, "hi": (i + 1) / BINS, "count": counts.get((*evaluator, i), 0)}
+                for i in range(BINS)
+            ]
     by_evaluator: dict[str, dict[Any, list[Any]]] = defaultdict(dict)
     for (evaluator, day), values in scores.items():
         by_evaluator[evaluator][day] = values
@@ -405,6 +427,12 @@ def evaluator_trends(
 def all_evaluator_trends(conn: sqlite3.Connection) -> dict[str, list[dict[str, Any]]]:
     """evaluator_trends() over all time for every evaluator, in one scan."""
     return _trends(conn, None, None)
+
+
+def trends_and_bins(conn: sqlite3.Connection) -> tuple[dict[str, list[dict[str, Any]]], Bins]:
+    """all_evaluator_trends() and ``reports.evaluator_bins(conn)``, in one scan."""
+    bins: Bins = {}
+    return _trends(conn, None, None, bins), bins
 
 
 def daily_costs(rows: Rows) -> list[dict[str, Any]]:

@@ -60,9 +60,19 @@ class Summary:
         return stats.all_scenario_stats(self.conn, self.rows, self.tallies)
 
     @cached_property
+    def evaluations(self) -> tuple[dict[str, list[dict[str, Any]]], stats.Bins]:
+        """``stats.trends_and_bins``: one scan of every evaluation."""
+        return stats.trends_and_bins(self.conn)
+
+    @cached_property
     def trends(self) -> dict[str, list[dict[str, Any]]]:
         """``stats.all_evaluator_trends``."""
-        return stats.all_evaluator_trends(self.conn)
+        return self.evaluations[0]
+
+    @cached_property
+    def evaluator_bins(self) -> stats.Bins:
+        """``reports.evaluator_bins``."""
+        return self.evaluations[1]
 
     @cached_property
     def batches(self) -> list[dict[str, Any]]:
