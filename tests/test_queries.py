@@ -16,6 +16,7 @@ stored (1,2,3,5,8) or failed/incomplete (6) = 6 runs; run-4 and run-7 are unknow
 from __future__ import annotations
 
 import hashlib
+import math
 import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -706,3 +707,30 @@ def test_evaluator_trends_days_equal_ts_sql_days(tmp_path: Path, site_db: Path) 
         for d in days:
             assert d["avgScore"] == common.mean(expected[name][d["date"]])
     conn.close()
+
+
+_FLOATS = st.floats(allow_nan=False, allow_infinity=False, min_value=-1e300, max_value=1e300)
+_FIGURE_ROW = st.tuples(
+    st.sampled_from(["completed", "failed", "running", "incomplete"]),
+    st.sampled_from([None, 0, 1]),
+    st.none() | _FLOATS,
+    st.none() | _FLOATS,
+    st.none() | _FLOATS,
+    st.none() | st.integers(0, 2**62),
+    st.none() | st.integers(0, 2**62),
+    st.none() | st.integers(0, 2**62),
+)
+
+
+@given(st.lists(st.lists(_FIGURE_ROW, max_size=12), max_size=6))
+@settings(max_examples=300)
+def test_merged_tallies_give_the_figures_of_all_their_runs(groups):
+    union = [row for group in groups for row in group]
+    assert Tally.merged(Tally(group) for group in groups).figures() == figures(union)
+
+
+@given(st.lists(st.lists(_FLOATS | st.sampled_from([5e-324, 1e-300, 2.0**-60]), max_size=20)))
+@settings(max_examples=300)
+def test_exact_parts_sum_like_all_the_values(lists):
+    parts = [p for values in lists for p in common.exact_parts(values)]
+    assert math.fsum(parts) == math.fsum(v for values in lists for v in values)

@@ -282,9 +282,8 @@ def ratio(part: int, whole: int) -> float | None:
 _FIGURE_FIELDS = itemgetter(0, 1, 2, 3, 4, 5, 6, 7)
 
 
-def _mean(present: list[Any]) -> float | None:
-    """mean() of values already without None."""
-    return math.fsum(present) / len(present) if present else None
+# The values a Tally sums and averages, each kept as a list of floats.
+_SUMMED = ("ok_total", "ok_weighted", "done_total", "done_weighted", "cost", "duration")
 
 
 class Tally:
@@ -293,7 +292,8 @@ class Tally:
     Tallies of disjoint sets of runs add up (``merged``) to the tally of their
     union, so every breakdown of the same runs is summed from one pass over them.
     Averages and totals come out the same whatever the order of the parts:
-    floats are summed with ``math.fsum`` and token counts are whole numbers.
+    floats are summed with ``math.fsum``, which rounds the exact sum once, and
+    token counts are whole numbers.
     """
 
     __slots__ = (
@@ -303,20 +303,17 @@ class Tally:
         "incomplete",
         "running",
         "known",
-        "ok_total",
-        "ok_weighted",
-        "done_total",
-        "done_weighted",
-        "cost",
+        "successes",
+        *_SUMMED,
         "tokens_in",
         "tokens_out",
-        "duration",
+        "counts",
     )
 
     def __init__(self, rows: Sequence[Sequence[Any]] = ()) -> None:
         # One pass: this runs for every group of every breakdown of every batch.
         statuses = {"completed": 0, "failed": 0, "incomplete": 0, "running": 0}
-        known = 0
+        known = successes = 0
         ok_total, ok_weighted, done_total, done_weighted = [], [], [], []
         cost, tokens_in, tokens_out, duration = [], [], [], []
         # itemgetter: rows may be wide; unpacking them with "*_" built a list per row.
@@ -333,8 +330,11 @@ class Tally:
                 if weighted is not None:
                     done_weighted.append(weighted)
                 if successful == 1:
-                    ok_total.append(total_score)
-                    ok_weighted.append(weighted)
+                    successes += 1
+                    if total_score is not None:
+                        ok_total.append(total_score)
+                    if weighted is not None:
+                        ok_weighted.append(weighted)
             if cost_usd is not None:
                 cost.append(cost_usd)
             if t_in is not None:
@@ -348,60 +348,104 @@ class Tally:
         self.failed = statuses["failed"]
         self.incomplete = statuses["incomplete"]
         self.running = statuses["running"]
-        self.known = known
+        self.known, self.successes = known, successes
         self.ok_total, self.ok_weighted = ok_total, ok_weighted
         self.done_total, self.done_weighted = done_total, done_weighted
-        self.cost, self.tokens_in, self.tokens_out, self.duration = (
-            cost,
-            tokens_in,
-            tokens_out,
-            duration,
-        )
+        self.cost, self.duration = cost, duration
+        self.tokens_in = sum(tokens_in) if tokens_in else None
+        self.tokens_out = sum(tokens_out) if tokens_out else None
+        self.counts: dict[str, int] | None = None  # None: each list holds the values
+
+    def compact(self) -> Tally:
+        """Keep each list of values as a few floats with the same exact sum, and its length."""
+        if self.counts is None:
+            self.counts = {name: len(getattr(self, name)) for name in _SUMMED}
+            for name in _SUMMED:
+                setattr(self, name, exact_parts(getattr(self, name)))
+        return self
 
     @classmethod
     def merged(cls, parts: Iterable[Tally]) -> Tally:
         """The tally of the union of the (disjoint) sets of runs of *parts*."""
-        out = cls()
+        out = cls().compact()
+        counts = out.counts
+        assert counts is not None
         for part in parts:
+            part.compact()
             out.runs += part.runs
             out.completed += part.completed
             out.failed += part.failed
             out.incomplete += part.incomplete
             out.running += part.running
             out.known += part.known
-            out.ok_total += part.ok_total
-            out.ok_weighted += part.ok_weighted
-            out.done_total += part.done_total
-            out.done_weighted += part.done_weighted
-            out.cost += part.cost
-            out.tokens_in += part.tokens_in
-            out.tokens_out += part.tokens_out
-            out.duration += part.duration
+            out.successes += part.successes
+            for name, count in part.counts.items():  # type: ignore[union-attr]
+                counts[name] += count
+                getattr(out, name).extend(getattr(part, name))
+            out.tokens_in = _add(out.tokens_in, part.tokens_in)
+            out.tokens_out = _add(out.tokens_out, part.tokens_out)
         return out
 
     def figures(self) -> dict[str, Any]:
         """The standard figures of these runs (see ``figures``)."""
-        successes = len(self.ok_total)
-        cost = self.cost
+        counts = self.counts
+        if counts is None:
+            ok_total, ok_weighted = len(self.ok_total), len(self.ok_weighted)
+            done_total, done_weighted = len(self.done_total), len(self.done_weighted)
+            cost, duration = len(self.cost), len(self.duration)
+        else:
+            ok_total, ok_weighted = counts["ok_total"], counts["ok_weighted"]
+            done_total, done_weighted = counts["done_total"], counts["done_weighted"]
+            cost, duration = counts["cost"], counts["duration"]
+        total_cost = math.fsum(self.cost) if cost else None
         return {
             "totalRuns": self.runs,
-            "successfulRuns": successes,
+            "successfulRuns": self.successes,
             "runsWithKnownSuccess": self.known,
-            "successRate": ratio(successes, self.known),
-            "avgScore": mean(self.ok_total),
-            "avgWeightedScore": mean(self.ok_weighted),
+            "successRate": ratio(self.successes, self.known),
+            "avgScore": _mean(self.ok_total, ok_total),
+            "avgWeightedScore": _mean(self.ok_weighted, ok_weighted),
             "completedRuns": self.completed,
             "failedRuns": self.failed,
             "incompleteRuns": self.incomplete,
             "runningRuns": self.running,
-            "avgScoreCompleted": _mean(self.done_total),
-            "avgWeightedScoreCompleted": _mean(self.done_weighted),
-            "totalCostUsd": math.fsum(cost) if cost else None,
-            "avgCostUsd": _mean(cost),
-            "totalTokensIn": sum(self.tokens_in) if self.tokens_in else None,
-            "totalTokensOut": sum(self.tokens_out) if self.tokens_out else None,
-            "avgDurationMs": _mean(self.duration),
+            "avgScoreCompleted": _mean(self.done_total, done_total),
+            "avgWeightedScoreCompleted": _mean(self.done_weighted, done_weighted),
+            "totalCostUsd": total_cost,
+            "avgCostUsd": None if total_cost is None else total_cost / cost,
+            "totalTokensIn": self.tokens_in,
+            "totalTokensOut": self.tokens_out,
+            "avgDurationMs": _mean(self.duration, duration),
         }
+
+
+def _mean(parts: list[Any], count: int) -> float | None:
+    """mean() of *count* values whose exact sum is that of *parts*."""
+    return math.fsum(parts) / count if count else None
+
+
+def _add(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else a + b
+
+
+def exact_parts(values: list[Any]) -> list[Any]:
+    """A few floats whose exact sum is the exact sum of *values*.
+
+    ``math.fsum`` rounds the exact sum once, so fsum of these parts together with
+    the parts of other lists equals fsum of all the values; a tally sums a few
+    floats per group instead of every value again.
+    """
+    try:
+        parts = [math.fsum(values)]
+        while math.isfinite(parts[-1]):
+            # Each part is the rounded rest of the sum, so each rest is smaller.
+            rest = math.fsum(values + [-p for p in parts])
+            if rest == 0.0:
+                return parts
+            parts.append(rest)
+    except (OverflowError, ValueError):
+        pass
+    return list(values)  # infinities or overflow: keep the values themselves
 
 
 def figures(rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
