@@ -319,14 +319,20 @@ def daily_scores(rows: Rows) -> dict[tuple[Any, ...], list[Any]]:
 
 def scores_of(daily: dict[tuple[Any, ...], list[Any]], by: Sequence[str]) -> list[dict[str, Any]]:
     """``reports.scores_by(rows, by)`` from daily_scores(rows) (*by* among its keys)."""
-    pick = [_DAILY_KEYS.index(name) for name in by]
-    groups: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
-    for key, scores in daily.items():
-        groups[tuple(key[i] for i in pick)] += scores
-    return [
-        {**dict(zip(by, key, strict=True)), "avgWeightedScoreCompleted": mean(groups[key])}
-        for key in sql_sorted(groups)
-    ]
+    groups = daily
+    if tuple(by) != _DAILY_KEYS:
+        positions = [_DAILY_KEYS.index(name) for name in by]
+        pick = itemgetter(*positions) if len(by) > 1 else lambda key: (key[positions[0]],)
+        groups = defaultdict(list)
+        for key, scores in daily.items():
+            groups[pick(key)] += scores
+    out = []
+    for key in sql_sorted(groups):
+        row = dict(zip(by, key, strict=True))
+        scores = groups[key]
+        row["avgWeightedScoreCompleted"] = math.fsum(scores) / len(scores)  # never empty
+        out.append(row)
+    return out
 
 
 # reports.evaluator_bins' bin of one evaluation (of BINS), NULL when it falls in none.
