@@ -734,3 +734,16 @@ def test_merged_tallies_give_the_figures_of_all_their_runs(groups):
 def test_exact_parts_sum_like_all_the_values(lists):
     parts = [p for values in lists for p in common.exact_parts(values)]
     assert math.fsum(parts) == math.fsum(v for values in lists for v in values)
+
+
+_BIN_VALUES = [0.0, 1.0, 0.3, 0.7, 1e-300, 2.5, -1.0, float("inf"), 3, "abc", "0.5", None, b"x"]
+
+
+def test_evaluation_bin_in_python_equals_sql() -> None:
+    conn = sqlite3.connect(":memory:")
+    sql = f"SELECT {stats._BIN_SQL} FROM (SELECT ? AS score, ? AS max_score)"
+    for score in _BIN_VALUES:
+        for max_score in _BIN_VALUES:
+            expected = conn.execute(sql, (score, max_score)).fetchone()[0]
+            assert stats._bin(conn, score, max_score) == expected, (score, max_score)
+    conn.close()

@@ -111,12 +111,6 @@ _ISO_GLOB = (
 )
 
 
-# The same test as a regular expression: text it matches, ts_sql() takes as it is.
-ISO_GLOB_RE = re.compile(
-    r"[0-9]{4}-[01][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-5][0-9]\.[0-9]{3}Z"
-)
-
-
 def ts_sql(column: str) -> str:
     """SQL that normalises a stored timestamp column to ISO 8601 UTC text.
 
