@@ -27,7 +27,6 @@ from generator.queries.common import (
     TIER,
     Tally,
     figures,
-    is_success,
     mean,
     since,
     sql_sorted,
@@ -86,12 +85,13 @@ def global_stats(
 
 
 def _performance(rows: list[tuple[Any, ...]], name: str, value: Any) -> dict[str, Any]:
-    scores = [r[3] for r in rows if is_success(r) and r[3] is not None]
-    stats = figures(rows)
+    tally = Tally(rows)
+    scores = tally.ok_weighted  # successful runs' weighted scores, in row order
+    stats = tally.figures()
     return {
         name: value,
         "runs": len(scores),
-        "avgScore": mean(scores),
+        "avgScore": stats["avgWeightedScore"],
         "minScore": min(scores, default=None),
         "maxScore": max(scores, default=None),
         **{key: stats[key] for key in _PERFORMANCE_KEYS},
