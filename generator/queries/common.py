@@ -145,7 +145,9 @@ def wide_rows(
     sql = f"SELECT {WIDE_COLUMNS} FROM {FIGURE_FROM}"
     if where:
         sql += f" WHERE {where}"
-    return [tuple(row) for row in conn.execute(sql, list(params))]
+    cursor = conn.cursor()
+    cursor.row_factory = None  # plain tuples, not sqlite3.Row objects turned into them
+    return cursor.execute(sql, list(params)).fetchall()
 
 
 def iso(value: Any) -> str | None:
