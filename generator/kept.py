@@ -12,7 +12,11 @@ not. A file that is missing, damaged or of another shape is simply not used.
 
 from __future__ import annotations
 
+import hashlib
+import marshal
 import sqlite3
+import zlib
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,22 +32,25 @@ def path(kind: str) -> str:
 def read(site: Path | None, kind: str, width: int) -> dict[Any, tuple[Any, ...]]:
     """{key: (stamp, values…)} that the build of the site at *site* kept in rows of
     *width* columns; empty when there is none or it cannot be read."""
+    return {row[0]: row[1:] for row in read_rows(site, kind, width)}
+
+
+def read_rows(site: Path | None, kind: str, width: int) -> list[tuple[Any, ...]]:
+    """The rows of ``read``, as they are (a key may have several)."""
     if site is None:
-        return {}
+        return []
     file = site / path(kind)
     if not file.is_file():
-        return {}
+        return []
     try:
         conn = sqlite3.connect(f"file:{file}?mode=ro&immutable=1", uri=True)
         try:
             rows = conn.execute("SELECT * FROM kept")
-            if len(rows.description) != width:
-                return {}
-            return {row[0]: row[1:] for row in rows}
+            return rows.fetchall() if len(rows.description) == width else []
         finally:
             conn.close()
     except sqlite3.Error:
-        return {}
+        return []
 
 
 def write(target: Path, rows: Iterable[Sequence[Any]], width: int) -> None:
@@ -75,3 +82,32 @@ def split(
         else:
             missing.append(key)
     return found, missing
+
+
+# Runs in buckets -----------------------------------------------------------------
+
+# A figure over all runs that is a sum can be kept per bucket of runs: a new run
+# changes the sum of one bucket, and the sums of the others are kept. A run's
+# bucket comes from its id alone, so it never moves.
+BUCKETS = 256
+
+
+def bucket(run_id: str) -> int:
+    """The bucket of a run."""
+    return zlib.crc32(run_id.encode("utf-8", "surrogatepass")) % BUCKETS
+
+
+def buckets(fingerprints: dict[str, str]) -> tuple[dict[int, str], dict[int, list[str]]]:
+    """({bucket: stamp}, {bucket: its runIds}) of the runs in *fingerprints*; a
+    bucket's stamp is a digest of its runs and their fingerprints."""
+    members: dict[int, list[str]] = defaultdict(list)
+    for run_id in sorted(fingerprints):
+        members[bucket(run_id)].append(run_id)
+    stamps = {
+        number: hashlib.blake2b(
+            marshal.dumps([(run_id, fingerprints[run_id]) for run_id in run_ids], 2),
+            digest_size=10,
+        ).hexdigest()
+        for number, run_ids in members.items()
+    }
+    return stamps, dict(members)

@@ -15,9 +15,11 @@ import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from generator import api_static, kept, run_listing
 from generator.pages import Page, catalog
+from generator.queries import reports
 from generator.queries.summary import Summary
 
 File = tuple[str, bytes]
@@ -43,10 +45,53 @@ def runs_listing(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | Fi
 
 
 def evaluators(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File]:
-    """The evaluator pages and each evaluator's API trend."""
+    """The evaluator pages and each evaluator's API trend; the LLM judge's sums
+    per bucket of runs are kept for the next build."""
+    judged, rows = _judge_categories(conn, inputs)
     summary = Summary(conn)
-    yield from catalog.evaluator_pages(conn, summary)
+    yield from catalog.evaluator_pages(conn, summary, judged)
     yield from api_static.encoded(api_static.trend_entries(summary))
+    kept.write(inputs.create(kept.path(JUDGE)), rows, JUDGE_WIDTH)
+
+
+JUDGE = "judge"  # kept: (bucket, stamp, agent, model, category, count, scaled sum) rows
+JUDGE_WIDTH = 7
+
+
+def _judge_categories(
+    conn: sqlite3.Connection, inputs: Inputs
+) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]]]:
+    """``reports.judge_categories`` from the sums of each bucket of runs, those of
+    unchanged buckets kept from the last build; and the rows to keep."""
+    stamps, members = kept.buckets(inputs.fingerprints)
+    last = _kept_sums(kept.read_rows(inputs.last_site, JUDGE, JUDGE_WIDTH))
+    found, missing = kept.split(sorted(stamps), stamps.get, last)
+    sums = {number: values[0] for number, values in found.items()}
+    sums.update((number, reports.JudgeSums()) for number in missing)
+    run_ids = None if len(missing) == len(stamps) else [r for n in missing for r in members[n]]
+    for run_id, agent, model, pairs in reports.judge_scores(conn, run_ids):
+        sums[kept.bucket(run_id)].add(agent, model, pairs)
+    total = reports.JudgeSums()
+    rows: list[tuple[Any, ...]] = []
+    for number in sorted(sums):
+        total.merge(sums[number])
+        # A bucket without scores keeps one empty row, so it is not read again.
+        groups = sums[number].sorted() or [((None, None, None), [0, 0])]
+        rows += [(number, stamps[number], *key, n, str(sum_)) for key, (n, sum_) in groups]
+    return total.rows(), rows
+
+
+def _kept_sums(rows: list[tuple[Any, ...]]) -> dict[int, tuple[str, reports.JudgeSums]]:
+    """{bucket: (stamp, sums)} from kept rows; none at all if any row is not as written."""
+    out: dict[int, tuple[str, reports.JudgeSums]] = {}
+    try:
+        for number, stamp, agent, model, category, count, scaled in rows:
+            sums = out.setdefault(number, (stamp, reports.JudgeSums()))[1]
+            if count:
+                sums.groups[(agent, model, category)] = [int(count), int(scaled)]
+    except (TypeError, ValueError):
+        return {}
+    return out
 
 
 def suites(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File]:
@@ -57,7 +102,7 @@ def suites(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File]:
 
 
 # Started once the plan is made: they take its fingerprints (the others start at once).
-PLANNED = ("runs table, CSV and API listing",)
+PLANNED = ("runs table, CSV and API listing", "evaluator pages")
 # The longest first, so that the last one to start is a short one.
 PARTS: dict[str, Callable[[sqlite3.Connection, Inputs], Iterable[Page | File]]] = {
     "suite and scenario pages": suites,

@@ -285,7 +285,7 @@ def test_a_failing_part_fails_the_build_and_leaves_the_previous_site(
     build_site(site_db, out)
     before = tree(out)
 
-    def broken(conn, shared=None):
+    def broken(conn, shared=None, judged=None):
         raise RuntimeError("evaluator pages on fire")
 
     monkeypatch.setattr(catalog, "evaluator_pages", broken)  # children are forked: they see it

@@ -128,11 +128,15 @@ def _entity_page(path: str, title: str, crumbs: tuple, ctx: dict[str, Any], part
     )
 
 
-def evaluator_pages(conn: sqlite3.Connection, shared: Summary | None = None) -> Iterator[Page]:
+def evaluator_pages(
+    conn: sqlite3.Connection,
+    shared: Summary | None = None,
+    judged: list[dict[str, Any]] | None = None,
+) -> Iterator[Page]:
     """The evaluators index with the LLM judge's categories, then a page per evaluator
-    (*shared* as the summary of ``suite_pages``)."""
+    (*shared* as the summary of ``suite_pages``; *judged*: ``reports.judge_categories``)."""
     summary = reports.evaluator_summary(conn)
-    judged = reports.judge_categories(conn)
+    judged = reports.judge_categories(conn) if judged is None else judged
     yield Page(
         path="evaluators/index.html",
         template="evaluators.html",

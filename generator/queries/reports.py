@@ -12,7 +12,7 @@ import json
 import math
 import sqlite3
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -215,30 +215,101 @@ def evaluator_bins(conn: sqlite3.Connection, count: int = 10) -> dict[str, list[
     }
 
 
+# Only details that name "scores" can hold them; SQLite's instr() skips the rest
+# without handing their text to Python, and Python's parser is several times
+# faster than SQLite's json_each over the same text.
+_JUDGE_SQL = (
+    "SELECT r.run_id, r.agent, r.model, e.details FROM evaluation_results e "
+    "JOIN benchmark_runs r ON r.run_id = e.run_id "
+    "WHERE typeof(e.details) = 'text' AND instr(e.details, '\"scores\"') > 0"
+)
+Scores = list[tuple[str, float]]
+
+
 def judge_categories(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     """LLM-judge category scores (details ``{scores: [{category, score}]}``) per agent + model."""
-    # Only details that name "scores" can hold them; SQLite's instr() skips the rest
-    # without handing their text to Python, and Python's parser is several times
-    # faster than SQLite's json_each over the same text.
-    sql = (
-        "SELECT r.agent, r.model, e.details FROM evaluation_results e "
-        "JOIN benchmark_runs r ON r.run_id = e.run_id "
-        "WHERE typeof(e.details) = 'text' AND instr(e.details, '\"scores\"') > 0"
-    )
-    scores: dict[tuple[Any, Any, str], list[float]] = defaultdict(list)
-    for agent, model, details in conn.execute(sql):
-        for category, score in _judge_scores(details):
-            scores[(agent, model, category)].append(score)
-    return [
-        {
-            "agent": agent,
-            "model": model,
-            "category": category,
-            "mean_score": mean(scores[(agent, model, category)]),
-            "count": len(scores[(agent, model, category)]),
-        }
-        for agent, model, category in sorted(scores, key=lambda k: tuple(map(_sql_order, k)))
-    ]
+    sums = JudgeSums()
+    for _, agent, model, pairs in judge_scores(conn):
+        sums.add(agent, model, pairs)
+    return sums.rows()
+
+
+def judge_scores(
+    conn: sqlite3.Connection, run_ids: Sequence[str] | None = None
+) -> Iterator[tuple[str, Any, Any, Scores]]:
+    """(runId, agent, model, (category, score) pairs) of each evaluation of every
+    run, or of the runs *run_ids*, whose details may hold LLM-judge scores."""
+    if run_ids is None:
+        rows: Iterable[tuple[str, Any, Any, str]] = conn.execute(_JUDGE_SQL)
+    else:
+        rows = _judge_rows(conn, run_ids)
+    for run_id, agent, model, details in rows:
+        yield run_id, agent, model, _judge_scores(details)
+
+
+def _judge_rows(conn: sqlite3.Connection, run_ids: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+    for start in range(0, len(run_ids), _IDS_AT_ONCE):
+        chunk = run_ids[start : start + _IDS_AT_ONCE]
+        sql = f"{_JUDGE_SQL} AND r.run_id IN ({', '.join('?' * len(chunk))})"
+        yield from conn.execute(sql, chunk)
+
+
+_IDS_AT_ONCE = 500  # ids per query, well under SQLite's limit of variables
+# Every finite double is a whole multiple of 2**-1074: scaled by 2**1074, scores
+# add up as integers, exactly and in any order.
+_SCALE = 2**1074
+
+
+def _mean(scaled_sum: int, count: int) -> float:
+    try:
+        return (scaled_sum / _SCALE) / count  # as common.mean: the sum rounded, then divided
+    except OverflowError:  # the sum is past the largest float, the mean is not
+        return scaled_sum / (_SCALE * count)
+
+
+class JudgeSums:
+    """Count and exact sum of the judge's scores per (agent, model, category).
+
+    The sums of parts add up to the sums of the whole exactly, so a build can
+    keep the sums of each bucket of runs and add them up again. Means come out
+    as ``common.mean`` gives them: the correctly rounded sum over the count.
+    """
+
+    def __init__(self) -> None:
+        self.groups: dict[tuple[Any, Any, str], list[int]] = {}  # -> [count, scaled sum]
+
+    def add(self, agent: Any, model: Any, pairs: Scores) -> None:
+        """Count the (category, score) pairs of one evaluation."""
+        for category, score in pairs:
+            numerator, denominator = score.as_integer_ratio()
+            group = self.groups.setdefault((agent, model, category), [0, 0])
+            group[0] += 1
+            group[1] += numerator * (_SCALE // denominator)
+
+    def merge(self, other: JudgeSums) -> None:
+        """Add the counts and sums of *other*."""
+        for key, (count, total) in other.groups.items():
+            group = self.groups.setdefault(key, [0, 0])
+            group[0] += count
+            group[1] += total
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One row per agent, model and category, in SQLite's order of the three."""
+        return [
+            {
+                "agent": agent,
+                "model": model,
+                "category": category,
+                "mean_score": _mean(total, count),
+                "count": count,
+            }
+            for (agent, model, category), (count, total) in self.sorted()
+        ]
+
+    def sorted(self) -> list[tuple[tuple[Any, Any, str], list[int]]]:
+        """The groups in SQLite's order of agent, model and category."""
+        keys = sorted(self.groups, key=lambda key: tuple(map(_sql_order, key)))
+        return [(key, self.groups[key]) for key in keys]
 
 
 def _judge_scores(details: str) -> list[tuple[str, float]]:

@@ -1,0 +1,153 @@
+"""What a build keeps for the next one: buckets of runs and the LLM judge's sums."""
+
+from __future__ import annotations
+
+import math
+import random
+from fractions import Fraction
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from generator import ingest, kept, site_files, store
+from generator.queries import reports
+from generator.queries.common import mean
+from generator.validate import normalise_run
+
+
+@pytest.fixture
+def conn(site_db: Path):
+    conn = store.open_read(site_db)
+    yield conn
+    conn.close()
+
+
+def fingerprints_of(conn, mark: str = "f") -> dict[str, str]:
+    rows = conn.execute("SELECT run_id FROM benchmark_runs")
+    return {run_id: f"{mark}-{run_id}" for (run_id,) in rows}
+
+
+def judge(conn, fingerprints, last_site=None):
+    """site_files' judge categories and the rows it would keep."""
+    inputs = site_files.Inputs(fingerprints, last_site, lambda relative: Path(relative))
+    return site_files._judge_categories(conn, inputs)
+
+
+def keep(site: Path, rows) -> Path:
+    target = site / kept.path(site_files.JUDGE)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.unlink(missing_ok=True)
+    kept.write(target, rows, site_files.JUDGE_WIDTH)
+    return site
+
+
+def test_a_changed_run_changes_the_stamp_of_its_bucket_alone():
+    fingerprints = {f"run-{n}": f"f{n}" for n in range(2000)}
+    stamps, members = kept.buckets(fingerprints)
+    assert sum(len(ids) for ids in members.values()) == 2000
+    assert all(kept.bucket(r) == n for n, ids in members.items() for r in ids)
+    changed = dict(fingerprints, **{"run-7": "other"})
+    after, _ = kept.buckets(changed)
+    assert {n for n in stamps if after[n] != stamps[n]} == {kept.bucket("run-7")}
+    added, _ = kept.buckets(dict(fingerprints, **{"run-new": "f"}))
+    assert {n for n in added if added.get(n) != stamps.get(n)} == {kept.bucket("run-new")}
+
+
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False, width=64), min_size=1))
+def test_judge_sums_of_parts_give_the_mean_of_the_whole(scores):
+    parts = [reports.JudgeSums() for _ in range(3)]
+    for number, score in enumerate(scores):
+        parts[number % 3].add("agent", "model", [("category", score)])
+    total = reports.JudgeSums()
+    for part in reversed(parts):
+        total.merge(part)
+    [row] = total.rows()
+    assert row["count"] == len(scores)
+    try:
+        assert row["mean_score"] == mean(scores)  # math.fsum, correctly rounded
+    except OverflowError:  # fsum's sum is past the largest float; the mean is not
+        assert row["mean_score"] == float(sum(map(Fraction, scores)) / len(scores))
+
+
+def test_judge_sums_are_exact_where_adding_in_order_is_not():
+    scores = [1e16, 1.0, -1e16, 1.0] * 5
+    sums = reports.JudgeSums()
+    random.Random(1).shuffle(scores)
+    sums.add(None, b"blob model", [("c", s) for s in scores])
+    [row] = sums.rows()
+    assert row["mean_score"] == math.fsum(scores) / len(scores) == 0.5
+    assert sum(scores) / len(scores) != 0.5  # adding in order loses the ones
+    assert (row["agent"], row["model"]) == (None, b"blob model")
+
+
+def test_kept_sums_are_used_for_unchanged_buckets_only(conn, tmp_path, monkeypatch):
+    fingerprints = fingerprints_of(conn)
+    expected = reports.judge_categories(conn)
+    first, rows = judge(conn, fingerprints)
+    assert first == expected and rows
+    site = keep(tmp_path, rows)
+    read: list = []
+    real = reports.judge_scores
+
+    def spy(conn, run_ids=None):
+        read.append(run_ids)
+        return real(conn, run_ids)
+
+    monkeypatch.setattr(reports, "judge_scores", spy)
+    again, rows_again = judge(conn, fingerprints, site)
+    assert again == expected and rows_again == rows and read == [[]]  # nothing read again
+    one = next(iter(fingerprints))
+    read.clear()
+    changed, _ = judge(conn, dict(fingerprints, **{one: "changed"}), site)
+    assert changed == expected
+    [run_ids] = read
+    assert one in run_ids and {kept.bucket(r) for r in run_ids} == {kept.bucket(one)}
+
+
+def test_a_kept_sum_under_its_stamp_is_taken_as_it_is(conn, tmp_path):
+    fingerprints = fingerprints_of(conn)
+    _, rows = judge(conn, fingerprints)
+    # The count of one group doubled: the kept number shows up, so it was used.
+    first = next(n for n, row in enumerate(rows) if row[5])
+    doubled = [(*row[:5], row[5] * 2, str(int(row[6]) * 2)) if n == first else row
+               for n, row in enumerate(rows)]  # fmt: skip
+    result, _ = judge(conn, fingerprints, keep(tmp_path, doubled))
+    counts = {(r["agent"], r["model"], r["category"]): r["count"] for r in result}
+    key = rows[first][2:5]
+    expected = {(r["agent"], r["model"], r["category"]): r["count"]
+                for r in reports.judge_categories(conn)}  # fmt: skip
+    assert counts[key] == expected[key] + rows[first][5]
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda row: (*row[:5], "many", row[6]),  # a count that is not a number
+        lambda row: (*row[:6], "not a sum"),
+        lambda row: (*row[:6], None),
+    ],
+)
+def test_damaged_kept_sums_are_not_used(conn, tmp_path, damage):
+    fingerprints = fingerprints_of(conn)
+    _, rows = judge(conn, fingerprints)
+    site = keep(tmp_path, [damage(rows[0]), *rows[1:]])
+    result, rows_again = judge(conn, fingerprints, site)
+    assert result == reports.judge_categories(conn) and rows_again == rows
+
+
+def test_buckets_without_scores_are_kept_too(empty_db, tmp_path, make_run, monkeypatch):
+    plain = [make_run(runId=f"r{n}", evaluations=[]) for n in range(20)]
+    ingest.record_runs(
+        empty_db, [(f"r{n}", normalise_run(run, "test")) for n, run in enumerate(plain)]
+    )
+    conn = store.open_read(empty_db)
+    fingerprints = fingerprints_of(conn)
+    result, rows = judge(conn, fingerprints)
+    assert result == []
+    assert {row[0] for row in rows} == set(kept.buckets(fingerprints)[0])
+    calls: list = []
+    monkeypatch.setattr(reports, "judge_scores", lambda c, ids=None: calls.append(ids) or [])
+    judge(conn, fingerprints, keep(tmp_path, rows))
+    assert calls == [[]]
