@@ -76,7 +76,7 @@ def build(
     base_url = check_base_url(base_url)
     owner_pages = markdown.load(pages_dir)
     _check_out(out)
-    previous = incremental.read_manifest(out) if (out / MARKER).is_file() else {}
+    last_site = out if (out / MARKER).is_file() else None  # made by a build: it kept things
     conn = store.open_read(db)
     staging = out.parent / f".{out.name}.building-{os.getpid()}"
     renderer: run_files.RunRenderer | None = None
@@ -88,7 +88,8 @@ def build(
             site = _site(conn, base_url, owner_pages)
             copy = _copy_db(conn, writer, f"downloads/{paths.segment(Path(db).name)}")
             log("copied the results file")
-            parts.start(copy, staging, site, out if previous else None)
+            parts.start(copy, staging, site, last_site)
+            previous = incremental.read_manifest(out) if last_site else {}
             plan = incremental.plan(conn, detail_site(site), out, previous)
             parts.start_planned(plan.runs)
             log(
@@ -313,6 +314,10 @@ def _copy_db(conn: sqlite3.Connection, writer: Writer, relative: str) -> Path:
     target = writer.claim(relative)
     copy = sqlite3.connect(target)
     try:
+        # A new file in a staging folder: no journal and no fsync needed (a third
+        # of the time of copying 100,000 runs); the bytes are the same.
+        copy.execute("PRAGMA journal_mode = OFF")
+        copy.execute("PRAGMA synchronous = OFF")
         conn.backup(copy)
     finally:
         copy.close()
