@@ -37,13 +37,12 @@ from urllib.parse import urlsplit
 import jinja2
 import plotly
 
-from generator import api_static, incremental, paths, render, run_files, site_files, store, times
+from generator import incremental, paths, render, run_files, site_files, store, times
 from generator.errors import ParameterError
-from generator.pages import NAV, Page, Site, catalog, markdown, overview
+from generator.pages import NAV, Page, Site, markdown, overview
 from generator.pages import batches as batch_pages
 from generator.pages import runs as run_pages
 from generator.queries import reports, runs
-from generator.queries.summary import Summary
 from generator.writer import BuildError, Writer
 
 MARKER = ".zebench-site"  # marks a folder this build may replace
@@ -139,29 +138,18 @@ def _write_site(
     db_name: str,
     log: Log,
 ) -> int:
-    """The site-wide pages and files that ``site_files`` leaves to the main process;
-    returns the pages written."""
-    env = render.environment()
+    """The pages and files that ``site_files`` leaves to the main process: those
+    that need no figures of all runs; returns the pages written."""
     _copy_assets(writer)
-    summary = Summary(conn)  # answers about all runs, each read once for every page
-    by_pair = summary.by_pair
-    db_file = paths.segment(db_name)
     pages: list[Page] = [
-        overview.dashboard(conn, by_pair, summary),
         run_pages.index_page(conn),
         batch_pages.index_page(conn),
         batch_pages.compare_page(),
-        catalog.agents(conn, by_pair),
-        overview.costs(conn, by_pair, summary),
-        overview.downloads(conn, db_file),
+        overview.downloads(conn, paths.segment(db_name)),
         *markdown.pages(owner_pages),
     ]
-    count = _render_all(env, site, pages, writer)
-    for path, data in batch_pages.list_files(summary.batches):
-        writer.write(path, data)
-    for path, data in api_static.encoded(api_static.summary_entries(conn, summary)):
-        writer.write(path, data)
-    log(f"{count} pages, the batch list and the API's statistics")
+    count = _render_all(render.environment(), site, pages, writer)
+    log(f"{count} pages and the static files")
     return count
 
 

@@ -2,7 +2,8 @@
 
 Each part reads what it needs from a connection and yields pages and ready-made
 files; none depends on another. The build runs them in child processes while
-the main process writes the remaining site-wide pages (``build._write_site``).
+the main process plans and writes the pages that need no figures of all runs
+(``build._write_site``).
 Every child reads the build's own copy of the results file, taken from the
 build's snapshot before any part starts, so all of them see the same data.
 Besides that copy a part is given ``Inputs``: the plan's fingerprints and what
@@ -19,6 +20,8 @@ from typing import Any
 
 from generator import api_static, kept, run_listing
 from generator.pages import Page, catalog
+from generator.pages import batches as batch_pages
+from generator.pages import overview as overview_pages
 from generator.queries import reports
 from generator.queries.summary import Summary
 
@@ -94,10 +97,17 @@ def _kept_sums(rows: list[tuple[Any, ...]]) -> dict[int, tuple[str, reports.Judg
     return out
 
 
-def suites(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File]:
-    """The suite and scenario pages and their API statistics."""
+def overview(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File]:
+    """The pages and API statistics made of the figures of all runs: dashboard,
+    agents, costs, suites and scenarios, and the batch list; all runs read once."""
     summary = Summary(conn)
+    by_pair = summary.by_pair
+    yield overview_pages.dashboard(conn, by_pair, summary)
+    yield catalog.agents(conn, by_pair)
+    yield overview_pages.costs(conn, by_pair, summary)
     yield from catalog.suite_pages(conn, summary)
+    yield from batch_pages.list_files(summary.batches)
+    yield from api_static.encoded(api_static.summary_entries(conn, summary))
     yield from api_static.encoded(api_static.suite_entries(summary))
 
 
@@ -105,7 +115,7 @@ def suites(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File]:
 PLANNED = ("runs table, CSV and API listing", "evaluator pages")
 # The longest first, so that the last one to start is a short one.
 PARTS: dict[str, Callable[[sqlite3.Connection, Inputs], Iterable[Page | File]]] = {
-    "suite and scenario pages": suites,
+    "dashboard, suites, agents, costs and statistics": overview,
     "runs table, CSV and API listing": runs_listing,
     "evaluator pages": evaluators,
 }

@@ -60,7 +60,13 @@ def test_each_part_writes_its_own_kind_of_file(site_db: Path, tmp_path: Path, mo
     assert {"downloads/runs.csv", "data/runs/index.js", "api/runs.json"} <= listing.keys()
     assert "evaluators/index.html" in parts["evaluator pages"]
     assert any(p.startswith("api/stats/evaluators/") for p in parts["evaluator pages"])
-    suites = parts["suite and scenario pages"]
-    assert "suites/index.html" in suites
-    assert any(p.startswith("scenarios/") for p in suites)
-    assert any(p.startswith("api/stats/suites/") for p in suites)
+    overview = parts["dashboard, suites, agents, costs and statistics"]
+    assert {
+        "index.html",
+        "suites/index.html",
+        "agents/index.html",
+        "costs/index.html",
+    } <= overview.keys()
+    assert {"api/stats.json", "api/batches.json", "data/batches/index.js"} <= overview.keys()
+    assert any(p.startswith("scenarios/") for p in overview)
+    assert any(p.startswith("api/stats/suites/") for p in overview)
