@@ -173,8 +173,8 @@ class RunRenderer:
         self._futures: list[Future[Written]] = []
         self._pool: ProcessPoolExecutor | None = None
         workers = workers or len(os.sched_getaffinity(0))
-        if len(self._tasks) < 2 or workers < 2:
-            return  # too little to share out: rendered here, in wait()
+        if len(self._tasks) <= 2 or workers < 2:
+            return  # a share each at most: quicker here, in wait(), than in new processes
         # fork: workers start at once with everything imported; they never touch
         # the parent's SQLite connection, only their own.
         context = multiprocessing.get_context("fork")
