@@ -89,8 +89,7 @@ def build(
             log("copied the results file")
             parts.start(copy, staging, site, last_site)
             previous = incremental.read_manifest(out) if last_site else {}
-            plan = incremental.plan(conn, detail_site(site), out, previous)
-            parts.start_planned(plan.runs)
+            plan = incremental.plan(conn, detail_site(site), out, previous, parts.start_planned)
             log(
                 f"{len(plan.runs_todo):,} of {len(plan.runs):,} runs and "
                 f"{len(plan.batches_todo):,} of {len(plan.batches):,} batches to render"

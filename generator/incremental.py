@@ -23,7 +23,7 @@ import marshal
 import os
 import re
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -255,10 +255,18 @@ class Plan:
         return len(self.runs) - len(self.runs_todo) + len(self.batches) - len(self.batches_todo)
 
 
-def plan(conn: sqlite3.Connection, site: Site, out: Path, previous: dict[str, str]) -> Plan:
-    """Fingerprint every run and batch and compare with the manifest of the site at *out*."""
+def plan(
+    conn: sqlite3.Connection,
+    site: Site,
+    out: Path,
+    previous: dict[str, str],
+    ready: Callable[[dict[str, str]], None] = lambda runs: None,
+) -> Plan:
+    """Fingerprint every run and batch and compare with the manifest of the site at
+    *out*; *ready* is given the runs' fingerprints as soon as they are known."""
     context = _digest(code_digest(), site)
     runs = run_fingerprints(conn, context)
+    ready(runs)
     batches = batch_fingerprints(conn, context, runs)
     reuse = bool(previous) and _intact(out, previous)
     changed_runs = changed("run", runs, previous) if reuse else set(runs)
