@@ -8,7 +8,9 @@ For each size, in its own folder under the work folder:
     → ``zebench build`` from scratch → record 1 new run, build → record 100, build
     → size and file count of the site, weight of the dashboard and the runs page
 
-Every timed step runs as a child process, the way a user runs it, so its peak
+Every timed step runs as a child process, the way a user runs it, after the
+files of the step before are written to disk (``sync``), so that their write-back
+is not timed with it. A child process is used so that its peak
 memory can be measured: the sum of the proportional set sizes of the child
 and its workers, sampled, and never less than what the kernel reports as the
 peak resident size of the largest of them.
@@ -54,6 +56,9 @@ class Step:
 def measure(args: list[str], log: Log, env: dict[str, str] | None = None) -> Step:
     """Run ``python -m generator ARGS`` (or ARGS when it starts with the interpreter)."""
     command = args if args[0] == sys.executable else [sys.executable, "-m", "generator", *args]
+    # Each step starts with the disk idle: the gigabytes a full build leaves in the
+    # page cache are otherwise written back while the next step is being timed.
+    os.sync()
     started = time.perf_counter()
     child = subprocess.Popen(
         command,
