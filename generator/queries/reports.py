@@ -32,6 +32,7 @@ from generator.queries.common import (
     figures,
     mean,
     ratio,
+    sql_order,
     ts_sql,
 )
 
@@ -126,17 +127,8 @@ def _groups(
             groups[key].append(row)
     elif rows:
         groups[()] = list(rows)
-    ordered = sorted(groups, key=lambda key: tuple(_sql_order(v) for v in key))
+    ordered = sorted(groups, key=lambda key: tuple(sql_order(v) for v in key))
     return [(key, groups[key]) for key in ordered]
-
-
-def _sql_order(value: Any) -> tuple[int, Any]:
-    """A sort key ordering values as SQLite does: NULL, numbers, text, blobs."""
-    if value is None:
-        return (0, 0)
-    if isinstance(value, (int, float)):
-        return (1, value)
-    return (2, value) if isinstance(value, str) else (3, value)
 
 
 def score_bins(conn: sqlite3.Connection, width: float = 0.5) -> list[dict[str, Any]]:
@@ -308,7 +300,7 @@ class JudgeSums:
 
     def sorted(self) -> list[tuple[tuple[Any, Any, str], list[int]]]:
         """The groups in SQLite's order of agent, model and category."""
-        keys = sorted(self.groups, key=lambda key: tuple(map(_sql_order, key)))
+        keys = sorted(self.groups, key=lambda key: tuple(map(sql_order, key)))
         return [(key, self.groups[key]) for key in keys]
 
 
