@@ -27,9 +27,10 @@ from hypothesis import strategies as st
 
 from generator import queries, store, times
 from generator.errors import NotFoundError, ParameterError
-from generator.queries import common, reports, stats
-from generator.queries.common import Tally, figures, sql_sorted, ts_sql
+from generator.queries import common, reports, stats, tally
+from generator.queries.common import sql_sorted, ts_sql
 from generator.queries.summary import Summary
+from generator.queries.tally import Tally, figures
 
 NOW = datetime(2025, 10, 26, 12, 0, tzinfo=timezone.utc)
 approx = pytest.approx
@@ -732,7 +733,7 @@ def test_merged_tallies_give_the_figures_of_all_their_runs(groups):
 @given(st.lists(st.lists(_FLOATS | st.sampled_from([5e-324, 1e-300, 2.0**-60]), max_size=20)))
 @settings(max_examples=300)
 def test_exact_parts_sum_like_all_the_values(lists):
-    parts = [p for values in lists for p in common.exact_parts(values)]
+    parts = [p for values in lists for p in tally.exact_parts(values)]
     assert math.fsum(parts) == math.fsum(v for values in lists for v in values)
 
 

@@ -26,7 +26,6 @@ from generator.queries.common import (
     STARTED_RAW,
     SUITE,
     TIER,
-    figures,
     is_success,
     iso,
     mean,
@@ -35,6 +34,7 @@ from generator.queries.common import (
     ts_sql,
     wide_rows,
 )
+from generator.queries.tally import figures
 
 BATCH_STATUSES = ("completed", "running")
 BATCH_SORTS = ("date", "score")

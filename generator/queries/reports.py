@@ -1,6 +1,6 @@
 """Aggregates only the report site shows: distributions, time series, cross-tabs.
 
-Built on the same pieces as the API (``common.figures``, ``SUCCESS_SQL`` …), so
+Built on the same pieces as the API (``tally.figures``, ``SUCCESS_SQL`` …), so
 a figure here means what it means there. Each function scans the runs once for
 every group at the same time (all suites, all days …) rather than once per
 group, so the number of scans does not grow with the data.
@@ -29,12 +29,12 @@ from generator.queries.common import (
     SUCCESS_SQL,
     SUITE,
     TIER,
-    figures,
     mean,
     ratio,
     sql_order,
     ts_sql,
 )
+from generator.queries.tally import figures
 
 DAY_SQL = f"substr({ts_sql('r.started_at')}, 1, 10)"
 GROUP_COLUMNS = {
@@ -66,7 +66,7 @@ _FRACTION_SQL = "(e.score * 1.0 / e.max_score)"
 def breakdown(
     conn: sqlite3.Connection, by: Sequence[str], rows: Sequence[Sequence[Any]] | None = None
 ) -> list[dict[str, Any]]:
-    """``common.figures`` for every combination of the ``by`` columns, ordered by them.
+    """``tally.figures`` for every combination of the ``by`` columns, ordered by them.
 
     ``by`` names keys of GROUP_COLUMNS; ``()`` gives one row for all runs.
     *rows*: every run as ``common.wide_rows(conn)``, grouped here instead of a scan.

@@ -25,14 +25,13 @@ from generator.queries.common import (
     STARTED,
     SUITE,
     TIER,
-    Tally,
-    figures,
     mean,
     since,
     sql_sorted,
     ts_sql,
     wide_rows,
 )
+from generator.queries.tally import Tally, figures
 
 # Keys added to the plan's agent/model rows (whose avgScore is a weighted score).
 _PERFORMANCE_KEYS = (
@@ -153,7 +152,7 @@ def _breakdown_row(tally: Tally, name: str, value: Any) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Tallies:
-    """A ``common.Tally`` of runs per value of the wide-row fields *keys* ("day" is
+    """A ``tally.Tally`` of runs per value of the wide-row fields *keys* ("day" is
     the UTC day a run started); every breakdown by some of those keys sums them."""
 
     keys: tuple[str, ...]
@@ -207,7 +206,7 @@ def tally_breakdown(tallies: Tallies, by: Sequence[str]) -> list[dict[str, Any]]
 
 
 def tally_figures(tallies: Tallies) -> dict[str, Any]:
-    """``common.figures`` of all the runs of *tallies*."""
+    """``tally.figures`` of all the runs of *tallies*."""
     return Tally.merged(tallies.groups.values()).figures()
 
 

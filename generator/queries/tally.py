@@ -1,0 +1,184 @@
+"""The standard figures of a set of runs (counts, success rate, mean scores, cost,
+tokens, duration), from a tally that adds up across disjoint sets of runs."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from operator import itemgetter
+from typing import Any
+
+from generator.queries.common import ratio
+
+_FIGURE_FIELDS = itemgetter(0, 1, 2, 3, 4, 5, 6, 7)
+
+
+# The values a Tally sums and averages, each kept as a list of floats.
+_SUMMED = ("ok_total", "ok_weighted", "done_total", "done_weighted", "cost", "duration")
+
+
+class Tally:
+    """What figures() needs of a set of runs: its counts and the values it averages.
+
+    Tallies of disjoint sets of runs add up (``merged``) to the tally of their
+    union, so every breakdown of the same runs is summed from one pass over them.
+    Averages and totals come out the same whatever the order of the parts:
+    floats are summed with ``math.fsum``, which rounds the exact sum once, and
+    token counts are whole numbers.
+    """
+
+    __slots__ = (
+        "runs",
+        "completed",
+        "failed",
+        "incomplete",
+        "running",
+        "known",
+        "successes",
+        *_SUMMED,
+        "tokens_in",
+        "tokens_out",
+        "counts",
+    )
+
+    def __init__(self, rows: Sequence[Sequence[Any]] = ()) -> None:
+        # One pass: this runs for every group of every breakdown of every batch.
+        statuses = {"completed": 0, "failed": 0, "incomplete": 0, "running": 0}
+        known = successes = 0
+        ok_total, ok_weighted, done_total, done_weighted = [], [], [], []
+        cost, tokens_in, tokens_out, duration = [], [], [], []
+        # itemgetter: rows may be wide; unpacking them with "*_" built a list per row.
+        for status, successful, total_score, weighted, cost_usd, t_in, t_out, ms in map(
+            _FIGURE_FIELDS, rows
+        ):
+            if status in statuses:
+                statuses[status] += 1
+            if successful is not None or status in ("failed", "incomplete"):
+                known += 1
+            if status == "completed":
+                if total_score is not None:
+                    done_total.append(total_score)
+                if weighted is not None:
+                    done_weighted.append(weighted)
+                if successful == 1:
+                    successes += 1
+                    if total_score is not None:
+                        ok_total.append(total_score)
+                    if weighted is not None:
+                        ok_weighted.append(weighted)
+            if cost_usd is not None:
+                cost.append(cost_usd)
+            if t_in is not None:
+                tokens_in.append(t_in)
+            if t_out is not None:
+                tokens_out.append(t_out)
+            if ms is not None:
+                duration.append(ms)
+        self.runs = len(rows)
+        self.completed = statuses["completed"]
+        self.failed = statuses["failed"]
+        self.incomplete = statuses["incomplete"]
+        self.running = statuses["running"]
+        self.known, self.successes = known, successes
+        self.ok_total, self.ok_weighted = ok_total, ok_weighted
+        self.done_total, self.done_weighted = done_total, done_weighted
+        self.cost, self.duration = cost, duration
+        self.tokens_in = sum(tokens_in) if tokens_in else None
+        self.tokens_out = sum(tokens_out) if tokens_out else None
+        self.counts: dict[str, int] | None = None  # None: each list holds the values
+
+    def compact(self) -> Tally:
+        """Keep each list of values as a few floats with the same exact sum, and its length."""
+        if self.counts is None:
+            self.counts = {name: len(getattr(self, name)) for name in _SUMMED}
+            for name in _SUMMED:
+                setattr(self, name, exact_parts(getattr(self, name)))
+        return self
+
+    @classmethod
+    def merged(cls, parts: Iterable[Tally]) -> Tally:
+        """The tally of the union of the (disjoint) sets of runs of *parts*."""
+        out = cls().compact()
+        counts = out.counts
+        assert counts is not None
+        for part in parts:
+            part.compact()
+            out.runs += part.runs
+            out.completed += part.completed
+            out.failed += part.failed
+            out.incomplete += part.incomplete
+            out.running += part.running
+            out.known += part.known
+            out.successes += part.successes
+            for name, count in part.counts.items():  # type: ignore[union-attr]
+                counts[name] += count
+                getattr(out, name).extend(getattr(part, name))
+            out.tokens_in = _add(out.tokens_in, part.tokens_in)
+            out.tokens_out = _add(out.tokens_out, part.tokens_out)
+        return out
+
+    def figures(self) -> dict[str, Any]:
+        """The standard figures of these runs (see ``figures``)."""
+        counts = self.counts
+        if counts is None:
+            ok_total, ok_weighted = len(self.ok_total), len(self.ok_weighted)
+            done_total, done_weighted = len(self.done_total), len(self.done_weighted)
+            cost, duration = len(self.cost), len(self.duration)
+        else:
+            ok_total, ok_weighted = counts["ok_total"], counts["ok_weighted"]
+            done_total, done_weighted = counts["done_total"], counts["done_weighted"]
+            cost, duration = counts["cost"], counts["duration"]
+        total_cost = math.fsum(self.cost) if cost else None
+        return {
+            "totalRuns": self.runs,
+            "successfulRuns": self.successes,
+            "runsWithKnownSuccess": self.known,
+            "successRate": ratio(self.successes, self.known),
+            "avgScore": _mean(self.ok_total, ok_total),
+            "avgWeightedScore": _mean(self.ok_weighted, ok_weighted),
+            "completedRuns": self.completed,
+            "failedRuns": self.failed,
+            "incompleteRuns": self.incomplete,
+            "runningRuns": self.running,
+            "avgScoreCompleted": _mean(self.done_total, done_total),
+            "avgWeightedScoreCompleted": _mean(self.done_weighted, done_weighted),
+            "totalCostUsd": total_cost,
+            "avgCostUsd": None if total_cost is None else total_cost / cost,
+            "totalTokensIn": self.tokens_in,
+            "totalTokensOut": self.tokens_out,
+            "avgDurationMs": _mean(self.duration, duration),
+        }
+
+
+def _mean(parts: list[Any], count: int) -> float | None:
+    """mean() of *count* values whose exact sum is that of *parts*."""
+    return math.fsum(parts) / count if count else None
+
+
+def _add(a: int | None, b: int | None) -> int | None:
+    return b if a is None else a if b is None else a + b
+
+
+def exact_parts(values: list[Any]) -> list[Any]:
+    """A few floats whose exact sum is the exact sum of *values*.
+
+    ``math.fsum`` rounds the exact sum once, so fsum of these parts together with
+    the parts of other lists equals fsum of all the values; a tally sums a few
+    floats per group instead of every value again.
+    """
+    try:
+        parts = [math.fsum(values)]
+        while math.isfinite(parts[-1]):
+            # Each part is the rounded rest of the sum, so each rest is smaller.
+            rest = math.fsum(values + [-p for p in parts])
+            if rest == 0.0:
+                return parts
+            parts.append(rest)
+    except (OverflowError, ValueError):
+        pass
+    return list(values)  # infinities or overflow: keep the values themselves
+
+
+def figures(rows: Sequence[Sequence[Any]]) -> dict[str, Any]:
+    """The standard figures of a set of runs given as FIGURE_COLUMNS rows."""
+    return Tally(rows).figures()
