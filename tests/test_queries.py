@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import shutil
 import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -748,3 +749,44 @@ def test_evaluation_bin_in_python_equals_sql() -> None:
             expected = conn.execute(sql, (score, max_score)).fetchone()[0]
             assert stats._bin(conn, score, max_score) == expected, (score, max_score)
     conn.close()
+
+
+def _close(a: dict, b: dict) -> bool:
+    """Rows equal, their means to the last bits (SQLite's AVG adds up in another order)."""
+    return a.keys() == b.keys() and all(
+        math.isclose(a[k], b[k], rel_tol=1e-12) if isinstance(a[k], float) else a[k] == b[k]
+        for k in a
+    )
+
+
+@pytest.mark.parametrize(
+    "odd",
+    [
+        [],  # numbers only: summed in Python
+        [(0.5, 0), (1, 0.0), (7, 10), (-0.5, 1.0), (2, 1)],  # zero maxima, ints, out of range
+        [("0.9", 1.0), (b"\x01", 1.0), (1.0, "2")],  # text and blobs: the evaluator goes to SQL
+    ],
+)
+def test_evaluator_totals_from_grouped_evaluations_are_evaluator_summary(
+    site_db: Path, tmp_path: Path, odd: list
+) -> None:
+    db = tmp_path / "odd.db"
+    shutil.copyfile(site_db, db)
+    conn = sqlite3.connect(db)
+    ids = [r[0] for r in conn.execute("SELECT id FROM evaluation_results ORDER BY id LIMIT 9")]
+    for row_id, (score, max_score) in zip(ids, odd, strict=False):
+        conn.execute(
+            "UPDATE evaluation_results SET score = ?, max_score = ? WHERE id = ?",
+            (score, max_score, row_id),
+        )
+    conn.commit()
+    conn.close()
+    conn = store.open_read(db)
+    summary = Summary(conn)
+    got, expected = summary.evaluator_summary, reports.evaluator_summary(conn)
+    assert [r["evaluator"] for r in got] == [r["evaluator"] for r in expected]
+    assert all(_close(a, b) for a, b in zip(got, expected, strict=True))
+    assert (
+        sum(r["count"] for r in got)
+        == conn.execute("SELECT COUNT(*) FROM evaluation_results").fetchone()[0]
+    )

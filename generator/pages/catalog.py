@@ -135,7 +135,8 @@ def evaluator_pages(
 ) -> Iterator[Page]:
     """The evaluators index with the LLM judge's categories, then a page per evaluator
     (*shared* as the summary of ``suite_pages``; *judged*: ``reports.judge_categories``)."""
-    summary = reports.evaluator_summary(conn)
+    shared = shared or Summary(conn)
+    summary = shared.evaluator_summary
     judged = reports.judge_categories(conn) if judged is None else judged
     yield Page(
         path="evaluators/index.html",
@@ -145,7 +146,6 @@ def evaluator_pages(
         ctx={"evaluators": summary, "categories": reports.category_totals(judged)},
         charts={"categories": figure(judged, charts.category_heatmap)},
     )
-    shared = shared or Summary(conn)
     bins, trends = shared.evaluator_bins, shared.trends
     for row in summary:
         name = row["evaluator"]

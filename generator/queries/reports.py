@@ -32,6 +32,7 @@ from generator.queries.common import (
     mean,
     ratio,
     sql_order,
+    sql_sorted,
     ts_sql,
 )
 from generator.queries.tally import figures
@@ -187,6 +188,57 @@ def evaluator_summary(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         }
         for name, count, avg, frac, passed, scored in conn.execute(sql, (PASS_FRACTION,))
     ]
+
+
+class EvaluatorTotals:
+    """``evaluator_summary`` from evaluations grouped by evaluator, score and max score
+    (``stats.trends_and_bins`` gives them), instead of another scan of every one.
+
+    Numbers are summed in Python (means as ``common.mean``); an evaluator with a
+    score or maximum that is not a number is left to the SQL of evaluator_summary.
+    """
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+        self.groups: dict[str, list[Any]] = {}  # -> [count, scores, fractions, passed, scored]
+        self.odd: set[str] = set()  # evaluators with a value that is not a number
+
+    def add(self, evaluator: str, score: Any, max_score: Any, count: int) -> None:
+        """Count *count* evaluations of *evaluator* with this score and maximum."""
+        group = self.groups.setdefault(evaluator, [0, [], [], 0, 0])
+        group[0] += count
+        if not (_number(score) and _number(max_score)):
+            self.odd.add(evaluator)
+            return
+        if score is not None:
+            group[1] += [score] * count
+        if max_score is not None:
+            if max_score > 0:
+                group[4] += count
+            if score is not None and max_score != 0:
+                fraction = score * 1.0 / max_score
+                group[2] += [fraction] * count
+                group[3] += count if fraction >= PASS_FRACTION else 0
+
+    def rows(self) -> list[dict[str, Any]]:
+        """evaluator_summary(conn)'s rows."""
+        by_sql = {row["evaluator"]: row for row in evaluator_summary(self.conn)} if self.odd else {}
+        names = [key[0] for key in sql_sorted([(name,) for name in self.groups])]
+        return [by_sql[name] if name in self.odd else self._row(name) for name in names]
+
+    def _row(self, name: str) -> dict[str, Any]:
+        count, scores, fractions, passed, scored = self.groups[name]
+        return {
+            "evaluator": name,
+            "count": count,
+            "mean_score": mean(scores),
+            "mean_fraction": mean(fractions),
+            "pass_rate": ratio(passed, scored),
+        }
+
+
+def _number(value: Any) -> bool:
+    return value is None or type(value) in (int, float)
 
 
 def evaluator_bins(conn: sqlite3.Connection, count: int = 10) -> dict[str, list[dict[str, Any]]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import sqlite3
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
@@ -344,10 +344,14 @@ Bins = dict[str, list[dict[str, Any]]]
 
 
 def _trends(
-    conn: sqlite3.Connection, name: str | None, cutoff: str | None, bins: Bins | None = None
+    conn: sqlite3.Connection,
+    name: str | None,
+    cutoff: str | None,
+    bins: Bins | None = None,
+    each: Callable[[str, Any, Any, int], None] | None = None,
 ) -> dict[str, list[dict[str, Any]]]:
     """The trends; with *bins*, also fill it with ``reports.evaluator_bins`` from the
-    same scan."""
+    same scan, and give *each* every (evaluator, score, max score, how many)."""
     created = ts_sql("created_at")
     where, params = [], []
     if name is not None:
@@ -368,7 +372,11 @@ def _trends(
     scores: dict[tuple[str, Any], list[Any]] = defaultdict(list)
     counts: dict[tuple[str, int], int] = defaultdict(int)
     for evaluator, day, score, max_score, count in conn.execute(sql, params):
+        if score is not None and type(score) not in (int, float):
+            score = _real(conn, score)
         scores[(evaluator, day)] += [score] * count  # fsum of the same values
+        if each is not None:
+            each(evaluator, score, max_score, count)
         if bins is not None:
             number = _bin(conn, score, max_score)
             if number is not None:
@@ -390,6 +398,11 @@ def _trends(
             for day in sorted(per_day, key=nulls_last)
         ]
     return out
+
+
+def _real(conn: sqlite3.Connection, value: Any) -> float:
+    """A score stored as text or a blob as SQLite's AVG() reads it."""
+    return conn.execute("SELECT CAST(? AS REAL)", (value,)).fetchone()[0]
 
 
 def _bin(conn: sqlite3.Connection, score: Any, max_score: Any) -> int | None:
@@ -426,10 +439,13 @@ def all_evaluator_trends(conn: sqlite3.Connection) -> dict[str, list[dict[str, A
     return _trends(conn, None, None)
 
 
-def trends_and_bins(conn: sqlite3.Connection) -> tuple[dict[str, list[dict[str, Any]]], Bins]:
-    """all_evaluator_trends() and ``reports.evaluator_bins(conn)``, in one scan."""
+def trends_and_bins(
+    conn: sqlite3.Connection, each: Callable[[str, Any, Any, int], None] | None = None
+) -> tuple[dict[str, list[dict[str, Any]]], Bins]:
+    """all_evaluator_trends() and ``reports.evaluator_bins(conn)``, in one scan whose
+    (evaluator, score, max score, how many) groups *each* is given too."""
     bins: Bins = {}
-    return _trends(conn, None, None, bins), bins
+    return _trends(conn, None, None, bins, each), bins
 
 
 def daily_costs(rows: Rows) -> list[dict[str, Any]]:

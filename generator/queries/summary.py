@@ -12,7 +12,7 @@ import sqlite3
 from functools import cached_property
 from typing import Any
 
-from generator.queries import batches, stats
+from generator.queries import batches, reports, stats
 from generator.queries.common import STARTED, is_known, ratio, sql_sorted, wide_rows
 
 Rows = list[tuple[Any, ...]]
@@ -61,8 +61,19 @@ class Summary:
 
     @cached_property
     def evaluations(self) -> tuple[dict[str, list[dict[str, Any]]], stats.Bins]:
-        """``stats.trends_and_bins``: one scan of every evaluation."""
-        return stats.trends_and_bins(self.conn)
+        """``stats.trends_and_bins``: one scan of every evaluation, which also feeds
+        ``evaluator_summary``."""
+        return stats.trends_and_bins(self.conn, self._evaluator_totals.add)
+
+    @cached_property
+    def _evaluator_totals(self) -> reports.EvaluatorTotals:
+        return reports.EvaluatorTotals(self.conn)
+
+    @cached_property
+    def evaluator_summary(self) -> list[dict[str, Any]]:
+        """``reports.evaluator_summary``."""
+        _ = self.evaluations  # fills the totals
+        return self._evaluator_totals.rows()
 
     @cached_property
     def trends(self) -> dict[str, list[dict[str, Any]]]:
