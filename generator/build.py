@@ -98,11 +98,11 @@ def build(
             renderer = run_files.RunRenderer(job, plan.runs_todo, plan.batches_todo)
             _reserve_units(writer, plan)
             pages = _write_site(conn, writer, site, owner_pages, Path(db).name, log)
-            pages += parts.wait(writer, log)
-            written = renderer.wait()
+            written = renderer.wait()  # a few runs are rendered here, while the parts run
             log(f"{written.pages:,} run pages ({len(plan.runs) - written.pages:,} kept)")
             log(f"{written.batches:,} batch pages")
             writer.write(incremental.MANIFEST, plan.manifest())
+            pages += parts.wait(writer, log)
         writer.write(MARKER, b"zebench site: 'zebench build' replaces this folder\n")
         if plan.reuse:
             incremental.reuse(out, staging, plan)
