@@ -7,6 +7,7 @@ import json
 import os
 import re
 import sqlite3
+import time
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -335,3 +336,27 @@ def test_the_downloadable_copy_opens_as_a_snapshot_without_side_files(
         "index.html",
         "runs.csv",
     ]
+
+
+def old_trees(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if ".old-" in p.name)
+
+
+def wait_for_no_old_trees(folder: Path, seconds: float = 20) -> list[str]:
+    deadline = time.monotonic() + seconds
+    while old_trees(folder) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return old_trees(folder)
+
+
+def test_replaced_sites_are_deleted_in_the_background(site_db: Path, tmp_path: Path) -> None:
+    out = tmp_path / "site"
+    stale = tmp_path / ".site.old-1-2" / "runs"  # a deletion cut short by a crash
+    stale.mkdir(parents=True)
+    (stale / "x.html").write_text("old")
+    for _ in range(3):  # back to back: each old tree gets a name of its own
+        build_site(site_db, out)
+    first = tree(out)
+    assert wait_for_no_old_trees(tmp_path) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+    assert tree(out) == first
