@@ -2,14 +2,15 @@
 
     open the file read-only, in one read transaction (a consistent snapshot)
     → copy the snapshot into the site (downloads/<name>.db)
-    → child processes, reading that copy: suite, scenario and evaluator pages,
-      the runs table's data, the CSV and the API's listing of runs (site_files)
+    → child processes, reading that copy (site_files): the dashboard, agents,
+      costs, suites, scenarios, batch list and API statistics at once; once
+      every run is fingerprinted, the runs listings and the evaluator pages
     → meanwhile: fingerprint every run and batch; compare with the last manifest
-    → worker processes: the pages and API files of new or changed runs and
-      batches (run_files)
-    → meanwhile: dashboard, costs, agents, batch list, the API's statistics
+    → the pages and API files of new or changed runs and batches (run_files),
+      in worker processes when there are many
+    → meanwhile: the pages that need no figures of all runs
     → move the last build's files of unchanged runs and batches into the new tree
-    → swap the finished tree in place of the old one
+    → swap the finished tree in place of the old one, deleted in the background
 
 Everything goes through ``Writer`` into a staging folder next to the output;
 only a build that finished replaces the previous site, and only then are the
@@ -21,15 +22,15 @@ as a full one.
 
 from __future__ import annotations
 
-import glob
 import multiprocessing
 import os
+import re
 import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -339,23 +340,56 @@ def _swap(staging: Path, out: Path) -> None:
         if old.exists():
             os.replace(old, out)
         raise
-    # With it go the old trees of builds whose deletion was cut short.
-    _remove_in_background(sorted(out.parent.glob(f".{glob.escape(out.name)}.old-*")))
+    _remove_in_background([old, *_abandoned(out)])
+
+
+def _abandoned(out: Path) -> list[Path]:
+    """Old trees of *out* that a build replaced but whose deletion was cut short:
+    named as ``_swap`` names them, by a process that is gone."""
+    name = re.compile(rf"\.{re.escape(out.name)}\.old-(\d+)-\d+")
+    found = []
+    for entry in os.scandir(out.parent):
+        match = name.fullmatch(entry.name)
+        if match and entry.is_dir(follow_symlinks=False) and not _alive(int(match[1])):
+            found.append(Path(entry.path))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, owned by someone else
+        return True
+    return True
 
 
 def _remove_in_background(folders: list[Path]) -> None:
     """Delete *folders* in a process of their own that this one does not wait for:
     the files of a site replaced whole (530,000 at 100,000 runs) take minutes to
-    delete on some file systems, and the new site is in place already."""
+    delete on some file systems, and the new site is in place already. Should
+    that process not start, the next build deletes them."""
+    folders = [folder for folder in folders if folder.exists()]
     if not folders:
         return
-    child = os.fork()
+    try:
+        child = os.fork()
+    except OSError:
+        return
     if child == 0:  # the child forks the deleting process and exits: init reaps it
         try:
             if os.fork() == 0:
                 os.setsid()
+                # Hold none of the caller's files: a reader of this build's output
+                # would otherwise wait for the deletion to end.
+                null = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(null, fd)
+                os.closerange(3, os.sysconf("SC_OPEN_MAX"))
                 for folder in folders:
                     shutil.rmtree(folder, ignore_errors=True)
         finally:
             os._exit(0)
-    os.waitpid(child, 0)
+    with suppress(ChildProcessError):  # reaped already, by a handler of the caller's
+        os.waitpid(child, 0)

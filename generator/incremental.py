@@ -4,8 +4,8 @@ A run's files (its page and its static API answers) depend only on its run
 row, its evaluations and its telemetry. zebench never changes those rows in
 place — ``record --replace``, ``merge`` and the recorder delete and insert — so
 their AUTOINCREMENT ids, never reused, act as version stamps. The run row's
-status, times, scores and the sizes of its large columns also count, so another
-writer completing a run in place (as the upstream logger does) is noticed too.
+columns also count, the large ones by their size, so another writer changing a
+run in place (as the upstream logger does to complete it) is noticed too.
 A batch's files depend on its batch row and its runs. Every fingerprint also
 covers the site-wide context and the code and templates that render it. Values
 count exactly and with their type: 1 and 1.0, NULL, 0 and '', or two scores one
@@ -46,7 +46,9 @@ _CHILDREN = ", ".join(
 )
 _RUN_SQL = (
     "SELECT run_id, id, batchId, status, completed_at, total_score, weighted_score, "
-    f"is_successful, success_metric, length(test_results), length(metadata), {_CHILDREN} "
+    "is_successful, success_metric, suite, scenario, tier, agent, model, started_at, "
+    "specialist_enabled, specialist_name, specialist_version, package_manager, "
+    f"length(test_results), length(metadata), {_CHILDREN} "
     "FROM benchmark_runs AS r {where}ORDER BY run_id"
 )
 # In any order: the fingerprints of a batch's runs are sorted.

@@ -1,13 +1,14 @@
 """What a build derived from rows, kept for the next build under a stamp.
 
 Each kind is a small SQLite file in the site's ``.zebench/`` folder (beside the
-manifest) with one row per key: ``(key, stamp, values…)``. The next build takes
-a row again only when the stamp it would write is the same: for a run, its
-fingerprint (its rows, the code and the site context; see ``incremental``);
-for an evaluation row, which nothing changes in place and whose id is never
-reused, the digest of the code. So a kept value is what deriving it again
-would give, and a build that uses them writes the same bytes as one that does
-not. A file that is missing, damaged or of another shape is simply not used.
+manifest) whose rows start with a key and a stamp: ``(key, stamp, values…)``,
+one row per key or, for sums per group, several. The next build takes the
+rows of a key again only when the stamp it would write is the same: for a run,
+its fingerprint (its rows, the code and the site context; see ``incremental``);
+for a bucket of runs, a digest of its runs and their fingerprints. So a kept
+value is what deriving it again would give, and a build that uses them writes
+the same bytes as one that does not. A file that is missing, damaged or of
+another shape is simply not used.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
+
+from generator import store
 
 FOLDER = ".zebench"
 
@@ -43,7 +46,7 @@ def read_rows(site: Path | None, kind: str, width: int) -> list[tuple[Any, ...]]
     if not file.is_file():
         return []
     try:
-        conn = sqlite3.connect(f"file:{file}?mode=ro&immutable=1", uri=True)
+        conn = sqlite3.connect(store.read_only_uri(file), uri=True)
         try:
             rows = conn.execute("SELECT * FROM kept")
             return rows.fetchall() if len(rows.description) == width else []

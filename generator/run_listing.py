@@ -35,7 +35,6 @@ _ORDER_SQL = (
 )
 _PICK_TABLE = itemgetter(*run_pages.FIELDS[1:])
 _PICK_CSV = itemgetter(*run_pages.CSV_FIELDS)
-_IN_ONE_QUERY = 500  # runs looked up by id per query, well under SQLite's variable limit
 
 
 def files(
@@ -67,7 +66,7 @@ def encode(
     line = io.StringIO()
     writer = csv.writer(line, lineterminator="\r\n")  # RFC 4180; a CR in a cell gets quoted
     out: dict[str, Entries] = {}
-    batches = [None] if everything else _slices(run_ids, _IN_ONE_QUERY)
+    batches = [None] if everything else common.id_slices(run_ids)
     for batch in batches:
         for api_run, run in run_pages.table_rows(conn, batch):
             line.seek(0)
@@ -80,11 +79,6 @@ def encode(
                 line.getvalue(),
             )
     return out
-
-
-def _slices(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _api_files(listed: list[Entries]) -> Iterator[File]:

@@ -47,6 +47,10 @@ def runs_listing(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | Fi
     kept.write(inputs.create(kept.path(run_listing.KEPT)), rows, run_listing.KEPT_WIDTH)
 
 
+JUDGE = "judge"  # kept: (bucket, stamp, agent, model, category, count, scaled sum) rows
+JUDGE_WIDTH = 7
+
+
 def evaluators(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File]:
     """The evaluator pages and each evaluator's API trend; the LLM judge's sums
     per bucket of runs are kept for the next build."""
@@ -55,10 +59,6 @@ def evaluators(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File
     yield from catalog.evaluator_pages(conn, summary, judged)
     yield from api_static.encoded(api_static.trend_entries(summary))
     kept.write(inputs.create(kept.path(JUDGE)), rows, JUDGE_WIDTH)
-
-
-JUDGE = "judge"  # kept: (bucket, stamp, agent, model, category, count, scaled sum) rows
-JUDGE_WIDTH = 7
 
 
 def _judge_categories(

@@ -200,6 +200,11 @@ def _check_sqlite(conn: sqlite3.Connection, path: Path) -> None:
         raise StoreError(f"{path} is not a readable SQLite database ({exc})") from None
 
 
+def read_only_uri(path: Path) -> str:
+    """A URI that opens *path* read-only and immutable: for files nothing writes to."""
+    return _uri(path, "ro") + "&immutable=1"
+
+
 def _uri(path: Path, mode: str) -> str:
     return f"file:{_quote(str(path.resolve()))}?mode={mode}"
 
@@ -300,7 +305,7 @@ def open_read(path: str | os.PathLike[str]) -> sqlite3.Connection:
 def open_snapshot(path: str | os.PathLike[str]) -> sqlite3.Connection:
     """Open a copy of the results file that nothing writes to (a build's own copy,
     in the current schema) read-only, without locks and without -wal/-shm files."""
-    return _connect(_uri(Path(path), "ro") + "&immutable=1")
+    return _connect(read_only_uri(Path(path)))
 
 
 # SQLite result codes that mean the file itself is the problem, not the query.

@@ -132,13 +132,17 @@ def test_a_change_to_a_batch_row_changes_that_batch_only(demo_db):
 # keeps every value as it was given: 1 stays an integer, 1.0 a real.
 UNTYPED = """
 CREATE TABLE benchmark_runs (id INTEGER PRIMARY KEY, run_id, batchId, status, completed_at,
-    total_score, weighted_score, is_successful, success_metric, test_results, metadata);
+    total_score, weighted_score, is_successful, success_metric, suite, scenario, tier, agent,
+    model, started_at, specialist_enabled, specialist_name, specialist_version,
+    package_manager, test_results, metadata);
 CREATE TABLE evaluation_results (id INTEGER PRIMARY KEY, run_id);
 CREATE TABLE run_telemetry (id INTEGER PRIMARY KEY, run_id);
 INSERT INTO benchmark_runs (run_id) VALUES ('a'), ('b');
 """
 COLUMNS = ["batchId", "status", "completed_at", "total_score", "weighted_score",
-           "is_successful", "success_metric"]  # fmt: skip
+           "is_successful", "success_metric", "suite", "scenario", "tier", "agent", "model",
+           "started_at", "specialist_enabled", "specialist_name", "specialist_version",
+           "package_manager"]  # fmt: skip
 DIFFERENT = [
     (1, 1.0),
     (None, 0),

@@ -764,7 +764,7 @@ def _close(a: dict, b: dict) -> bool:
     [
         [],  # numbers only: summed in Python
         [(0.5, 0), (1, 0.0), (7, 10), (-0.5, 1.0), (2, 1)],  # zero maxima, ints, out of range
-        [("0.9", 1.0), (b"\x01", 1.0), (1.0, "2")],  # text and blobs: the evaluator goes to SQL
+        [(b"\x01", 1.0), (1.0, b"\x02")],  # blobs: a maximum that is one goes to SQL
     ],
 )
 def test_evaluator_totals_from_grouped_evaluations_are_evaluator_summary(
@@ -790,3 +790,21 @@ def test_evaluator_totals_from_grouped_evaluations_are_evaluator_summary(
         sum(r["count"] for r in got)
         == conn.execute("SELECT COUNT(*) FROM evaluation_results").fetchone()[0]
     )
+
+
+def test_evaluator_figures_of_scores_near_the_largest_float(site_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "big.db"
+    shutil.copyfile(site_db, db)
+    conn = sqlite3.connect(db)
+    name = conn.execute("SELECT MIN(evaluator_name) FROM evaluation_results").fetchone()[0]
+    conn.execute(
+        "UPDATE evaluation_results SET score = 1e308, max_score = 1e308 WHERE evaluator_name = ?",
+        (name,),
+    )
+    conn.commit()
+    conn.close()
+    conn = store.open_read(db)
+    summary = Summary(conn)
+    row = next(r for r in summary.evaluator_summary if r["evaluator"] == name)
+    assert row["mean_score"] == 1e308 and row["mean_fraction"] == 1.0 and row["pass_rate"] == 1.0
+    assert all(day["avgScore"] == 1e308 for day in summary.trends[name])

@@ -24,8 +24,9 @@ import json
 import math
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date, datetime, timedelta, timezone
+from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
@@ -241,10 +242,34 @@ def telemetry_dict(row: Sequence[Any]) -> dict[str, Any]:
     }
 
 
+IDS_AT_ONCE = 500  # ids bound in one "IN (…)" query, well under SQLite's limit
+
+
+def id_slices(ids: Sequence[Any], size: int = IDS_AT_ONCE) -> Iterator[Sequence[Any]]:
+    """*ids* in slices small enough to bind in one query."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
 def mean(values: Iterable[float | None]) -> float | None:
     """Mean of the non-null values, order-independent; None when there are none."""
     present = [v for v in values if v is not None]
-    return math.fsum(present) / len(present) if present else None
+    return mean_of_sum(present, len(present))
+
+
+def mean_of_sum(parts: list[Any], count: int) -> float | None:
+    """The mean of *count* values whose exact sum is that of *parts*: that sum
+    rounded once, then divided; None without values. Values near the largest
+    float, whose sum is past it, get their exact mean; infinities of both signs
+    have none (None, as SQLite's AVG gives NULL)."""
+    if not count:
+        return None
+    try:
+        return math.fsum(parts) / count
+    except OverflowError:  # every part is finite, but their sum is not a float
+        return float(sum(map(Fraction, parts)) / count)
+    except ValueError:  # inf and -inf
+        return None
 
 
 def total(values: Iterable[float | None]) -> float | None:

@@ -29,6 +29,7 @@ from generator.queries.common import (
     SUCCESS_SQL,
     SUITE,
     TIER,
+    id_slices,
     mean,
     ratio,
     sql_order,
@@ -194,8 +195,10 @@ class EvaluatorTotals:
     """``evaluator_summary`` from evaluations grouped by evaluator, score and max score
     (``stats.trends_and_bins`` gives them), instead of another scan of every one.
 
-    Numbers are summed in Python (means as ``common.mean``); an evaluator with a
-    score or maximum that is not a number is left to the SQL of evaluator_summary.
+    Numbers are summed in Python (means as ``common.mean``: the exact sum rounded
+    once, where SQLite's AVG may differ in the last bits). The trends' scan hands
+    over a score stored as text or a blob as AVG() reads it; an evaluator with a
+    maximum that is not a number is left to the SQL of evaluator_summary.
     """
 
     def __init__(self, conn: sqlite3.Connection) -> None:
@@ -217,8 +220,9 @@ class EvaluatorTotals:
                 group[4] += count
             if score is not None and max_score != 0:
                 fraction = score * 1.0 / max_score
-                group[2] += [fraction] * count
-                group[3] += count if fraction >= PASS_FRACTION else 0
+                if fraction == fraction:  # inf / inf is NaN here, NULL in SQLite
+                    group[2] += [fraction] * count
+                    group[3] += count if fraction >= PASS_FRACTION else 0
 
     def rows(self) -> list[dict[str, Any]]:
         """evaluator_summary(conn)'s rows."""
@@ -292,13 +296,11 @@ def judge_scores(
 
 
 def _judge_rows(conn: sqlite3.Connection, run_ids: Sequence[str]) -> Iterator[tuple[Any, ...]]:
-    for start in range(0, len(run_ids), _IDS_AT_ONCE):
-        chunk = run_ids[start : start + _IDS_AT_ONCE]
+    for chunk in id_slices(run_ids):
         sql = f"{_JUDGE_SQL} AND r.run_id IN ({', '.join('?' * len(chunk))})"
         yield from conn.execute(sql, chunk)
 
 
-_IDS_AT_ONCE = 500  # ids per query, well under SQLite's limit of variables
 # Every finite double is a whole multiple of 2**-1074: scaled by 2**1074, scores
 # add up as integers, exactly and in any order.
 _SCALE = 2**1074

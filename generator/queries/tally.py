@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from generator.queries.common import ratio
+from generator.queries.common import mean_of_sum, ratio
 
 _FIGURE_FIELDS = itemgetter(0, 1, 2, 3, 4, 5, 6, 7)
 
@@ -134,25 +134,20 @@ class Tally:
             "successfulRuns": self.successes,
             "runsWithKnownSuccess": self.known,
             "successRate": ratio(self.successes, self.known),
-            "avgScore": _mean(self.ok_total, ok_total),
-            "avgWeightedScore": _mean(self.ok_weighted, ok_weighted),
+            "avgScore": mean_of_sum(self.ok_total, ok_total),
+            "avgWeightedScore": mean_of_sum(self.ok_weighted, ok_weighted),
             "completedRuns": self.completed,
             "failedRuns": self.failed,
             "incompleteRuns": self.incomplete,
             "runningRuns": self.running,
-            "avgScoreCompleted": _mean(self.done_total, done_total),
-            "avgWeightedScoreCompleted": _mean(self.done_weighted, done_weighted),
+            "avgScoreCompleted": mean_of_sum(self.done_total, done_total),
+            "avgWeightedScoreCompleted": mean_of_sum(self.done_weighted, done_weighted),
             "totalCostUsd": total_cost,
             "avgCostUsd": None if total_cost is None else total_cost / cost,
             "totalTokensIn": self.tokens_in,
             "totalTokensOut": self.tokens_out,
-            "avgDurationMs": _mean(self.duration, duration),
+            "avgDurationMs": mean_of_sum(self.duration, duration),
         }
-
-
-def _mean(parts: list[Any], count: int) -> float | None:
-    """mean() of *count* values whose exact sum is that of *parts*."""
-    return math.fsum(parts) / count if count else None
 
 
 def _add(a: int | None, b: int | None) -> int | None:
