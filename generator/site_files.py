@@ -22,7 +22,7 @@ from generator import api_static, kept, run_listing
 from generator.pages import Page, catalog
 from generator.pages import batches as batch_pages
 from generator.pages import overview as overview_pages
-from generator.queries import reports
+from generator.queries import judge
 from generator.queries.summary import Summary
 
 File = tuple[str, bytes]
@@ -64,17 +64,17 @@ def evaluators(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File
 def _judge_categories(
     conn: sqlite3.Connection, inputs: Inputs
 ) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]]]:
-    """``reports.judge_categories`` from the sums of each bucket of runs, those of
+    """``judge.judge_categories`` from the sums of each bucket of runs, those of
     unchanged buckets kept from the last build; and the rows to keep."""
     stamps, members = kept.buckets(inputs.fingerprints)
     last = _kept_sums(kept.read_rows(inputs.last_site, JUDGE, JUDGE_WIDTH))
     found, missing = kept.split(sorted(stamps), stamps.get, last)
     sums = {number: values[0] for number, values in found.items()}
-    sums.update((number, reports.JudgeSums()) for number in missing)
+    sums.update((number, judge.JudgeSums()) for number in missing)
     run_ids = None if len(missing) == len(stamps) else [r for n in missing for r in members[n]]
-    for run_id, agent, model, pairs in reports.judge_scores(conn, run_ids):
+    for run_id, agent, model, pairs in judge.judge_scores(conn, run_ids):
         sums[kept.bucket(run_id)].add(agent, model, pairs)
-    total = reports.JudgeSums()
+    total = judge.JudgeSums()
     rows: list[tuple[Any, ...]] = []
     for number in sorted(sums):
         total.merge(sums[number])
@@ -84,12 +84,12 @@ def _judge_categories(
     return total.rows(), rows
 
 
-def _kept_sums(rows: list[tuple[Any, ...]]) -> dict[int, tuple[str, reports.JudgeSums]]:
+def _kept_sums(rows: list[tuple[Any, ...]]) -> dict[int, tuple[str, judge.JudgeSums]]:
     """{bucket: (stamp, sums)} from kept rows; none at all if any row is not as written."""
-    out: dict[int, tuple[str, reports.JudgeSums]] = {}
+    out: dict[int, tuple[str, judge.JudgeSums]] = {}
     try:
         for number, stamp, agent, model, category, count, scaled in rows:
-            sums = out.setdefault(number, (stamp, reports.JudgeSums()))[1]
+            sums = out.setdefault(number, (stamp, judge.JudgeSums()))[1]
             if count:
                 sums.groups[(agent, model, category)] = [int(count), int(scaled)]
     except (TypeError, ValueError):

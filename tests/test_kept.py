@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from generator import ingest, kept, site_files, store
-from generator.queries import reports
+from generator.queries import judge
 from generator.queries.common import mean
 from generator.validate import normalise_run
 
@@ -29,7 +29,7 @@ def fingerprints_of(conn, mark: str = "f") -> dict[str, str]:
     return {run_id: f"{mark}-{run_id}" for (run_id,) in rows}
 
 
-def judge(conn, fingerprints, last_site=None):
+def judged(conn, fingerprints, last_site=None):
     """site_files' judge categories and the rows it would keep."""
     inputs = site_files.Inputs(fingerprints, last_site, lambda relative: Path(relative))
     return site_files._judge_categories(conn, inputs)
@@ -57,10 +57,10 @@ def test_a_changed_run_changes_the_stamp_of_its_bucket_alone():
 
 @given(st.lists(st.floats(allow_nan=False, allow_infinity=False, width=64), min_size=1))
 def test_judge_sums_of_parts_give_the_mean_of_the_whole(scores):
-    parts = [reports.JudgeSums() for _ in range(3)]
+    parts = [judge.JudgeSums() for _ in range(3)]
     for number, score in enumerate(scores):
         parts[number % 3].add("agent", "model", [("category", score)])
-    total = reports.JudgeSums()
+    total = judge.JudgeSums()
     for part in reversed(parts):
         total.merge(part)
     [row] = total.rows()
@@ -73,7 +73,7 @@ def test_judge_sums_of_parts_give_the_mean_of_the_whole(scores):
 
 def test_judge_sums_are_exact_where_adding_in_order_is_not():
     scores = [1e16, 1.0, -1e16, 1.0] * 5
-    sums = reports.JudgeSums()
+    sums = judge.JudgeSums()
     random.Random(1).shuffle(scores)
     sums.add(None, b"blob model", [("c", s) for s in scores])
     [row] = sums.rows()
@@ -84,23 +84,23 @@ def test_judge_sums_are_exact_where_adding_in_order_is_not():
 
 def test_kept_sums_are_used_for_unchanged_buckets_only(conn, tmp_path, monkeypatch):
     fingerprints = fingerprints_of(conn)
-    expected = reports.judge_categories(conn)
-    first, rows = judge(conn, fingerprints)
+    expected = judge.judge_categories(conn)
+    first, rows = judged(conn, fingerprints)
     assert first == expected and rows
     site = keep(tmp_path, rows)
     read: list = []
-    real = reports.judge_scores
+    real = judge.judge_scores
 
     def spy(conn, run_ids=None):
         read.append(run_ids)
         return real(conn, run_ids)
 
-    monkeypatch.setattr(reports, "judge_scores", spy)
-    again, rows_again = judge(conn, fingerprints, site)
+    monkeypatch.setattr(judge, "judge_scores", spy)
+    again, rows_again = judged(conn, fingerprints, site)
     assert again == expected and rows_again == rows and read == [[]]  # nothing read again
     one = next(iter(fingerprints))
     read.clear()
-    changed, _ = judge(conn, dict(fingerprints, **{one: "changed"}), site)
+    changed, _ = judged(conn, dict(fingerprints, **{one: "changed"}), site)
     assert changed == expected
     [run_ids] = read
     assert one in run_ids and {kept.bucket(r) for r in run_ids} == {kept.bucket(one)}
@@ -108,16 +108,16 @@ def test_kept_sums_are_used_for_unchanged_buckets_only(conn, tmp_path, monkeypat
 
 def test_a_kept_sum_under_its_stamp_is_taken_as_it_is(conn, tmp_path):
     fingerprints = fingerprints_of(conn)
-    _, rows = judge(conn, fingerprints)
+    _, rows = judged(conn, fingerprints)
     # The count of one group doubled: the kept number shows up, so it was used.
     first = next(n for n, row in enumerate(rows) if row[5])
     doubled = [(*row[:5], row[5] * 2, str(int(row[6]) * 2)) if n == first else row
                for n, row in enumerate(rows)]  # fmt: skip
-    result, _ = judge(conn, fingerprints, keep(tmp_path, doubled))
+    result, _ = judged(conn, fingerprints, keep(tmp_path, doubled))
     counts = {(r["agent"], r["model"], r["category"]): r["count"] for r in result}
     key = rows[first][2:5]
     expected = {(r["agent"], r["model"], r["category"]): r["count"]
-                for r in reports.judge_categories(conn)}  # fmt: skip
+                for r in judge.judge_categories(conn)}  # fmt: skip
     assert counts[key] == expected[key] + rows[first][5]
 
 
@@ -131,10 +131,10 @@ def test_a_kept_sum_under_its_stamp_is_taken_as_it_is(conn, tmp_path):
 )
 def test_damaged_kept_sums_are_not_used(conn, tmp_path, damage):
     fingerprints = fingerprints_of(conn)
-    _, rows = judge(conn, fingerprints)
+    _, rows = judged(conn, fingerprints)
     site = keep(tmp_path, [damage(rows[0]), *rows[1:]])
-    result, rows_again = judge(conn, fingerprints, site)
-    assert result == reports.judge_categories(conn) and rows_again == rows
+    result, rows_again = judged(conn, fingerprints, site)
+    assert result == judge.judge_categories(conn) and rows_again == rows
 
 
 def test_buckets_without_scores_are_kept_too(empty_db, tmp_path, make_run, monkeypatch):
@@ -144,10 +144,10 @@ def test_buckets_without_scores_are_kept_too(empty_db, tmp_path, make_run, monke
     )
     conn = store.open_read(empty_db)
     fingerprints = fingerprints_of(conn)
-    result, rows = judge(conn, fingerprints)
+    result, rows = judged(conn, fingerprints)
     assert result == []
     assert {row[0] for row in rows} == set(kept.buckets(fingerprints)[0])
     calls: list = []
-    monkeypatch.setattr(reports, "judge_scores", lambda c, ids=None: calls.append(ids) or [])
-    judge(conn, fingerprints, keep(tmp_path, rows))
+    monkeypatch.setattr(judge, "judge_scores", lambda c, ids=None: calls.append(ids) or [])
+    judged(conn, fingerprints, keep(tmp_path, rows))
     assert calls == [[]]

@@ -11,7 +11,7 @@ import pytest
 from generator import ingest, run_listing, store
 from generator.pages import catalog, markdown, overview, top
 from generator.pages import runs as run_pages
-from generator.queries import reports, stats
+from generator.queries import judge, reports, stats
 from generator.queries.common import wide_rows
 from generator.validate import normalise_run
 
@@ -68,16 +68,16 @@ def test_outcomes_by_day_add_up(site_db: Path) -> None:
 
 
 def test_judge_categories_read_only_well_formed_judgements(empty_db: Path, make_run) -> None:
-    judge = {"scores": [{"category": "safety", "score": 4, "reasoning": "ok"},
+    details = {"scores": [{"category": "safety", "score": 4, "reasoning": "ok"},
                         {"category": "safety", "score": "high"}, "junk"],
              "overall_assessment": "fine"}  # fmt: skip
     evaluations = [
         {"evaluatorName": "LLMJudgeEvaluator", "score": 0.8, "maxScore": 1,
-         "details": json.dumps(judge)},
+         "details": json.dumps(details)},
         {"evaluatorName": "Other", "score": 1, "maxScore": 1, "details": "not json {"},
     ]  # fmt: skip
     record(empty_db, make_run("a", evaluations=evaluations))
-    rows = reports.judge_categories(store.open_read(empty_db))
+    rows = judge.judge_categories(store.open_read(empty_db))
     assert [(r["category"], r["mean_score"], r["count"]) for r in rows] == [("safety", 4, 1)]
 
 
@@ -256,7 +256,7 @@ def judged_db(path: Path, details: dict[str, list[str]], runs: dict[str, tuple])
 
 def test_judge_categories_skip_every_malformed_judgement(tmp_path: Path) -> None:
     db = judged_db(tmp_path / "judged.db", JUDGE_DETAILS, JUDGE_RUNS)
-    rows = reports.judge_categories(store.open_read(db))
+    rows = judge.judge_categories(store.open_read(db))
     # Per (agent, model, category) in SQLite's order: NULL model first, "Beta" < "safety".
     assert [(r["agent"], r["model"], r["category"], r["mean_score"], r["count"]) for r in rows] == [
         ("a-agent", None, "alpha", 1, 1),
@@ -279,7 +279,7 @@ def test_judge_categories_are_in_the_order_sqlite_sorts_them(tmp_path: Path) -> 
         "INSERT INTO k VALUES (?, ?, ?)", [(*runs[r], c) for r in runs for c in categories]
     )
     expected = keys.execute("SELECT * FROM k ORDER BY agent, model, category").fetchall()
-    rows = reports.judge_categories(store.open_read(db))
+    rows = judge.judge_categories(store.open_read(db))
     assert [(r["agent"], r["model"], r["category"]) for r in rows] == expected
 
 
@@ -287,5 +287,5 @@ def test_judge_categories_survive_a_score_too_large_for_a_float(tmp_path: Path) 
     huge = '{"scores": [{"category": "style", "score": 1' + "0" * 400 + "},"
     huge += ' {"category": "style", "score": 1e400}, {"category": "style", "score": 3}]}'
     db = judged_db(tmp_path / "huge.db", {"r": [huge]}, {"r": ("a", "m")})
-    rows = reports.judge_categories(store.open_read(db))
+    rows = judge.judge_categories(store.open_read(db))
     assert [(r["category"], r["mean_score"], r["count"]) for r in rows] == [("style", 3, 1)]

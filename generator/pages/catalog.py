@@ -14,7 +14,7 @@ from typing import Any
 
 from generator import charts, paths
 from generator.pages import Page, figure
-from generator.queries import reports, stats
+from generator.queries import judge, stats
 from generator.queries.summary import Summary
 
 SUITES_CRUMB = (("Suites", "suites/index.html"),)
@@ -134,16 +134,16 @@ def evaluator_pages(
     judged: list[dict[str, Any]] | None = None,
 ) -> Iterator[Page]:
     """The evaluators index with the LLM judge's categories, then a page per evaluator
-    (*shared* as the summary of ``suite_pages``; *judged*: ``reports.judge_categories``)."""
+    (*shared* as the summary of ``suite_pages``; *judged*: ``judge.judge_categories``)."""
     shared = shared or Summary(conn)
     summary = shared.evaluator_summary
-    judged = reports.judge_categories(conn) if judged is None else judged
+    judged = judge.judge_categories(conn) if judged is None else judged
     yield Page(
         path="evaluators/index.html",
         template="evaluators.html",
         title="Evaluators",
         section="evaluators",
-        ctx={"evaluators": summary, "categories": reports.category_totals(judged)},
+        ctx={"evaluators": summary, "categories": judge.category_totals(judged)},
         charts={"categories": figure(judged, charts.category_heatmap)},
     )
     bins, trends = shared.evaluator_bins, shared.trends
