@@ -366,3 +366,15 @@ def test_replaced_sites_are_deleted_in_the_background(site_db: Path, tmp_path: P
     assert wait_for_old_trees(tmp_path, left) == left
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([busy.name, mine.name, "site"])
     assert tree(out) == first
+
+
+def test_costs_past_the_largest_float_build_with_totals_left_blank(empty_db, tmp_path, make_run):
+    runs = [make_run(runId=f"r{n}", telemetry={"costUsd": 1e308}) for n in range(2)]
+    source = tmp_path / "runs.jsonl"
+    source.write_text("".join(json.dumps(run) + "\n" for run in runs))
+    result = CliRunner().invoke(main, ["record", "--db", str(empty_db), str(source)])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "site"
+    build_site(empty_db, out)
+    assert json.loads((out / "api" / "stats.json").read_text())["totalCostUsd"] is None
+    assert "—" in (out / "costs" / "index.html").read_text()

@@ -808,3 +808,12 @@ def test_evaluator_figures_of_scores_near_the_largest_float(site_db: Path, tmp_p
     row = next(r for r in summary.evaluator_summary if r["evaluator"] == name)
     assert row["mean_score"] == 1e308 and row["mean_fraction"] == 1.0 and row["pass_rate"] == 1.0
     assert all(day["avgScore"] == 1e308 for day in summary.trends[name])
+
+
+def test_sums_past_the_largest_float_are_infinite_not_an_error() -> None:
+    assert common.exact_sum([1e308, 1e308]) == math.inf
+    assert common.exact_sum([-1e308, -1e308]) == -math.inf
+    assert math.isnan(common.exact_sum([math.inf, -math.inf]))
+    assert common.exact_sum([1e308, 1e308, -1e308]) == 1e308  # exact, whatever the order
+    assert common.mean_of_sum([1e308, 1e308], 2) == 1e308
+    assert common.mean_of_sum([math.inf, -math.inf], 2) is None

@@ -266,8 +266,12 @@ def mean_of_sum(parts: list[Any], count: int) -> float | None:
         return None
     try:
         return math.fsum(parts) / count
-    except OverflowError:  # every part is finite, but their sum is not a float
-        return float(sum(map(Fraction, parts)) / count)
+    except OverflowError:  # every part is finite; a partial sum was past the largest float
+        exact = sum(map(Fraction, parts))
+        try:
+            return float(exact) / count
+        except OverflowError:  # the sum is past it, the mean is not
+            return float(exact / count)
     except ValueError:  # inf and -inf
         return None
 
@@ -275,7 +279,23 @@ def mean_of_sum(parts: list[Any], count: int) -> float | None:
 def total(values: Iterable[float | None]) -> float | None:
     """Exact sum of the non-null values; None when there are none."""
     present = [v for v in values if v is not None]
-    return math.fsum(present) if present else None
+    return exact_sum(present) if present else None
+
+
+def exact_sum(values: list[Any]) -> float:
+    """``math.fsum`` of *values*: their exact sum, rounded once. A sum past the
+    largest float is an infinity of its sign (as SQLite's SUM() of reals gives),
+    and inf with -inf gives NaN, instead of an error."""
+    try:
+        return math.fsum(values)
+    except OverflowError:  # every value is finite; a partial sum was past the largest float
+        exact = sum(map(Fraction, values))
+        try:
+            return float(exact)
+        except OverflowError:
+            return math.inf if exact > 0 else -math.inf
+    except ValueError:  # inf and -inf
+        return math.nan
 
 
 def int_total(values: Iterable[int | None]) -> int | None:

@@ -7,7 +7,6 @@ Both share one implementation, so their results are identical.
 
 from __future__ import annotations
 
-import math
 import sqlite3
 from collections import defaultdict
 from collections.abc import Callable, Sequence
@@ -25,7 +24,9 @@ from generator.queries.common import (
     STARTED,
     SUITE,
     TIER,
+    exact_sum,
     mean,
+    mean_of_sum,
     since,
     sql_sorted,
     ts_sql,
@@ -328,7 +329,7 @@ def scores_of(daily: dict[tuple[Any, ...], list[Any]], by: Sequence[str]) -> lis
     for key in sql_sorted(groups):
         row = dict(zip(by, key, strict=True))
         scores = groups[key]
-        row["avgWeightedScoreCompleted"] = math.fsum(scores) / len(scores)  # never empty
+        row["avgWeightedScoreCompleted"] = mean_of_sum(scores, len(scores))  # never empty
         out.append(row)
     return out
 
@@ -456,4 +457,4 @@ def daily_costs(rows: Rows) -> list[dict[str, Any]]:
         if row[4] is not None:
             day = row[STARTED]
             costs[(day if day is None else day[:10],)].append(row[4])
-    return [{"day": key[0], "totalCostUsd": math.fsum(costs[key])} for key in sql_sorted(costs)]
+    return [{"day": key[0], "totalCostUsd": exact_sum(costs[key])} for key in sql_sorted(costs)]

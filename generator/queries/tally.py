@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
-from generator.queries.common import mean_of_sum, ratio
+from generator.queries.common import exact_sum, mean_of_sum, ratio
 
 _FIGURE_FIELDS = itemgetter(0, 1, 2, 3, 4, 5, 6, 7)
 
@@ -128,7 +128,7 @@ class Tally:
             ok_total, ok_weighted = counts["ok_total"], counts["ok_weighted"]
             done_total, done_weighted = counts["done_total"], counts["done_weighted"]
             cost, duration = counts["cost"], counts["duration"]
-        total_cost = math.fsum(self.cost) if cost else None
+        total_cost = exact_sum(self.cost) if cost else None
         return {
             "totalRuns": self.runs,
             "successfulRuns": self.successes,
