@@ -66,9 +66,9 @@ def encode(
     line = io.StringIO()
     writer = csv.writer(line, lineterminator="\r\n")  # RFC 4180; a CR in a cell gets quoted
     out: dict[str, Entries] = {}
-    batches = [None] if everything else common.id_slices(run_ids)
-    for batch in batches:
-        for api_run, run in run_pages.table_rows(conn, batch):
+    slices = [None] if everything else common.id_slices(run_ids)
+    for ids in slices:
+        for api_run, run in run_pages.table_rows(conn, ids):
             line.seek(0)
             line.truncate()
             writer.writerow(run_pages.csv_values(_PICK_CSV(run)))

@@ -42,7 +42,6 @@ def runs_listing(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | Fi
     with each run's entries kept for the next build."""
     last = kept.read(inputs.last_site, run_listing.KEPT, run_listing.KEPT_WIDTH)
     files, rows = run_listing.files(conn, inputs.fingerprints, last)
-    del last  # the largest thing a part holds; gone before the new one is written
     yield from files
     kept.write(inputs.create(kept.path(run_listing.KEPT)), rows, run_listing.KEPT_WIDTH)
 
