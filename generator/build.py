@@ -180,9 +180,8 @@ class _Parts:
         assert self._pool is not None and self._job is not None
         copy, staging, site, last_site = self._job
         for name in (name for name in names if name in site_files.PARTS):
-            inputs = (fingerprints, last_site)
-            future = self._pool.submit(_write_part, name, copy, staging, site, inputs)
-            self._running.append((name, future))
+            args = (name, copy, staging, site, fingerprints, last_site)
+            self._running.append((name, self._pool.submit(_write_part, *args)))
 
     def wait(self, writer: Writer, log: Log) -> int:
         """Wait for every part; claim its files in *writer*; return its pages."""
@@ -206,13 +205,19 @@ class _Parts:
 
 
 def _write_part(
-    name: str, copy: str, staging: str, site: Site, inputs: tuple
+    name: str,
+    copy: str,
+    staging: str,
+    site: Site,
+    fingerprints: dict[str, str],
+    last_site: Path | None,
 ) -> tuple[list[str], int, int]:
     """In a child: write one part of ``site_files``; its paths, bytes and page count."""
     conn = store.open_snapshot(copy)
     try:
         writer = Writer(Path(staging))
-        items = site_files.PARTS[name](conn, site_files.Inputs(*inputs, writer.create))
+        inputs = site_files.Inputs(fingerprints, last_site, writer.create)
+        items = site_files.PARTS[name](conn, inputs)
         count = _render_all(render.environment(), site, items, writer)
         return writer.paths, writer.bytes + writer.created_bytes(), count
     finally:
