@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 
 from generator import queries, store, times
 from generator.errors import NotFoundError, ParameterError
-from generator.queries import common, reports, stats, tally
+from generator.queries import common, reports, stats, tally, trends
 from generator.queries.common import sql_sorted, ts_sql
 from generator.queries.summary import Summary
 from generator.queries.tally import Tally, figures
@@ -699,13 +699,13 @@ def test_evaluator_trends_days_equal_ts_sql_days(tmp_path: Path, site_db: Path) 
     expected: dict = {}
     for name, date, score in conn.execute(sql):
         expected.setdefault(name, {}).setdefault(date, []).append(score)
-    trends, bins = stats.trends_and_bins(conn)
-    assert trends == queries.all_evaluator_trends(conn)
+    by_day, bins = trends.trends_and_bins(conn)
+    assert by_day == queries.all_evaluator_trends(conn)
     assert bins == reports.evaluator_bins(conn)
-    assert {name: {d["date"]: d["count"] for d in days} for name, days in trends.items()} == {
+    assert {name: {d["date"]: d["count"] for d in days} for name, days in by_day.items()} == {
         name: {day: len(scores) for day, scores in days.items()} for name, days in expected.items()
     }
-    for name, days in trends.items():
+    for name, days in by_day.items():
         for d in days:
             assert d["avgScore"] == common.mean(expected[name][d["date"]])
     conn.close()
@@ -743,11 +743,11 @@ _BIN_VALUES = [0.0, 1.0, 0.3, 0.7, 1e-300, 2.5, -1.0, float("inf"), 3, "abc", "0
 
 def test_evaluation_bin_in_python_equals_sql() -> None:
     conn = sqlite3.connect(":memory:")
-    sql = f"SELECT {stats._BIN_SQL} FROM (SELECT ? AS score, ? AS max_score)"
+    sql = f"SELECT {trends._BIN_SQL} FROM (SELECT ? AS score, ? AS max_score)"
     for score in _BIN_VALUES:
         for max_score in _BIN_VALUES:
             expected = conn.execute(sql, (score, max_score)).fetchone()[0]
-            assert stats._bin(conn, score, max_score) == expected, (score, max_score)
+            assert trends._bin(conn, score, max_score) == expected, (score, max_score)
     conn.close()
 
 

@@ -28,10 +28,8 @@ from generator.queries.runs import (
 )
 from generator.queries.stats import (
     agent_stats,
-    all_evaluator_trends,
     all_scenario_stats,
     all_suite_stats,
-    evaluator_trends,
     global_stats,
     list_evaluators,
     list_scenarios,
@@ -40,6 +38,7 @@ from generator.queries.stats import (
     scenario_stats,
     suite_stats,
 )
+from generator.queries.trends import all_evaluator_trends, evaluator_trends
 
 
 def health() -> dict[str, str]:

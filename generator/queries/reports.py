@@ -190,7 +190,7 @@ def evaluator_summary(conn: sqlite3.Connection) -> list[dict[str, Any]]:
 
 class EvaluatorTotals:
     """``evaluator_summary`` from evaluations grouped by evaluator, score and max score
-    (``stats.trends_and_bins`` gives them), instead of another scan of every one.
+    (``trends.trends_and_bins`` gives them), instead of another scan of every one.
 
     Numbers are summed in Python (means as ``common.mean``: the exact sum rounded
     once, where SQLite's AVG may differ in the last bits). The trends' scan hands

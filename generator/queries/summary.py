@@ -12,7 +12,7 @@ import sqlite3
 from functools import cached_property
 from typing import Any
 
-from generator.queries import batches, reports, stats
+from generator.queries import batches, reports, stats, trends
 from generator.queries.common import STARTED, is_known, ratio, sql_sorted, wide_rows
 
 Rows = list[tuple[Any, ...]]
@@ -60,10 +60,10 @@ class Summary:
         return stats.all_scenario_stats(self.conn, self.rows, self.tallies)
 
     @cached_property
-    def evaluations(self) -> tuple[dict[str, list[dict[str, Any]]], stats.Bins]:
-        """``stats.trends_and_bins``: one scan of every evaluation, which also feeds
+    def evaluations(self) -> tuple[dict[str, list[dict[str, Any]]], trends.Bins]:
+        """``trends.trends_and_bins``: one scan of every evaluation, which also feeds
         ``evaluator_summary``."""
-        return stats.trends_and_bins(self.conn, self._evaluator_totals.add)
+        return trends.trends_and_bins(self.conn, self._evaluator_totals.add)
 
     @cached_property
     def _evaluator_totals(self) -> reports.EvaluatorTotals:
@@ -77,11 +77,11 @@ class Summary:
 
     @cached_property
     def trends(self) -> dict[str, list[dict[str, Any]]]:
-        """``stats.all_evaluator_trends``."""
+        """``trends.all_evaluator_trends``."""
         return self.evaluations[0]
 
     @cached_property
-    def evaluator_bins(self) -> stats.Bins:
+    def evaluator_bins(self) -> trends.Bins:
         """``reports.evaluator_bins``."""
         return self.evaluations[1]
 
