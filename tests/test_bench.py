@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import in_fork
 
-from generator import bench, demo
+from generator import bench, demo, process_memory
 from generator.cli import main
 from generator.recorder import Recorder
 
@@ -167,7 +167,7 @@ def _statm_resident() -> int:
 
 def test_tree_memory_of_a_process_is_at_most_its_resident_size():
     # In a fork: this test process may have children (a browser) of its own.
-    memory, resident = in_fork(lambda: [bench.tree_memory(os.getpid()), _statm_resident()])
+    memory, resident = in_fork(lambda: [process_memory.tree_memory(os.getpid()), _statm_resident()])
     assert 0 < memory <= resident
 
 
@@ -184,7 +184,7 @@ def test_tree_memory_counts_a_forked_worker_once_not_twice():
         os.close(go)
         with open(f"/proc/{worker}/statm") as statm:
             worker_resident = int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-        tree, alone = bench.tree_memory(os.getpid()), bench.tree_memory(worker)
+        tree, alone = process_memory.tree_memory(os.getpid()), process_memory.tree_memory(worker)
         os.close(ready)
         os.waitpid(worker, 0)
         del ballast
@@ -200,6 +200,6 @@ def test_tree_memory_of_a_process_that_is_gone_is_zero():
     if pid == 0:  # pragma: no cover - child
         os._exit(0)
     os.waitpid(pid, 0)
-    assert bench.tree_memory(pid) == 0
+    assert process_memory.tree_memory(pid) == 0
     with open("/proc/sys/kernel/pid_max") as pid_max:
-        assert bench.tree_memory(int(pid_max.read()) + 1) == 0  # no pid is that large
+        assert process_memory.tree_memory(int(pid_max.read()) + 1) == 0  # no pid is that large
