@@ -96,21 +96,38 @@ def test_source_date_epoch_is_the_only_build_time(built_site: Path) -> None:
     assert "built 2025-11-01 00:00:00 UTC" in (built_site / "index.html").read_text()
 
 
-def test_a_failed_build_leaves_the_previous_site(
-    site_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def assert_a_broken_rebuild_leaves_the_site(
+    site_db: Path,
+    tmp_path: Path,
+    break_build,
+    raises: type[BaseException],
+    match: str | None = None,
 ) -> None:
+    """Build, break the build with *break_build*, build again: *raises* is raised,
+    and the site and its folder are as the first build left them."""
     out = tmp_path / "site"
     build_site(site_db, out)
     before = tree(out)
-
-    def broken(conn):
-        raise RuntimeError("disk on fire")
-
-    monkeypatch.setattr(batch_pages, "list_files", broken)
-    with pytest.raises(RuntimeError, match="disk on fire"):
+    break_build()
+    with pytest.raises(raises, match=match):
         build_site(site_db, out)
     assert tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no staging left behind
+
+
+def test_a_failed_build_leaves_the_previous_site(
+    site_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(conn):
+        raise RuntimeError("disk on fire")
+
+    # The batch index is written by the main process itself, not by a part.
+    def break_build():
+        monkeypatch.setattr(batch_pages, "index_page", broken)
+
+    assert_a_broken_rebuild_leaves_the_site(
+        site_db, tmp_path, break_build, RuntimeError, "disk on fire"
+    )
 
 
 def test_refuses_to_replace_a_folder_it_did_not_build(site_db: Path, tmp_path: Path) -> None:
@@ -282,35 +299,27 @@ def test_build_counts_every_file_of_the_site(site_db: Path, tmp_path: Path) -> N
 def test_a_failing_part_fails_the_build_and_leaves_the_previous_site(
     site_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    out = tmp_path / "site"
-    build_site(site_db, out)
-    before = tree(out)
-
     def broken(conn, shared=None, judged=None):
         raise RuntimeError("evaluator pages on fire")
 
-    monkeypatch.setattr(catalog, "evaluator_pages", broken)  # children are forked: they see it
-    with pytest.raises(RuntimeError, match="evaluator pages on fire"):
-        build_site(site_db, out)
-    assert tree(out) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]  # no staging left behind
+    def break_build():  # children are forked: they see it
+        monkeypatch.setattr(catalog, "evaluator_pages", broken)
+
+    assert_a_broken_rebuild_leaves_the_site(
+        site_db, tmp_path, break_build, RuntimeError, "evaluator pages on fire"
+    )
 
 
 def test_a_part_whose_process_dies_fails_the_build_and_leaves_the_previous_site(
     site_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    out = tmp_path / "site"
-    build_site(site_db, out)
-    before = tree(out)
-
     def killed(conn, inputs):
         os._exit(9)
 
-    monkeypatch.setitem(site_files.PARTS, "runs table, CSV and API listing", killed)
-    with pytest.raises(BrokenProcessPool):
-        build_site(site_db, out)
-    assert tree(out) == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["site"]
+    def break_build():
+        monkeypatch.setitem(site_files.PARTS, "runs table, CSV and API listing", killed)
+
+    assert_a_broken_rebuild_leaves_the_site(site_db, tmp_path, break_build, BrokenProcessPool)
 
 
 def test_the_downloadable_copy_opens_as_a_snapshot_without_side_files(
