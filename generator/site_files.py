@@ -77,23 +77,21 @@ def _judge_categories(
     rows: list[tuple[Any, ...]] = []
     for number in sorted(sums):
         total.merge(sums[number])
-        # A bucket without scores keeps one empty row, so it is not read again.
-        groups = sums[number].sorted() or [((None, None, None), [0, 0])]
-        rows += [(number, stamps[number], *key, n, str(sum_)) for key, (n, sum_) in groups]
+        rows += [(number, stamps[number], *row) for row in sums[number].to_rows()]
     return total.rows(), rows
 
 
 def _kept_sums(rows: list[tuple[Any, ...]]) -> dict[int, tuple[str, judge.JudgeSums]]:
     """{bucket: (stamp, sums)} from kept rows; none at all if any row is not as written."""
-    out: dict[int, tuple[str, judge.JudgeSums]] = {}
+    by_bucket: dict[tuple[Any, Any], list[tuple[Any, ...]]] = {}
+    for number, stamp, *row in rows:
+        by_bucket.setdefault((number, stamp), []).append(row)
     try:
-        for number, stamp, agent, model, category, count, scaled in rows:
-            sums = out.setdefault(number, (stamp, judge.JudgeSums()))[1]
-            if count:
-                sums.groups[(agent, model, category)] = [int(count), int(scaled)]
+        return {
+            n: (stamp, judge.JudgeSums.from_rows(group)) for (n, stamp), group in by_bucket.items()
+        }
     except (TypeError, ValueError):
         return {}
-    return out
 
 
 def overview(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File]:

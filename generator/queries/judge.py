@@ -109,6 +109,21 @@ class JudgeSums:
         keys = sorted(self.groups, key=lambda key: tuple(map(sql_order, key)))
         return [(key, self.groups[key]) for key in keys]
 
+    def to_rows(self) -> list[tuple[Any, ...]]:
+        """(agent, model, category, count, scaled sum as text) of each group, in order;
+        one row of count 0 when there is none, so that no sums are kept too."""
+        groups = self.sorted() or [((None, None, None), [0, 0])]
+        return [(*key, count, str(total)) for key, (count, total) in groups]
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Sequence[Any]]) -> JudgeSums:
+        """The sums of ``to_rows``; ValueError or TypeError for a row not as written."""
+        sums = cls()
+        for agent, model, category, count, total in rows:
+            if count:
+                sums.groups[(agent, model, category)] = [int(count), int(total)]
+        return sums
+
 
 def _judge_scores(details: str) -> list[tuple[str, float]]:
     """(category, score) of each well-formed entry of a judge's ``scores``; none
