@@ -60,20 +60,17 @@ class Summary:
         return stats.all_scenario_stats(self.conn, self.rows, self.tallies)
 
     @cached_property
-    def evaluations(self) -> tuple[dict[str, list[dict[str, Any]]], trends.Bins]:
-        """``trends.trends_and_bins``: one scan of every evaluation, which also feeds
-        ``evaluator_summary``."""
-        return trends.trends_and_bins(self.conn, self._evaluator_totals.add)
-
-    @cached_property
-    def _evaluator_totals(self) -> reports.EvaluatorTotals:
-        return reports.EvaluatorTotals(self.conn)
+    def evaluations(self) -> tuple[dict[str, list[dict[str, Any]]], trends.Bins, list[Any]]:
+        """``trends.trends_and_bins`` and ``reports.evaluator_summary``, from one scan
+        of every evaluation."""
+        totals = reports.EvaluatorTotals(self.conn)
+        by_day, bins = trends.trends_and_bins(self.conn, totals.add)
+        return by_day, bins, totals.rows()
 
     @cached_property
     def evaluator_summary(self) -> list[dict[str, Any]]:
         """``reports.evaluator_summary``."""
-        _ = self.evaluations  # fills the totals
-        return self._evaluator_totals.rows()
+        return self.evaluations[2]
 
     @cached_property
     def trends(self) -> dict[str, list[dict[str, Any]]]:
