@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import itemgetter
@@ -173,10 +173,22 @@ _POSITIONS = {
 }
 
 
+def key_of(positions: Sequence[int]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
+    """A function giving the tuple of the items at *positions* (one or more) of a row."""
+    if len(positions) > 1:
+        return itemgetter(*positions)
+    return lambda row: (row[positions[0]],)
+
+
+def utc_day(started: str | None) -> str | None:
+    """The UTC day of a start time in zebench's ISO form (``STARTED`` of a wide row)."""
+    return started if started is None else started[:10]
+
+
 def tallies(rows: Rows, keys: tuple[str, ...] = FINE_KEYS) -> Tallies:
     """A Tally of *rows* (wide rows) per value of *keys*."""
     positions = [_POSITIONS[name] for name in keys]
-    pick = itemgetter(*positions) if len(keys) > 1 else lambda row: (row[positions[0]],)
+    pick = key_of(positions)
     if "day" not in keys:
         groups = group_by(rows, pick)
     else:
@@ -184,8 +196,7 @@ def tallies(rows: Rows, keys: tuple[str, ...] = FINE_KEYS) -> Tallies:
         groups = defaultdict(list)
         for row in rows:
             key = pick(row)
-            if key[at] is not None:
-                key = (*key[:at], key[at][:10], *key[at + 1 :])
+            key = (*key[:at], utc_day(key[at]), *key[at + 1 :])
             groups[key].append(row)
     return Tallies(keys, {key: Tally(group) for key, group in groups.items()})
 
@@ -310,8 +321,7 @@ def daily_scores(rows: Rows) -> dict[tuple[Any, ...], list[Any]]:
     out: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
     for row in rows:
         if row[0] == "completed" and row[3] is not None:
-            day = row[STARTED]
-            key = (row[SUITE], row[SCENARIO], day if day is None else day[:10], row[AGENT])
+            key = (row[SUITE], row[SCENARIO], utc_day(row[STARTED]), row[AGENT])
             out[(*key, row[MODEL])].append(row[3])
     return out
 
@@ -321,7 +331,7 @@ def scores_of(daily: dict[tuple[Any, ...], list[Any]], by: Sequence[str]) -> lis
     groups = daily
     if tuple(by) != _DAILY_KEYS:
         positions = [_DAILY_KEYS.index(name) for name in by]
-        pick = itemgetter(*positions) if len(by) > 1 else lambda key: (key[positions[0]],)
+        pick = key_of(positions)
         groups = defaultdict(list)
         for key, scores in daily.items():
             groups[pick(key)] += scores
@@ -340,6 +350,5 @@ def daily_costs(rows: Rows) -> list[dict[str, Any]]:
     costs: dict[tuple[Any], list[Any]] = defaultdict(list)
     for row in rows:
         if row[4] is not None:
-            day = row[STARTED]
-            costs[(day if day is None else day[:10],)].append(row[4])
+            costs[(utc_day(row[STARTED]),)].append(row[4])
     return [{"day": key[0], "totalCostUsd": exact_sum(costs[key])} for key in sql_sorted(costs)]

@@ -115,8 +115,7 @@ def outcomes_by_day(rows: Rows) -> list[dict[str, Any]]:
     # Per day: runs, successful, unsuccessful, unknown, failed, known.
     days: dict[tuple[Any], list[int]] = {}
     for row in rows:
-        day = row[STARTED]
-        key = (day if day is None else day[:10],)
+        key = (stats.utc_day(row[STARTED]),)
         counts = days.get(key)
         if counts is None:
             counts = days[key] = [0, 0, 0, 0, 0, 0]
