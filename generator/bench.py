@@ -14,7 +14,8 @@ is not timed with it. A child process is used so that its peak
 memory can be measured: the sum of the proportional set sizes of the child
 and its workers, sampled every half second (resident sizes every 50 ms), and
 never less than what the kernel reports as the peak resident size of the
-largest of them.
+largest of them. Its CPU time, in user code and in the kernel, is that of the
+child and every worker it started.
 """
 
 from __future__ import annotations
@@ -52,6 +53,8 @@ class Step:
     seconds: float
     peak_mb: float  # proportional set size (see process_memory.tree_memory)
     peak_rss_mb: float  # resident set size, summed over the processes
+    user_s: float  # CPU time in user code: the process and every process it waited for
+    kernel_s: float  # CPU time in the kernel on behalf of the same processes
 
 
 def measure(args: list[str], log: Log, env: dict[str, str] | None = None) -> Step:
@@ -81,7 +84,10 @@ def measure(args: list[str], log: Log, env: dict[str, str] | None = None) -> Ste
         raise ParameterError(f"{' '.join(command)} failed:\n" + "".join(output[-20:]))
     largest = usage.ru_maxrss * 1024  # the largest process's peak; KiB on Linux
     peak, peak_rss = max(sampler.peak, largest), max(sampler.peak_rss, largest)
-    return Step(round(seconds, 3), round(peak / 1e6, 1), round(peak_rss / 1e6, 1))
+    memory = round(peak / 1e6, 1), round(peak_rss / 1e6, 1)
+    # wait4 counts the child's own CPU time and that of the workers it waited for.
+    cpu = round(usage.ru_utime, 2), round(usage.ru_stime, 2)
+    return Step(round(seconds, 3), *memory, *cpu)
 
 
 def _forward(child: subprocess.Popen, output: list[str], log: Log) -> None:
@@ -358,6 +364,10 @@ def _peak(key: str) -> Callable[[dict], str]:
     return lambda r: f"{r[key]['peak_mb']:,.0f} MB (RSS {r[key]['peak_rss_mb']:,.0f} MB)"
 
 
+def _cpu(key: str) -> Callable[[dict], str]:
+    return lambda r: f"{r[key]['user_s']:,.1f} + {r[key]['kernel_s']:,.1f} s"
+
+
 _ROWS: list[tuple[str, Callable[[dict], str]]] = [
     ("Evaluations per run (demo)", lambda r: f"{r['evaluations_per_run']:.2f}"),
     ("`zebench record` JSON Lines", lambda r: f"{r['record']['runs_per_s']:,} runs/s"),
@@ -365,12 +375,16 @@ _ROWS: list[tuple[str, Callable[[dict], str]]] = [
     ("Python recorder", lambda r: f"{r['recorder']['runs_per_s']:,} runs/s"),
     ("Floor (read all rows, 1 page/run)", lambda r: f"{r['floor']['seconds']:.2f} s"),
     ("… peak memory", _peak("floor")),
+    ("… CPU, user + kernel", _cpu("floor")),
     ("Full build (× floor, % of full)", _build("full_build")),
     ("… peak memory", _peak("full_build")),
+    ("… CPU, user + kernel", _cpu("full_build")),
     ("Build after recording 1 run", _build("build_after_1")),
     ("… peak memory", _peak("build_after_1")),
+    ("… CPU, user + kernel", _cpu("build_after_1")),
     ("Build after recording 100 runs", _build("build_after_100")),
     ("… peak memory", _peak("build_after_100")),
+    ("… CPU, user + kernel", _cpu("build_after_100")),
     ("Site size", lambda r: f"{r['site']['mb']:,.1f} MB, {r['site']['files']:,} files"),
     ("Dashboard weight", lambda r: f"{r['dashboard_kb']:,.1f} KB"),
     ("Runs page weight (first screen)", lambda r: f"{r['runs_page_kb']:,.1f} KB"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -38,6 +39,7 @@ def test_every_figure_is_measured(report):
         assert size[key]["peak_mb"] > 10  # a Python process, measured, not a placeholder
         # Summed resident sizes count pages shared with forked workers once per process.
         assert size[key]["peak_rss_mb"] >= size[key]["peak_mb"]
+        assert size[key]["user_s"] > 0 and size[key]["kernel_s"] >= 0
     for key in ("full_build", "build_after_1", "build_after_100"):
         assert size[key]["x_floor"] > 0 and size[key]["pct_of_full"] > 0
     assert size["full_build"]["pct_of_full"] == 100
@@ -49,7 +51,8 @@ def test_every_figure_is_measured(report):
 def test_the_table_shows_every_row_and_the_machine(report):
     _, output, _ = report
     for label in ("runs/s", "Floor", "Full build", "after recording 1 run", "100 runs",
-                  "peak memory", "Site size", "Dashboard weight", "Runs page weight"):  # fmt: skip
+                  "peak memory", "CPU, user + kernel", "Site size", "Dashboard weight",
+                  "Runs page weight"):  # fmt: skip
         assert label in output
     assert "× floor" in output and "Measured on" in output
 
@@ -59,6 +62,21 @@ def test_the_incremental_steps_really_added_runs(report):
     conn = sqlite3.connect(workdir / str(RUNS) / "bench.db")
     assert conn.execute("SELECT COUNT(*) FROM benchmark_runs").fetchone()[0] == RUNS + 101
     conn.close()
+
+
+def test_cpu_time_of_a_step_includes_the_workers_it_started():
+    # The parent only waits; a worker it starts and waits for burns 0.4 s of CPU.
+    code = (
+        "import multiprocessing, time\n"
+        "def burn():\n"
+        "    while time.process_time() < 0.4: pass\n"
+        "if __name__ == '__main__':\n"
+        "    worker = multiprocessing.get_context('fork').Process(target=burn)\n"
+        "    worker.start(); worker.join()\n"
+    )
+    step = bench.measure([sys.executable, "-c", code], log=lambda line: None)
+    assert step.user_s + step.kernel_s >= 0.4
+    assert step.seconds >= 0.4
 
 
 def test_floor_writes_one_page_per_run(tmp_path):
