@@ -57,7 +57,7 @@ class Step:
     kernel_s: float  # CPU time in the kernel on behalf of the same processes
 
 
-def measure(args: list[str], log: Log, env: dict[str, str] | None = None) -> Step:
+def measure(args: list[str], log: Log) -> Step:
     """Run ``python -m generator ARGS`` (or ARGS when it starts with the interpreter)."""
     command = args if args[0] == sys.executable else [sys.executable, "-m", "generator", *args]
     # Each step starts with the disk idle: the gigabytes a full build leaves in the
@@ -68,7 +68,7 @@ def measure(args: list[str], log: Log, env: dict[str, str] | None = None) -> Ste
         command,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH, **(env or {})},
+        env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH},
         text=True,
     )
     sampler = process_memory.Sampler(child.pid)
@@ -216,8 +216,27 @@ def bench_size(runs: int, workdir: Path, log: Log) -> dict:
         )
         step = measure(["build", "--db", str(db), "--out", str(site)], log)
         result[f"build_after_{extra}"] = asdict(step)
+        _finish_replaced(site)
     _ratios(result)
+    _one_file(db)
     return result
+
+
+def _finish_replaced(site: Path) -> None:
+    """Finish deleting the tree a build replaced, untimed: the build leaves that to a
+    process of its own, which would otherwise run during the next step."""
+    for old in site.parent.glob(f".{site.name}.old-*"):
+        shutil.rmtree(old, ignore_errors=True)  # alongside that process: both may unlink
+
+
+def _one_file(db: Path) -> None:
+    """Fold the write-ahead log into *db* and remove it and its index, which the
+    builds' read-only connections leave behind: the database is one file again."""
+    conn = sqlite3.connect(db)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        conn.close()  # the last connection to close removes -wal and -shm
 
 
 def _jsonl(path: Path, runs: int, seed: int) -> Path:
@@ -293,12 +312,14 @@ def run(sizes: list[int], workdir: str | os.PathLike[str], log: Log = print) -> 
     """Benchmark every size; write ``results.json`` into *workdir* and return it."""
     if not sizes or any(size < 1 for size in sizes):
         raise ParameterError("--sizes: give positive numbers of runs, e.g. 1000,10000")
+    sizes = list(dict.fromkeys(sizes))  # each size once: it has a folder of its own
     folder = Path(workdir)
     folder.mkdir(parents=True, exist_ok=True)
-    # Nothing is deleted while measuring: removing hundreds of thousands of files
-    # slows down creating files for minutes on some file systems (ext4 without a
-    # journal passes over recently deleted inodes), which would be charged to
-    # whatever is measured next.
+    # Sites and floor pages are deleted only once every size is measured: removing
+    # hundreds of thousands of files slows down creating files for minutes on some
+    # file systems (ext4 without a journal passes over recently deleted inodes),
+    # which would be charged to whatever is measured next. Only the few files an
+    # incremental build replaces are deleted between steps.
     _remove_outputs(folder, sizes, keep_inputs=False)
     report = {"machine": machine(), "sizes": [bench_size(n, folder, log) for n in sizes]}
     (folder / "results.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")

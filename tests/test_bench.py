@@ -144,6 +144,19 @@ def test_only_the_results_and_each_sizes_database_and_inputs_remain(report):
     }
 
 
+def test_a_size_given_twice_is_measured_once(tmp_path, monkeypatch):
+    measured = []
+
+    def fake_size(runs, workdir, log):
+        (workdir / str(runs)).mkdir(parents=True)  # as bench_size does: fails if it exists
+        measured.append(runs)
+        return {"runs": runs}
+
+    monkeypatch.setattr(bench, "bench_size", fake_size)
+    report = bench.run([5, 7, 5], tmp_path, log=lambda line: None)
+    assert measured == [5, 7] and [s["runs"] for s in report["sizes"]] == [5, 7]
+
+
 def test_outputs_are_deleted_only_after_every_size_is_measured(tmp_path, monkeypatch):
     stale = tmp_path / "5"
     (stale / "site").mkdir(parents=True)
