@@ -228,24 +228,21 @@ class Plan:
     """What one build renders and what it keeps from the previous one."""
 
     site: Site  # the context of run and batch pages: no site-wide figures
-    context: str
     runs: dict[str, str]  # runId -> fingerprint, every run
     batches: dict[str, str]
     runs_todo: dict[str, str]  # the runs to render
     batches_todo: set[str]
     reuse: bool  # whether the previous site's files are kept
-    gone: bool = True  # whether runs or batches of the previous site are gone
+    gone: bool  # whether runs or batches of the previous site are gone
 
     def manifest(self) -> bytes:
         """The manifest of this build."""
         return manifest_text(self.runs, self.batches)
 
-    def unit_names(self, batches: Iterable[str] | None = None) -> dict[str, set[str]]:
-        """folder -> the names that the files of every run and of *batches* (default:
-        every batch) take in it."""
+    def unit_names(self) -> dict[str, set[str]]:
+        """folder -> the names that the files of every run and batch take in it."""
         segments = self.segments
-        batches = self.batches if batches is None else batches
-        return unit_names((segments[r] for r in self.runs), (segments[b] for b in batches))
+        return unit_names((segments[r] for r in self.runs), (segments[b] for b in self.batches))
 
     @cached_property
     def segments(self) -> dict[str, str]:
@@ -277,7 +274,7 @@ def plan(
     runs_todo = {key: runs[key] for key in sorted(changed_runs)}
     batches_todo = changed("batch", batches, previous) if reuse else set(batches)
     gone = reuse and not previous.keys() <= _keys(runs, batches)
-    return Plan(site, context, runs, batches, runs_todo, batches_todo, reuse, gone)
+    return Plan(site, runs, batches, runs_todo, batches_todo, reuse, gone)
 
 
 def _keys(runs: dict[str, str], batches: dict[str, str]) -> set[str]:

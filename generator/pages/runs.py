@@ -252,11 +252,6 @@ def csv_values(values: Iterable[Any]) -> list[Any]:
     ]
 
 
-def _chunk(dataset: str, number: int, rows: list[list[Any]]) -> tuple[str, bytes]:
-    name = f"{dataset}/{number:04d}"
-    return f"data/{name}.js", data_script(name, {"rows": rows})
-
-
 def data_script(name: str, value: Any) -> bytes:
     """A data file the pages load with a ``<script>`` tag, which works from file:// too."""
     return f"ZB.data({json.dumps(name)},{script_json(value)});\n".encode()

@@ -276,12 +276,6 @@ def mean_of_sum(parts: list[Any], count: int) -> float | None:
         return None
 
 
-def total(values: Iterable[float | None]) -> float | None:
-    """Exact sum of the non-null values; None when there are none."""
-    present = [v for v in values if v is not None]
-    return exact_sum(present) if present else None
-
-
 def exact_sum(values: list[Any]) -> float:
     """``math.fsum`` of *values*: their exact sum, rounded once. A sum past the
     largest float is an infinity of its sign (as SQLite's SUM() of reals gives),
@@ -296,12 +290,6 @@ def exact_sum(values: list[Any]) -> float:
             return math.inf if exact > 0 else -math.inf
     except ValueError:  # inf and -inf
         return math.nan
-
-
-def int_total(values: Iterable[int | None]) -> int | None:
-    """Sum of the non-null integer values; None when there are none."""
-    present = [v for v in values if v is not None]
-    return sum(present) if present else None
 
 
 def is_success(row: Sequence[Any]) -> bool:

@@ -66,22 +66,12 @@ Rows = list[tuple[Any, ...]]
 
 
 def global_stats(
-    conn: sqlite3.Connection,
-    days: float | None = None,
-    now: datetime | None = None,
-    rows: Rows | None = None,
+    conn: sqlite3.Connection, days: float | None = None, now: datetime | None = None
 ) -> dict[str, Any]:
-    """Figures over all runs, or over runs started in the *days* days before *now*.
-
-    *rows* (here and below): every run as ``common.wide_rows(conn)``, so that
-    several statistics share one scan; only used for all-time answers.
-    """
+    """Figures over all runs, or over runs started in the *days* days before *now*."""
     cutoff = since(days, now)
-    if cutoff is not None:
-        rows = wide_rows(conn, f"{ts_sql('r.started_at')} >= ?", [cutoff])
-    elif rows is None:
-        rows = wide_rows(conn)
-    return {"days": days, "since": cutoff, **figures(rows)}
+    where, params = (f"{ts_sql('r.started_at')} >= ?", [cutoff]) if cutoff is not None else ("", [])
+    return {"days": days, "since": cutoff, **figures(wide_rows(conn, where, params))}
 
 
 def _performance(rows: list[tuple[Any, ...]], name: str, value: Any) -> dict[str, Any]:
@@ -112,7 +102,11 @@ def _performance_table(rows: Rows, name: str, position: int) -> list[dict[str, A
 
 
 def agent_stats(conn: sqlite3.Connection, rows: Rows | None = None) -> list[dict[str, Any]]:
-    """One row per agent: the plan's weighted-score figures over successful runs, and more."""
+    """One row per agent: the plan's weighted-score figures over successful runs, and more.
+
+    *rows* (here and below): every run as ``common.wide_rows(conn)``, so that
+    several statistics share one scan.
+    """
     return _performance_table(wide_rows(conn) if rows is None else rows, "agent", AGENT)
 
 
