@@ -810,6 +810,19 @@ def test_evaluator_figures_of_scores_near_the_largest_float(site_db: Path, tmp_p
     assert all(day["avgScore"] == 1e308 for day in summary.trends[name])
 
 
+def test_mean_cost_past_the_largest_float_total_is_exact(site_db: Path, tmp_path: Path) -> None:
+    db = tmp_path / "costly.db"
+    shutil.copyfile(site_db, db)
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE run_telemetry SET cost_usd = 1e308, duration_ms = 1e308")
+    conn.commit()
+    conn.close()
+    conn = store.open_read(db)
+    stats = queries.global_stats(conn)
+    assert stats["totalCostUsd"] == math.inf  # the total is past the largest float
+    assert stats["avgCostUsd"] == 1e308 == stats["avgDurationMs"]  # the means are not
+
+
 def test_sums_past_the_largest_float_are_infinite_not_an_error() -> None:
     assert common.exact_sum([1e308, 1e308]) == math.inf
     assert common.exact_sum([-1e308, -1e308]) == -math.inf

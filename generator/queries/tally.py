@@ -143,7 +143,7 @@ class Tally:
             "avgScoreCompleted": mean_of_sum(self.done_total, done_total),
             "avgWeightedScoreCompleted": mean_of_sum(self.done_weighted, done_weighted),
             "totalCostUsd": total_cost,
-            "avgCostUsd": None if total_cost is None else total_cost / cost,
+            "avgCostUsd": mean_of_sum(self.cost, cost),
             "totalTokensIn": self.tokens_in,
             "totalTokensOut": self.tokens_out,
             "avgDurationMs": mean_of_sum(self.duration, duration),
