@@ -349,13 +349,16 @@ def _swap(staging: Path, out: Path) -> None:
 
 
 def _abandoned(out: Path) -> list[Path]:
-    """Old trees of *out* that a build replaced but whose deletion was cut short:
-    named as ``_swap`` names them, by a process that is gone."""
-    name = re.compile(rf"\.{re.escape(out.name)}\.old-(\d+)-\d+")
+    """Trees beside *out* left by builds whose process is gone: the staging tree of
+    a build that was killed, and old trees whose deletion was cut short (one whose
+    deletion is still running is deleted twice over, which does no harm)."""
+    name = re.compile(rf"\.{re.escape(out.name)}\.(?:old-(\d+)-\d+|building-(\d+))")
     found = []
     for entry in os.scandir(out.parent):
         match = name.fullmatch(entry.name)
-        if match and entry.is_dir(follow_symlinks=False) and not _alive(int(match[1])):
+        if match is None or not entry.is_dir(follow_symlinks=False):
+            continue
+        if not _alive(int(match[1] or match[2])):
             found.append(Path(entry.path))
     return found
 

@@ -377,6 +377,21 @@ def test_replaced_sites_are_deleted_in_the_background(site_db: Path, tmp_path: P
     assert tree(out) == first
 
 
+def test_the_staging_tree_of_a_killed_build_is_deleted_by_the_next(
+    site_db: Path, tmp_path: Path
+) -> None:
+    killed = tmp_path / ".site.building-99999999" / "runs"  # its process is gone
+    running = tmp_path / ".site.building-1"  # a build that is still running
+    killed.mkdir(parents=True)
+    (killed / "x.html").write_text("half a site")
+    running.mkdir()
+    build_site(site_db, tmp_path / "site")
+    deadline = time.monotonic() + 20
+    while killed.parent.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [running.name, "site"]
+
+
 def test_costs_past_the_largest_float_build_with_totals_left_blank(empty_db, tmp_path, make_run):
     runs = [make_run(runId=f"r{n}", telemetry={"costUsd": 1e308}) for n in range(2)]
     source = tmp_path / "runs.jsonl"
