@@ -41,7 +41,7 @@ class Writer:
         key = relative.lower()  # two names differing in case are one file on some systems
         folder, _, name = key.rpartition("/")
         if key in self._claimed or name in self._names.get(folder, ()):
-            raise BuildError(f"two files of the site would both be written to {relative}")
+            raise _clash(relative)
         self._claimed.add(key)
         self.files += 1
         return parts
@@ -52,14 +52,20 @@ class Writer:
         for key in self._claimed:
             folder, _, name = key.rpartition("/")
             if name in names.get(folder, ()):
-                raise BuildError(f"two files of the site would both be written to {key}")
+                raise _clash(key)
         for folder, taken in names.items():
             self._names.setdefault(folder, set()).update(taken)
         self.files += files
 
     def write(self, relative: str, data: bytes) -> None:
-        """Write *data* at *relative* inside the site."""
-        self.claim(relative).write_bytes(data)
+        """Write *data* at *relative* inside the site, as a new file: another process
+        of the build may have written there (they claim paths each in their own
+        writer, checked against each other once they are done)."""
+        try:
+            with open(self.claim(relative), "xb") as file:
+                file.write(data)
+        except FileExistsError:
+            raise _clash(relative) from None
         self.paths.append(relative)
         self.bytes += len(data)
 
@@ -73,3 +79,7 @@ class Writer:
     def created_bytes(self) -> int:
         """The size of the files made through ``create``, once they are written."""
         return sum(path.stat().st_size for path in self._created)
+
+
+def _clash(relative: str) -> BuildError:
+    return BuildError(f"two files of the site would both be written to {relative}")

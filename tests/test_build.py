@@ -347,6 +347,17 @@ def test_the_downloadable_copy_opens_as_a_snapshot_without_side_files(
     ]
 
 
+def test_a_results_file_named_like_a_site_file_is_refused_not_overwritten(
+    site_db: Path, tmp_path: Path
+) -> None:
+    db = tmp_path / "runs.csv"  # its copy would be downloads/runs.csv, the runs as CSV
+    db.write_bytes(site_db.read_bytes())
+    result = CliRunner().invoke(main, ["build", "--db", str(db), "--out", str(tmp_path / "s")])
+    assert result.exit_code == 1
+    assert "two files of the site would both be written to downloads/runs.csv" in result.output
+    assert not (tmp_path / "s").exists() and db.read_bytes() == site_db.read_bytes()
+
+
 def old_trees(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if ".old-" in p.name)
 
