@@ -170,16 +170,16 @@ class _Parts:
         self._job = (str(copy), str(staging), site, last_site)
         workers = max(1, len(site_files.PARTS))
         self._pool = ProcessPoolExecutor(workers, multiprocessing.get_context("fork"))
-        self._submit([name for name in site_files.PARTS if name not in site_files.PLANNED], {})
+        self._submit(site_files.names(planned=False), {})
 
     def start_planned(self, fingerprints: dict[str, str]) -> None:
         """Start the parts that need the plan's fingerprints."""
-        self._submit(site_files.PLANNED, fingerprints)
+        self._submit(site_files.names(planned=True), fingerprints)
 
     def _submit(self, names: Iterable[str], fingerprints: dict[str, str]) -> None:
         assert self._pool is not None and self._job is not None
         copy, staging, site, last_site = self._job
-        for name in (name for name in names if name in site_files.PARTS):
+        for name in names:
             args = (name, copy, staging, site, fingerprints, last_site)
             self._running.append((name, self._pool.submit(_write_part, *args)))
 

@@ -108,11 +108,16 @@ def overview(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File]:
     yield from api_static.encoded(api_static.suite_entries(summary))
 
 
-# Started once the plan is made: they take its fingerprints (the others start at once).
-PLANNED = ("runs table, CSV and API listing", "evaluator pages")
-# The longest first, so that the last one to start is a short one.
+# Each has a child process of its own; the build reports them in this order.
 PARTS: dict[str, Callable[[sqlite3.Connection, Inputs], Iterable[Page | File]]] = {
     "dashboard, suites, agents, costs and statistics": overview,
     "runs table, CSV and API listing": runs_listing,
     "evaluator pages": evaluators,
 }
+# Started once the plan is made: they take its fingerprints (the others start at once).
+PLANNED = {runs_listing, evaluators}
+
+
+def names(planned: bool) -> list[str]:
+    """The names of the parts that wait for the plan, or of those that do not."""
+    return [name for name, part in PARTS.items() if (part in PLANNED) == planned]
