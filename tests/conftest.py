@@ -235,28 +235,33 @@ def built_site(site_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def in_fork(work):
-    """*work()* in a forked child of this process; its answer, through JSON (an
-    exception in the child comes back as its repr)."""
+    """*work()* in a forked child of this process; its answer, through JSON. An
+    exception in the child fails the test with the child's error."""
     import json
     import os
 
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - child
-        os.close(read)
-        try:
-            answer = work()
-        except BaseException as exc:
-            answer = repr(exc)
-        os.write(write, json.dumps(answer).encode())
-        os._exit(0)
+        try:  # whatever happens, the child never returns into pytest
+            os.close(read)
+            try:
+                answer = {"answer": work()}
+            except BaseException as exc:
+                answer = {"error": repr(exc)}
+            os.write(write, json.dumps(answer, default=repr).encode())
+        finally:
+            os._exit(0)
     os.close(write)
     data = b""
     while chunk := os.read(read, 65536):
         data += chunk
     os.close(read)
     os.waitpid(pid, 0)
-    return json.loads(data)
+    result = json.loads(data) if data else {"error": "the child wrote no answer"}
+    if "error" in result:
+        raise AssertionError(f"in the forked child: {result['error']}")
+    return result["answer"]
 
 
 def in_child(setup, *args: str) -> tuple[int, str]:
