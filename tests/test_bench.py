@@ -79,6 +79,24 @@ def test_cpu_time_of_a_step_includes_the_workers_it_started():
     assert step.seconds >= 0.4
 
 
+def test_peak_memory_of_a_step_is_the_sum_over_its_workers():
+    # The parent stays small; two workers hold 150 MB each at once, for two seconds:
+    # several samples. The largest process alone (what the kernel reports) is 150 MB.
+    code = (
+        "import multiprocessing, os, time\n"
+        "def hold():\n"
+        "    ballast = os.urandom(150 << 20)\n"
+        "    time.sleep(2)\n"
+        "if __name__ == '__main__':\n"
+        "    fork = multiprocessing.get_context('fork')\n"
+        "    workers = [fork.Process(target=hold) for _ in range(2)]\n"
+        "    for worker in workers: worker.start()\n"
+        "    for worker in workers: worker.join()\n"
+    )
+    step = bench.measure([sys.executable, "-c", code], log=lambda line: None)
+    assert step.peak_mb >= 300 and step.peak_rss_mb >= 300
+
+
 def test_floor_writes_one_page_per_run(tmp_path):
     db = tmp_path / "f.db"
     demo.write_demo(db, runs=30)
