@@ -3,12 +3,13 @@
 For each size, in its own folder under the work folder:
 
     demo runs as JSON Lines → ``zebench record`` (a child process: time, peak memory)
-    → the Python recorder on a sample, into a copy of that file
+    → the Python recorder on a sample, into a copy of that file, timed in this
+      process (a rate only: it is a library, not a command)
     → the floor: every row read, one minimal Jinja page per run, one process
     → ``zebench build`` from scratch → record 1 new run, build → record 100, build
     → size and file count of the site, weight of the dashboard and the runs page
 
-Every timed step runs as a child process, the way a user runs it, after the
+Every other timed step runs as a child process, the way a user runs it, after the
 files of the step before are written to disk (``sync``), so that their write-back
 is not timed with it. A child process is used so that its peak
 memory can be measured: the sum of the proportional set sizes of the child
@@ -51,7 +52,7 @@ class Step:
     """One measured child process."""
 
     seconds: float
-    peak_mb: float  # proportional set size (see process_memory.tree_memory)
+    peak_mb: float  # proportional set size, summed (see process_memory.Sampler)
     peak_rss_mb: float  # resident set size, summed over the processes
     user_s: float  # CPU time in user code: the process and every process it waited for
     kernel_s: float  # CPU time in the kernel on behalf of the same processes
@@ -376,7 +377,7 @@ def table(report: dict) -> str:
 def _build(key: str) -> Callable[[dict], str]:
     def cell(r: dict) -> str:
         step = r[key]
-        return f"{step['seconds']:.2f} s ({step['x_floor']:.2f}× floor, {step['pct_of_full']:.0f}%)"
+        return f"{step['seconds']:.2f} s ({step['x_floor']:.2f}× floor, {step['pct_of_full']:.1f}%)"
 
     return cell
 

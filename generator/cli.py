@@ -243,13 +243,18 @@ def serve(out: str, port: int) -> None:
     help="Comma-separated numbers of demo runs to benchmark.",
 )
 @click.option(
-    "--workdir", default="bench", show_default=True, help="Folder for the databases and sites."
+    "--workdir",
+    default="bench",
+    show_default=True,
+    help="Folder for the work: WORKDIR/<size>/ is replaced; its site and floor pages "
+    "are deleted at the end, its database and inputs kept.",
 )
 def bench(sizes: str, workdir: str) -> None:
     """Measure ingest, full and incremental builds, memory and page weight.
 
     Writes WORKDIR/results.json and prints the table. Timed steps run as child
-    processes, like 'zebench record' and 'zebench build' run for a user.
+    processes, like 'zebench record' and 'zebench build' run for a user; the
+    Python recorder is timed in this process.
 
     \b
     Example:
@@ -260,6 +265,8 @@ def bench(sizes: str, workdir: str) -> None:
     try:
         numbers = [int(size.replace("_", "")) for size in sizes.split(",") if size.strip()]
     except ValueError:
-        raise click.BadParameter(f"{sizes!r}: use numbers such as 1000,10000") from None
+        raise click.BadParameter(
+            f"{sizes!r}: use numbers such as 1000,10000", param_hint="'--sizes'"
+        ) from None
     report = benchmark.run(numbers, workdir, log=lambda m: click.echo(m, err=True))
     click.echo(benchmark.table(report))
