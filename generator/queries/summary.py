@@ -30,24 +30,19 @@ class Summary:
         return wide_rows(self.conn)
 
     @cached_property
-    def pairs(self) -> stats.Tallies:
-        """``stats.tallies`` of every run by agent and model."""
-        return stats.tallies(self.rows, ("agent", "model"))
+    def tallies(self) -> stats.Tallies:
+        """``stats.tallies`` of every run: every figure below sums these."""
+        return stats.tallies(self.rows)
 
     @cached_property
     def totals(self) -> dict[str, Any]:
         """``stats.global_stats`` over all time."""
-        return {"days": None, "since": None, **stats.tally_figures(self.pairs)}
+        return {"days": None, "since": None, **stats.tally_figures(self.tallies)}
 
     @cached_property
     def by_pair(self) -> list[dict[str, Any]]:
         """``reports.breakdown`` by agent and model."""
-        return stats.tally_breakdown(self.pairs, ("agent", "model"))
-
-    @cached_property
-    def tallies(self) -> stats.Tallies:
-        """``stats.tallies`` of every run: the suite and scenario figures sum these."""
-        return stats.tallies(self.rows)
+        return stats.tally_breakdown(self.tallies, ("agent", "model"))
 
     @cached_property
     def suites(self) -> dict[str, dict[str, Any]]:
