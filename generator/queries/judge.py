@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from generator.queries.common import id_slices, sql_order
+from generator.queries.common import id_slices, sql_sorted
 
 # Only details that name "scores" can hold them; SQLite's instr() skips the rest
 # without handing their text to Python, and Python's parser is several times
@@ -106,7 +106,7 @@ class JudgeSums:
 
     def sorted(self) -> list[tuple[tuple[Any, Any, str], list[int]]]:
         """The groups in SQLite's order of agent, model and category."""
-        keys = sorted(self.groups, key=lambda key: tuple(map(sql_order, key)))
+        keys = sql_sorted(self.groups)
         return [(key, self.groups[key]) for key in keys]
 
     def to_rows(self) -> list[tuple[Any, ...]]:

@@ -29,7 +29,6 @@ from generator.queries.common import (
     TIER,
     mean,
     ratio,
-    sql_order,
     sql_sorted,
     ts_sql,
 )
@@ -126,8 +125,7 @@ def _groups(
             groups[key].append(row)
     elif rows:
         groups[()] = list(rows)
-    ordered = sorted(groups, key=lambda key: tuple(sql_order(v) for v in key))
-    return [(key, groups[key]) for key in ordered]
+    return [(key, groups[key]) for key in sql_sorted(groups)]
 
 
 def score_bins(conn: sqlite3.Connection, width: float = 0.5) -> list[dict[str, Any]]:
