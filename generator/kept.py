@@ -1,6 +1,6 @@
 """What a build derived from rows, kept for the next build under a stamp.
 
-Each kind is a small SQLite file in the site's ``.zebench/`` folder (beside the
+Each kind is an SQLite file in the site's ``.zebench/`` folder (beside the
 manifest) whose rows start with a key and a stamp: ``(key, stamp, values…)``,
 one row per key or, for sums per group, several. The next build takes the
 rows of a key again only when the stamp it would write is the same: for a run,

@@ -1,11 +1,11 @@
 """Every run's and batch's own files — page, static API answers — rendered by workers.
 
 Run and batch pages are most of a large site and each depends on one run or
-batch only, so they are rendered in worker processes (one per CPU) while the
-main process builds the pages that summarise all runs. Workers are handed run
-ids a few hundred at a time, and batch ids a hundred at a time, and read them
-from the build's copy of the results file: the snapshot every part of the
-build reads, which no writer can change.
+batch only, so they are rendered in worker processes (one per CPU) while other
+processes build the pages that summarise all runs (``site_files``). Workers are
+handed run ids a few hundred at a time, and batch ids a hundred at a time, and
+read them from the build's copy of the results file: the snapshot every part
+of the build reads, which no writer can change.
 """
 
 from __future__ import annotations
@@ -174,7 +174,7 @@ class RunRenderer:
         self._pool: ProcessPoolExecutor | None = None
         workers = workers or len(os.sched_getaffinity(0))
         if len(self._tasks) <= 2 or workers < 2:
-            return  # a share each at most: quicker here, in wait(), than in new processes
+            return  # two shares at most: quicker here, in wait(), than in new processes
         # fork: workers start at once with everything imported; they never touch
         # the parent's SQLite connection, only their own.
         context = multiprocessing.get_context("fork")

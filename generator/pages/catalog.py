@@ -1,8 +1,8 @@
 """Agents and models, suites and scenarios, evaluators: overview pages and one per entity.
 
-Every breakdown is one scan for all entities at once (``reports.breakdown`` with
-the entity as its first key), handed out per page, so the number of queries
-does not grow with the number of suites or scenarios.
+Every breakdown comes from one read of all runs for all entities at once (the
+tallies of ``Summary``), handed out per page, so the number of queries does not
+grow with the number of suites or scenarios.
 """
 
 from __future__ import annotations

@@ -18,8 +18,8 @@ def dashboard(
 ) -> Page:
     """The home page; every list on it is a fixed-size top-N, whatever the number of runs.
 
-    ``by_pair`` is ``reports.breakdown(conn, ("agent", "model"))``; it and *summary*
-    are shared with other pages.
+    ``by_pair`` is the answer of ``reports.breakdown(conn, ("agent", "model"))``;
+    it and *summary* are shared with other pages.
     """
     summary = summary or Summary(conn)
     bins, days = summary.score_bins, summary.outcomes_by_day

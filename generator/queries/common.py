@@ -1,4 +1,5 @@
-"""Shared pieces of the read side: row → API dict conversion and run figures.
+"""Shared pieces of the read side: row → API dict conversion, exact sums and means,
+SQLite's sort order.
 
 Every query module builds its answers from these, and so can site-only
 aggregates: the same run, the same timestamp and the same "successful" mean
@@ -77,7 +78,7 @@ TELEMETRY_COLUMNS = (
 )
 EVALUATION_COLUMNS = "run_id, evaluator_name, score, max_score, details, created_at"
 
-# What figures() reads from each row, in this order (r = runs, t = TELEMETRY_ONE_SQL).
+# What tally.figures() reads from each row, in this order (r and t of FIGURE_FROM).
 FIGURE_COLUMNS = (
     "r.status, r.is_successful, r.total_score, r.weighted_score, "
     "t.cost_usd, t.tokens_in, t.tokens_out, t.duration_ms"

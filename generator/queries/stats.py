@@ -1,8 +1,8 @@
 """Statistics: global, per agent, per model, per suite, per scenario (evaluator
 trends are in ``trends``).
 
-Each ``*_stats`` function has an ``all_*`` twin computing the same answer for
-every suite / scenario / evaluator in one scan; the static API uses the twins.
+``suite_stats`` and ``scenario_stats`` have ``all_*`` twins computing the same
+answer for every suite / scenario in one scan; the static API uses the twins.
 Both share one implementation, so their results are identical.
 """
 
@@ -306,7 +306,7 @@ def all_scenario_stats(
     return {key: _scenario(groups[key], *key, weighted[key]) for key in sorted(groups)}
 
 
-# Where each key of daily_scores() sits in a wide row; "day" is cut from STARTED.
+# The keys of daily_scores(), in the order of its key tuples.
 _DAILY_KEYS = ("suite", "scenario", "day", "agent", "model")
 
 

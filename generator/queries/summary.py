@@ -2,8 +2,9 @@
 
 A build asks for the same all-runs answers from several places (the dashboard,
 the costs page, the suite pages, the static API). ``Summary`` computes each
-with the usual query function the first time it is asked for, from one scan of
-the runs, and hands out that same answer afterwards.
+the first time it is asked for, from one read of the runs (and one of the
+evaluations), and hands out that same answer afterwards. Each equals the answer
+of the query function its docstring names, which the tests check.
 """
 
 from __future__ import annotations
