@@ -32,13 +32,18 @@ def path(kind: str) -> str:
     return f"{FOLDER}/{kind}.db"
 
 
-def read(site: Path | None, kind: str, width: int) -> dict[Any, tuple[Any, ...]]:
+def read(
+    site: Path | None, kind: str, width: int, texts: bool = False
+) -> dict[Any, tuple[Any, ...]]:
     """{key: (stamp, values…)} that the build of the site at *site* kept in rows of
-    *width* columns; empty when there is none or it cannot be read."""
-    return {row[0]: row[1:] for row in read_rows(site, kind, width)}
+    *width* columns; empty when there is none or it cannot be read. *texts*: only
+    rows whose values are all text (the others were not written by a build)."""
+    return {row[0]: row[1:] for row in read_rows(site, kind, width, texts)}
 
 
-def read_rows(site: Path | None, kind: str, width: int) -> list[tuple[Any, ...]]:
+def read_rows(
+    site: Path | None, kind: str, width: int, texts: bool = False
+) -> list[tuple[Any, ...]]:
     """The rows of ``read``, as they are (a key may have several)."""
     if site is None:
         return []
@@ -48,7 +53,8 @@ def read_rows(site: Path | None, kind: str, width: int) -> list[tuple[Any, ...]]
     try:
         conn = sqlite3.connect(store.read_only_uri(file), uri=True)
         try:
-            rows = conn.execute("SELECT * FROM kept")
+            values = [f"typeof(v{n}) = 'text'" for n in range(1, width - 1)] if texts else []
+            rows = conn.execute(" AND ".join(["SELECT * FROM kept WHERE 1", *values]))
             return rows.fetchall() if len(rows.description) == width else []
         finally:
             conn.close()

@@ -40,7 +40,7 @@ class Inputs:
 def runs_listing(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File]:
     """The runs table's data files, the runs CSV and the API's listings of runs,
     with each run's entries kept for the next build."""
-    last = kept.read(inputs.last_site, run_listing.KEPT, run_listing.KEPT_WIDTH)
+    last = kept.read(inputs.last_site, run_listing.KEPT, run_listing.KEPT_WIDTH, texts=True)
     files, rows = run_listing.files(conn, inputs.fingerprints, last)
     yield from files
     kept.write(inputs.create(kept.path(run_listing.KEPT)), rows, run_listing.KEPT_WIDTH)

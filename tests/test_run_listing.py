@@ -121,3 +121,15 @@ def test_unreadable_kept_entries_are_ignored(tmp_path, content):
     assert kept.read(tmp_path, run_listing.KEPT, width) == {}
     assert kept.read(None, run_listing.KEPT, width) == {}
     assert kept.read(tmp_path / "nothing here", run_listing.KEPT, width) == {}
+
+
+def test_kept_entries_that_are_not_text_are_not_used(conn, tmp_path):
+    fingerprints = fingerprints_of(conn)
+    made, rows = listing(conn, fingerprints)
+    (tmp_path / ".zebench").mkdir()
+    damaged = [(*rows[0][:2], None, *rows[0][3:]), *rows[1:]]  # one entry made NULL
+    kept.write(tmp_path / kept.path(run_listing.KEPT), damaged, run_listing.KEPT_WIDTH)
+    last = kept.read(tmp_path, run_listing.KEPT, run_listing.KEPT_WIDTH, texts=True)
+    assert rows[0][0] not in last and len(last) == len(rows) - 1
+    again, _ = listing(conn, fingerprints, last)
+    assert again == made  # that run encoded again
