@@ -24,9 +24,9 @@ Rows = list[tuple[Any, ...]]
 
 
 def static_files(conn: sqlite3.Connection) -> Iterator[tuple[str, bytes]]:
-    """(relative file path, content) for every file of the static JSON API."""
-    for file_path, _, data in static_entries(conn):
-        yield file_path, dumps(data).encode("utf-8")
+    """(relative file path, content) for every file of the static JSON API, from
+    one call: what the tests check the files of a build against."""
+    return encoded(static_entries(conn))
 
 
 def static_entries(
