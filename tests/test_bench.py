@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import in_fork
 
-from generator import bench, demo, process_memory
+from generator import bench, demo, floor, process_memory
 from generator.cli import main
 from generator.recorder import Recorder
 
@@ -100,7 +100,7 @@ def test_peak_memory_of_a_step_is_the_sum_over_its_workers():
 def test_floor_writes_one_page_per_run(tmp_path):
     db = tmp_path / "f.db"
     demo.write_demo(db, runs=30)
-    assert bench.floor(str(db), str(tmp_path / "out")) == 30
+    assert floor.floor(str(db), str(tmp_path / "out")) == 30
     pages = sorted((tmp_path / "out").iterdir())
     assert len(pages) == 30
     conn = sqlite3.connect(db)
