@@ -10,7 +10,7 @@
       in worker processes when there are many
     → meanwhile: the pages that need no figures of all runs
     → move the last build's files of unchanged runs and batches into the new tree
-    → swap the finished tree in place of the old one, deleted in the background
+    → swap the finished tree in place of the old one, deleted in the background (swap)
 
 Everything goes through ``Writer`` into a staging folder next to the output;
 only a build that finished replaces the previous site, and only then are the
@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import re
 import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -39,7 +38,7 @@ from urllib.parse import urlsplit
 import jinja2
 import plotly
 
-from generator import incremental, paths, render, run_files, site_files, store, times
+from generator import incremental, paths, render, run_files, site_files, store, swap, times
 from generator.errors import ParameterError
 from generator.pages import NAV, Page, Site, markdown, overview
 from generator.pages import batches as batch_pages
@@ -79,7 +78,7 @@ def build(
     _check_out(out)
     last_site = out if (out / MARKER).is_file() else None  # made by a build: it kept things
     conn = store.open_read(db)
-    staging = out.parent / f".{out.name}.building-{os.getpid()}"
+    staging = swap.staging_folder(out)
     renderer: run_files.RunRenderer | None = None
     parts = _Parts()
     try:
@@ -109,7 +108,7 @@ def build(
         if plan.reuse:
             incremental.reuse(out, staging, plan)
             log("kept the files of unchanged runs and batches")
-        _swap(staging, out)
+        swap.replace(staging, out)
     except BaseException:
         parts.close()
         if renderer is not None:
@@ -331,73 +330,3 @@ def _check_out(out: Path) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise BuildError(f"cannot create {out.parent} ({exc})") from None
-
-
-def _swap(staging: Path, out: Path) -> None:
-    """Put the new tree in place of the old one with two renames; the old one is
-    deleted in the background."""
-    old = out.parent / f".{out.name}.old-{os.getpid()}-{time.monotonic_ns()}"
-    if out.exists():
-        os.replace(out, old)
-    try:
-        os.replace(staging, out)
-    except OSError:
-        if old.exists():
-            os.replace(old, out)
-        raise
-    _remove_in_background([old, *_abandoned(out)])
-
-
-def _abandoned(out: Path) -> list[Path]:
-    """Trees beside *out* left by builds whose process is gone: the staging tree of
-    a build that was killed, and old trees whose deletion was cut short (one whose
-    deletion is still running is deleted twice over, which does no harm)."""
-    name = re.compile(rf"\.{re.escape(out.name)}\.(?:old-(\d+)-\d+|building-(\d+))")
-    found = []
-    for entry in os.scandir(out.parent):
-        match = name.fullmatch(entry.name)
-        if match is None or not entry.is_dir(follow_symlinks=False):
-            continue
-        if not _alive(int(match[1] or match[2])):
-            found.append(Path(entry.path))
-    return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # it exists, owned by someone else
-        return True
-    return True
-
-
-def _remove_in_background(folders: list[Path]) -> None:
-    """Delete *folders* in a process of their own that this one does not wait for:
-    the files of a site replaced whole (530,000 at 100,000 runs) take minutes to
-    delete on some file systems, and the new site is in place already. Should
-    that process not start, the next build deletes them."""
-    folders = [folder for folder in folders if folder.exists()]
-    if not folders:
-        return
-    try:
-        child = os.fork()
-    except OSError:
-        return
-    if child == 0:  # the child forks the deleting process and exits: init reaps it
-        try:
-            if os.fork() == 0:
-                os.setsid()
-                # Hold none of the caller's files: a reader of this build's output
-                # would otherwise wait for the deletion to end.
-                null = os.open(os.devnull, os.O_RDWR)
-                for fd in (0, 1, 2):
-                    os.dup2(null, fd)
-                os.closerange(3, os.sysconf("SC_OPEN_MAX"))
-                for folder in folders:
-                    shutil.rmtree(folder, ignore_errors=True)
-        finally:
-            os._exit(0)
-    with suppress(ChildProcessError):  # reaped already, by a handler of the caller's
-        os.waitpid(child, 0)
