@@ -28,7 +28,9 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent import futures
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
@@ -180,13 +182,19 @@ class _Parts:
         copy, staging, site, last_site = self._job
         for name in names:
             args = (name, copy, staging, site, fingerprints, last_site)
-            self._running.append((name, self._pool.submit(_write_part, *args)))
+            try:
+                self._running.append((name, self._pool.submit(_write_part, *args)))
+            except BrokenProcessPool:  # a part started before has died already
+                raise BuildError(self._died()) from None
 
     def wait(self, writer: Writer, log: Log) -> int:
         """Wait for every part; claim its files in *writer*; return its pages."""
         pages = 0
         for name, future in self._running:
-            written, size, count = future.result()
+            try:
+                written, size, count = future.result()
+            except BrokenProcessPool:
+                raise BuildError(self._died()) from None
             for path in written:
                 writer.reserve(path)
             writer.bytes += size
@@ -194,6 +202,16 @@ class _Parts:
             log(name)
         self.close()
         return pages
+
+    def _died(self) -> str:
+        # A dead child breaks the whole pool: every part not finished fails alike,
+        # as soon as the pool has noticed.
+        futures.wait([future for _, future in self._running])
+        unfinished = [name for name, future in self._running if future.exception() is not None]
+        return (
+            "a process of the build stopped before it finished (killed, or out of memory?) "
+            f"while writing: {'; '.join(unfinished) or 'the pages about all runs'}"
+        )
 
     def close(self) -> None:
         """Stop the children; after a failure elsewhere, parts not yet started are dropped."""

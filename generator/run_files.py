@@ -15,6 +15,7 @@ import os
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from generator import api_static, render, store
@@ -22,6 +23,7 @@ from generator.pages import Page, Site
 from generator.pages import batches as batch_pages
 from generator.pages import runs as run_pages
 from generator.queries import batches, runs
+from generator.writer import BuildError
 
 CHUNK = 250  # runs per task: small enough to spread the work, large enough to amortise it
 BATCH_CHUNK = 100  # batches per task: each has five files, and a run or more to list
@@ -192,6 +194,11 @@ class RunRenderer:
                 total.add(task(ids))
             for future in self._futures:
                 total.add(future.result())
+        except BrokenProcessPool:
+            raise BuildError(
+                "a process rendering run and batch pages stopped before it finished "
+                "(killed, or out of memory?)"
+            ) from None
         finally:
             self.close()
         return total

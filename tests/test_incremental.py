@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shutil
 import sqlite3
 from pathlib import Path
@@ -313,6 +314,21 @@ def test_workers_render_their_share_of_runs_from_the_snapshot_copy(demo_db, tmp_
         p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.*")
     }
     assert written_paths == {path for run_id in run_ids for path in incremental.run_paths(run_id)}
+
+
+def test_a_worker_that_dies_fails_with_an_error_saying_so(demo_db, tmp_path, monkeypatch):
+    def killed(job, pages, details):
+        os._exit(9)
+
+    monkeypatch.setattr(run_files, "write_details", killed)  # workers are forked: they see it
+    conn = sqlite3.connect(demo_db)
+    run_ids = [row[0] for row in conn.execute("SELECT run_id FROM benchmark_runs")]
+    site = build.detail_site(build._site(conn, None, []))
+    conn.close()
+    job = run_files.Job(str(demo_db), str(tmp_path / "out"), site)
+    renderer = run_files.RunRenderer(job, run_ids, workers=2, chunk=7)
+    with pytest.raises(build.BuildError, match="rendering run and batch pages stopped"):
+        renderer.wait()
 
 
 def test_workers_write_the_same_batch_files_as_one_process(demo_db, tmp_path, monkeypatch):
