@@ -3,7 +3,6 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
-import time
 
 from generator import demo
 
@@ -18,11 +17,9 @@ def test_same_seed_same_payloads_other_seed_other_payloads():
     assert demo.demo_payloads(50, seed=3) != demo.demo_payloads(50, seed=4)
 
 
-def test_default_demo_is_realistic_and_quick(tmp_path, digest):
+def test_default_demo_is_realistic(tmp_path, digest):
     db = tmp_path / "demo.db"
-    started = time.perf_counter()
     summary = demo.write_demo(db)
-    assert time.perf_counter() - started < 5
     assert summary.runs.recorded == demo.DEFAULT_RUNS
     conn = sqlite3.connect(db)
     one = lambda sql: conn.execute(sql).fetchall()  # noqa: E731
