@@ -1,11 +1,12 @@
 """The whole build, top to bottom: one read snapshot in, one static site out.
 
     open the file read-only, in one read transaction (a consistent snapshot)
-    → copy the snapshot into the site (downloads/<name>.db)
-    → child processes, reading that copy (site_files): the dashboard, agents,
-      costs, suites, scenarios, batch list and API statistics at once; once
-      every run is fingerprinted, the runs listings and the evaluator pages
+    → copy the snapshot into the site (downloads/<name>.db), in a thread (snapshot)
     → meanwhile: fingerprint every run and batch; compare with the last manifest
+    → child processes, reading that copy (site_files): the dashboard, agents,
+      costs, suites, scenarios, batch list and API statistics once it is
+      written; once every run is fingerprinted, the runs listings and the
+      evaluator pages
     → the pages and API files of new or changed runs and batches (run_files),
       in worker processes when there are many
     → meanwhile: the pages that need no figures of all runs
@@ -27,20 +28,30 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from concurrent import futures
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import jinja2
 import plotly
 
-from generator import incremental, paths, render, run_files, site_files, store, swap, times
+from generator import (
+    incremental,
+    paths,
+    render,
+    run_files,
+    site_files,
+    snapshot,
+    store,
+    swap,
+    times,
+)
 from generator.errors import ParameterError
 from generator.pages import NAV, Page, Site, markdown, overview
 from generator.pages import batches as batch_pages
@@ -79,24 +90,33 @@ def build(
     owner_pages = markdown.load(pages_dir)
     _check_out(out)
     last_site = out if (out / MARKER).is_file() else None  # made by a build: it kept things
-    conn = store.open_read(db)
     staging = swap.staging_folder(out)
-    renderer: run_files.RunRenderer | None = None
     parts = _Parts()
+    conn = store.open_read(db)
+    twin = snapshot.Twin(db)  # before the snapshot begins: see snapshot
+    copying: snapshot.Copy | None = None
+    renderer: run_files.RunRenderer | None = None
     try:
         shutil.rmtree(staging, ignore_errors=True)
         writer = Writer(staging)
-        with store.reading(db), snapshot(conn):
+        with store.reading(db), snapshot.held(conn):
             site = _site(conn, base_url, owner_pages)
-            copy = _copy_db(conn, writer, f"downloads/{paths.segment(Path(db).name)}")
-            log("copied the results file")
-            parts.start(copy, staging, site, last_site)
+            target = writer.claim(f"downloads/{paths.segment(Path(db).name)}")
+            parts.start(target, staging, site, last_site)
+
+            def copied(copy: Path) -> None:  # in the copy's thread, when there is one
+                log("copied the results file")
+                parts.copied()
+
+            copying = snapshot.Copy(conn, twin, target, copied)
             previous = incremental.read_manifest(out) if last_site else {}
             plan = incremental.plan(conn, detail_site(site), out, previous, parts.start_planned)
             log(
                 f"{len(plan.runs_todo):,} of {len(plan.runs):,} runs and "
                 f"{len(plan.batches_todo):,} of {len(plan.batches):,} batches to render"
             )
+            copy = copying.wait()
+            writer.bytes += copy.stat().st_size
             job = run_files.Job(str(copy), str(staging), plan.site)
             renderer = run_files.RunRenderer(job, plan.runs_todo, plan.batches_todo)
             _reserve_units(writer, plan)
@@ -112,12 +132,17 @@ def build(
             log("kept the files of unchanged runs and batches")
         swap.replace(staging, out)
     except BaseException:
+        if copying is not None:
+            copying.close()  # its thread may still be writing into the staging folder
         parts.close()
         if renderer is not None:
             renderer.close()
         shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:
+        if copying is not None:
+            copying.close()
+        twin.close()
         conn.close()
     seconds = time.perf_counter() - started
     run_count = len(plan.runs)
@@ -162,16 +187,28 @@ class _Parts:
         self._pool: ProcessPoolExecutor | None = None
         self._running: list[tuple[str, Future[tuple[list[str], int, int]]]] = []
         self._job: tuple[str, str, Site, Path | None] | None = None
+        self._copied: EventType | None = None
 
     def start(self, copy: Path, staging: Path, site: Site, last_site: Path | None) -> None:
-        """Start the parts that need no plan, reading *copy* and writing into *staging*;
-        *last_site*: the site being replaced, whose build kept entries for this one."""
+        """Start the parts that need no plan, to read *copy* once ``copied`` is called
+        and to write into *staging*; *last_site*: the site being replaced, whose build
+        kept entries for this one."""
         # fork: children start at once with everything imported, and read only
-        # their own connection to the copy, never the parent's.
+        # their own connection to the copy, never the parent's. They start before
+        # the copy's thread does: no other thread of this process holds a lock then.
+        context = multiprocessing.get_context("fork")
         self._job = (str(copy), str(staging), site, last_site)
+        self._copied = context.Event()
         workers = max(1, len(site_files.PARTS))
-        self._pool = ProcessPoolExecutor(workers, multiprocessing.get_context("fork"))
+        self._pool = ProcessPoolExecutor(
+            workers, context, initializer=_when_copied, initargs=(self._copied,)
+        )
         self._submit(site_files.names(planned=False), {})
+
+    def copied(self) -> None:
+        """The copy is written: the parts may read it."""
+        assert self._copied is not None
+        self._copied.set()
 
     def start_planned(self, fingerprints: dict[str, str]) -> None:
         """Start the parts that need the plan's fingerprints."""
@@ -215,10 +252,17 @@ class _Parts:
 
     def close(self) -> None:
         """Stop the children; after a failure elsewhere, parts not yet started are dropped."""
+        if self._copied is not None:
+            self._copied.set()  # after a failure: none waits for a copy forever
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         self._running = []
+
+
+def _when_copied(copied: EventType) -> None:
+    """In each part's process, before its first part: wait until the copy is written."""
+    copied.wait()
 
 
 def _write_part(
@@ -306,34 +350,6 @@ def _copy_assets(writer: Writer) -> None:
             writer.write(f"static/{path.name}", path.read_bytes())
     plotly_js = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
     writer.write("static/plotly.min.js", plotly_js.read_bytes())
-
-
-@contextmanager
-def snapshot(conn: sqlite3.Connection) -> Iterator[None]:
-    """Hold one read transaction, so every query sees the file as it was at the start."""
-    conn.execute("BEGIN")
-    conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()  # BEGIN is lazy; read now
-    try:
-        yield
-    finally:
-        conn.rollback()
-
-
-def _copy_db(conn: sqlite3.Connection, writer: Writer, relative: str) -> Path:
-    """The results file as of the snapshot, via SQLite's backup (never a torn copy);
-    returns its path."""
-    target = writer.claim(relative)
-    copy = sqlite3.connect(target)
-    try:
-        # A new file in a staging folder: no journal and no fsync needed (a third
-        # of the time of copying 100,000 runs); the bytes are the same.
-        copy.execute("PRAGMA journal_mode = OFF")
-        copy.execute("PRAGMA synchronous = OFF")
-        conn.backup(copy)
-    finally:
-        copy.close()
-    writer.bytes += target.stat().st_size
-    return target
 
 
 def _check_out(out: Path) -> None:

@@ -180,9 +180,16 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.commit()
 
 
-def _connect(uri: str) -> sqlite3.Connection:
+def _connect(uri: str, threads: bool = False) -> sqlite3.Connection:
     # isolation_level=None: we issue BEGIN/COMMIT ourselves (see transaction()).
-    conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    # threads: the caller hands the connection to another thread (one at a time).
+    conn = sqlite3.connect(
+        uri,
+        uri=True,
+        isolation_level=None,
+        timeout=BUSY_TIMEOUT_MS / 1000,
+        check_same_thread=not threads,
+    )
     conn.row_factory = sqlite3.Row
     return conn
 
@@ -300,6 +307,21 @@ def open_read(path: str | os.PathLike[str]) -> sqlite3.Connection:
         migrate(memory)
         conn = memory
     return conn
+
+
+def open_twin(path: str | os.PathLike[str]) -> sqlite3.Connection | None:
+    """A second read-only connection to a file ``open_read`` opened, usable from any
+    thread; None when that file is read into memory to upgrade it, or cannot be
+    opened twice."""
+    try:
+        conn = _connect(_uri(Path(path), "ro"), threads=True)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if schema_version(conn) >= SCHEMA_VERSION:
+            return conn
+        conn.close()
+    except sqlite3.Error:
+        pass
+    return None
 
 
 def open_snapshot(path: str | os.PathLike[str]) -> sqlite3.Connection:

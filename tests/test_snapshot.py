@@ -1,0 +1,103 @@
+"""The build's copy of its snapshot: written in a thread only when it is that snapshot."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from conftest import build_site, make_site_db
+from test_build import assert_a_broken_rebuild_leaves_the_site
+
+from generator import demo, ingest, snapshot, store
+from generator.validate import normalise_run
+
+
+def _runs(db: Path) -> int:
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT COUNT(*) FROM benchmark_runs").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def _copy(db: Path, target: Path, between=lambda: None) -> tuple[snapshot.Copy, list[Path]]:
+    """Copy *db*'s snapshot as the build does; *between* runs once the snapshot began,
+    before the second reader begins."""
+    conn = store.open_read(db)
+    twin = snapshot.Twin(db)
+    then: list[Path] = []
+    try:
+        with snapshot.held(conn):
+            between()
+            copying = snapshot.Copy(conn, twin, target, then.append)
+            copying.wait()
+    finally:
+        twin.close()
+        conn.close()
+    return copying, then
+
+
+def _record_one(db: Path, run_id: str) -> None:
+    payload = demo.demo_payloads(1, seed=11)[1][0] | {"runId": run_id, "batchId": None}
+    ingest.record_runs(db, [(run_id, normalise_run(payload, run_id))])
+
+
+def test_the_copy_is_written_in_a_thread_when_nothing_commits_meanwhile(tmp_path):
+    db = make_site_db(tmp_path / "benchmarks.db", runs=12)
+    copying, then = _copy(db, tmp_path / "copy.db")
+    assert copying.background
+    assert then == [tmp_path / "copy.db"]
+    assert _runs(tmp_path / "copy.db") == _runs(db) == 13
+
+
+def test_a_commit_between_the_two_readers_makes_the_copy_come_from_the_snapshot(tmp_path):
+    db = make_site_db(tmp_path / "benchmarks.db", runs=12)
+    copying, then = _copy(db, tmp_path / "copy.db", lambda: _record_one(db, "late"))
+    assert not copying.background
+    assert then == [tmp_path / "copy.db"]
+    assert _runs(db) == 14 and _runs(tmp_path / "copy.db") == 13  # as the snapshot saw it
+
+
+def test_a_file_upgraded_in_memory_is_copied_from_the_upgraded_snapshot(upstream_db, tmp_path):
+    copying, _ = _copy(upstream_db, tmp_path / "copy.db")
+    assert not copying.background
+    copy = sqlite3.connect(tmp_path / "copy.db")
+    assert store.schema_version(copy) == store.SCHEMA_VERSION
+    assert copy.execute("SELECT COUNT(*) FROM benchmark_runs").fetchone()[0] == 56
+    copy.close()
+
+
+def test_a_build_during_a_commit_shows_the_snapshot_everywhere(tmp_path, monkeypatch):
+    db = make_site_db(tmp_path / "benchmarks.db", runs=12)
+    same_snapshot = snapshot.Twin.same_snapshot
+
+    def late_commit(twin):
+        _record_one(db, "late")  # after the build's snapshot began, before the copy's
+        return same_snapshot(twin)
+
+    monkeypatch.setattr(snapshot.Twin, "same_snapshot", late_commit)
+    out = tmp_path / "site"
+    result = build_site(db, out)
+    assert result.run_pages == 13 and _runs(db) == 14
+    assert _runs(out / "downloads" / "benchmarks.db") == 13
+    listing = json.loads((out / "api" / "all" / "runs.json").read_text())
+    assert listing["total"] == 13
+    assert not (out / "runs" / "late.html").exists()
+
+
+def test_a_failing_copy_fails_the_build_and_leaves_the_previous_site(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = make_site_db(tmp_path / "db" / "benchmarks.db", runs=12)
+    folder = tmp_path / "out"
+    folder.mkdir()
+
+    def broken(source, target):
+        raise RuntimeError("copy on fire")
+
+    def break_build():  # in the copy's thread; the parts wait for the copy meanwhile
+        monkeypatch.setattr(snapshot, "write", broken)
+
+    assert_a_broken_rebuild_leaves_the_site(db, folder, break_build, RuntimeError, "copy on fire")
