@@ -13,7 +13,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from generator import api, queries
+from generator import api, jsontext, queries
 from generator.api import BATCHES_LIMIT, RUNS_LIMIT, dumps, listing_index, listing_page, page_count
 from generator.api import quote_segment as q
 from generator.paths import segment
@@ -41,6 +41,7 @@ def static_entries(
     if summary is None:
         summary = Summary(conn)  # every run read once, shared by all the aggregates below
     yield from summary_entries(conn, summary)
+    yield from _batches_listing(summary.batches)
     yield from _runs_listing(conn)
     yield from suite_entries(summary)
     yield from trend_entries(summary)
@@ -50,13 +51,12 @@ def static_entries(
 
 
 def summary_entries(conn: sqlite3.Connection, summary: Summary) -> Iterator[Entry]:
-    """Health, statistics over all runs, per agent and per model, and the batch listings."""
+    """Health, and statistics over all runs, per agent and per model."""
     rows = summary.rows
     yield "api/health.json", "/health", queries.health()
     yield "api/stats.json", "/api/stats", summary.totals
     yield "api/stats/agents.json", "/api/stats/agents", queries.agent_stats(conn, rows)
     yield "api/stats/models.json", "/api/stats/models", queries.model_stats(conn, rows)
-    yield from _batches_listing(summary.batches)
 
 
 def _runs_listing(conn: sqlite3.Connection) -> Iterator[Entry]:
@@ -76,6 +76,18 @@ def _runs_listing(conn: sqlite3.Connection) -> Iterator[Entry]:
             f"/api/all/runs/{number}",
             listing_page(number, total, page),
         )
+
+
+def listing_files(kind: str, items: list[str], newest: int) -> Iterator[tuple[str, bytes]]:
+    """``/api/<kind>`` (the *newest* items) and the pages and index of
+    ``/api/all/<kind>``, from every item already encoded (``jsontext.dumps``), in order."""
+    total = len(items)
+    yield f"api/{kind}.json", jsontext.joined("[]\n", items[:newest])
+    for number in range(1, page_count(total) + 1):
+        page = items[(number - 1) * api.PAGE_SIZE : number * api.PAGE_SIZE]
+        empty = api.dumps(listing_page(number, total, []))
+        yield f"api/all/{kind}/{number}.json", jsontext.joined(empty, page)
+    yield f"api/all/{kind}.json", api.dumps(listing_index(kind, total)).encode("utf-8")
 
 
 def _batches_listing(batches: list[dict[str, Any]]) -> Iterator[Entry]:

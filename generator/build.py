@@ -4,9 +4,9 @@
     → copy the snapshot into the site (downloads/<name>.db), in a thread (snapshot)
     → meanwhile: fingerprint every run and batch; compare with the last manifest
     → child processes, reading that copy (site_files): the dashboard, agents,
-      costs, suites, scenarios, batch list and API statistics once it is
-      written; once every run is fingerprinted, the runs listings and the
-      evaluator pages
+      costs, suites, scenarios and API statistics once it is written; once
+      every run is fingerprinted, the runs listings and the evaluator pages;
+      once every batch is, the batch listings
     → the pages and API files of new or changed runs and batches (run_files),
       in worker processes when there are many
     → meanwhile: the pages that need no figures of all runs
@@ -203,16 +203,16 @@ class _Parts:
         self._pool = ProcessPoolExecutor(
             workers, context, initializer=_when_copied, initargs=(self._copied,)
         )
-        self._submit(site_files.names(planned=False), {})
+        self._submit(site_files.names(planned=None), {})
 
     def copied(self) -> None:
         """The copy is written: the parts may read it."""
         assert self._copied is not None
         self._copied.set()
 
-    def start_planned(self, fingerprints: dict[str, str]) -> None:
-        """Start the parts that need the plan's fingerprints."""
-        self._submit(site_files.names(planned=True), fingerprints)
+    def start_planned(self, kind: str, fingerprints: dict[str, str]) -> None:
+        """Start the parts that need the plan's fingerprints of *kind* ("runs", "batches")."""
+        self._submit(site_files.names(planned=kind), fingerprints)
 
     def _submit(self, names: Iterable[str], fingerprints: dict[str, str]) -> None:
         assert self._pool is not None and self._job is not None

@@ -259,14 +259,16 @@ def plan(
     site: Site,
     out: Path,
     previous: dict[str, str],
-    ready: Callable[[dict[str, str]], None] = lambda runs: None,
+    ready: Callable[[str, dict[str, str]], None] = lambda kind, fingerprints: None,
 ) -> Plan:
     """Fingerprint every run and batch and compare with the manifest of the site at
-    *out*; *ready* is given the runs' fingerprints as soon as they are known."""
+    *out*; *ready* is given ("runs", the runs' fingerprints) and then ("batches", the
+    batches') as soon as each is known."""
     context = _digest(code_digest(), site)
     runs = run_fingerprints(conn, context)
-    ready(runs)
+    ready("runs", runs)
     batches = batch_fingerprints(conn, context, runs)
+    ready("batches", batches)
     reuse = bool(previous) and _intact(out, previous)
     changed_runs = changed("run", runs, previous) if reuse else set(runs)
     if len(changed_runs) * 2 > len(runs):  # new code, most runs replaced: a fresh tree is faster

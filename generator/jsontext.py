@@ -50,3 +50,10 @@ def _finite(value: Any) -> Any:
 def script_json(value: Any) -> Markup:
     """JSON for a ``<script>`` body or a data file; it cannot close the tag."""
     return Markup(dumps(value).translate(_SCRIPT_ESCAPES))
+
+
+def joined(empty: str, items: list[str]) -> bytes:
+    """*empty*, an encoded document whose last ``[]`` is an empty list, with the
+    already encoded *items* in that list: the same bytes as encoding it with them."""
+    head, _, tail = empty.rpartition("[]")
+    return f"{head}[{','.join(items)}]{tail}".encode()

@@ -21,7 +21,7 @@ from itertools import chain
 from operator import itemgetter
 from typing import Any
 
-from generator import api, jsontext, kept, paths
+from generator import api, api_static, jsontext, kept, paths
 from generator.pages import runs as run_pages
 from generator.queries import common
 
@@ -51,7 +51,7 @@ def files(
     entries.update(encode(conn, missing, everything=len(missing) == len(order)))
     listed = [entries[run_id] for run_id in order]
     made = chain(
-        _api_files(listed),
+        api_static.listing_files("runs", [entries[0] for entries in listed], api.RUNS_LIMIT),
         _table_files(listed, _options(conn)),
         _csv_file(listed),
     )
@@ -81,20 +81,6 @@ def encode(
     return out
 
 
-def _api_files(listed: list[Entries]) -> Iterator[File]:
-    """``/api/runs`` (the newest runs) and the pages and index of ``/api/all/runs``."""
-    items = [entries[0] for entries in listed]
-    total = len(items)
-    yield "api/runs.json", _joined("[]\n", items[: api.RUNS_LIMIT])
-    for number in range(1, api.page_count(total) + 1):
-        page = items[(number - 1) * api.PAGE_SIZE : number * api.PAGE_SIZE]
-        yield (
-            f"api/all/runs/{number}.json",
-            _joined(api.dumps(api.listing_page(number, total, [])), page),
-        )
-    yield "api/all/runs.json", api.dumps(api.listing_index("runs", total)).encode("utf-8")
-
-
 def _table_files(listed: list[Entries], options: dict[str, list[Any]]) -> Iterator[File]:
     """The runs table's chunks of rows and its index (``runs.js`` reads them)."""
     rows = [entries[1] for entries in listed]
@@ -103,7 +89,7 @@ def _table_files(listed: list[Entries], options: dict[str, list[Any]]) -> Iterat
     for number, start in enumerate(chunks, 1):
         name = f"runs/{number:04d}"
         empty = run_pages.data_script(name, {"rows": []}).decode("utf-8")
-        yield f"data/{name}.js", _joined(empty, rows[start : start + size])
+        yield f"data/{name}.js", jsontext.joined(empty, rows[start : start + size])
     index = {
         "fields": list(run_pages.FIELDS),
         "total": len(rows),
@@ -112,12 +98,6 @@ def _table_files(listed: list[Entries], options: dict[str, list[Any]]) -> Iterat
         "options": options,
     }
     yield "data/runs/index.js", run_pages.data_script("runs/index", index)
-
-
-def _joined(empty: str, items: list[str]) -> bytes:
-    """*empty* (the encoded document with an empty list) with *items* in that list."""
-    head, _, tail = empty.rpartition("[]")
-    return f"{head}[{','.join(items)}]{tail}".encode()
 
 
 def _csv_file(listed: list[Entries]) -> Iterator[File]:

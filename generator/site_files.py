@@ -18,9 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator import api_static, kept, run_listing
+from generator import api_static, batch_listing, kept, run_listing
 from generator.pages import Page, catalog
-from generator.pages import batches as batch_pages
 from generator.pages import overview as overview_pages
 from generator.queries import judge
 from generator.queries.summary import Summary
@@ -40,10 +39,22 @@ class Inputs:
 def runs_listing(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File]:
     """The runs table's data files, the runs CSV and the API's listings of runs,
     with each run's entries kept for the next build."""
-    last = kept.read(inputs.last_site, run_listing.KEPT, run_listing.KEPT_WIDTH, texts=True)
-    files, rows = run_listing.files(conn, inputs.fingerprints, last)
+    return _kept_listing(run_listing, conn, inputs)
+
+
+def batches_listing(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File]:
+    """The batch list's data files and the API's listings of batches, with each
+    batch's entries kept for the next build."""
+    return _kept_listing(batch_listing, conn, inputs)
+
+
+def _kept_listing(listing: Any, conn: sqlite3.Connection, inputs: Inputs) -> Iterator[File]:
+    """The files of a listing module (``run_listing``, ``batch_listing``), from the
+    entries the last build kept where they still hold; this build's entries kept."""
+    last = kept.read(inputs.last_site, listing.KEPT, listing.KEPT_WIDTH, texts=True)
+    files, rows = listing.files(conn, inputs.fingerprints, last)
     yield from files
-    kept.write(inputs.create(kept.path(run_listing.KEPT)), rows, run_listing.KEPT_WIDTH)
+    kept.write(inputs.create(kept.path(listing.KEPT)), rows, listing.KEPT_WIDTH)
 
 
 JUDGE = "judge"  # kept: (bucket, stamp, agent, model, category, count, scaled sum) rows
@@ -96,14 +107,13 @@ def _kept_sums(rows: list[tuple[Any, ...]]) -> dict[int, tuple[str, judge.JudgeS
 
 def overview(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File]:
     """The pages and API statistics made of the figures of all runs: dashboard,
-    agents, costs, suites and scenarios, and the batch list; all runs read once."""
+    agents, costs, suites and scenarios; all runs read once."""
     summary = Summary(conn)
     by_pair = summary.by_pair
     yield overview_pages.dashboard(conn, by_pair, summary)
     yield catalog.agents(conn, by_pair)
     yield overview_pages.costs(conn, by_pair, summary)
     yield from catalog.suite_pages(conn, summary)
-    yield from batch_pages.list_files(summary.batches)
     yield from api_static.encoded(api_static.summary_entries(conn, summary))
     yield from api_static.encoded(api_static.suite_entries(summary))
 
@@ -112,12 +122,15 @@ def overview(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File]:
 PARTS: dict[str, Callable[[sqlite3.Connection, Inputs], Iterable[Page | File]]] = {
     "dashboard, suites, agents, costs and statistics": overview,
     "runs table, CSV and API listing": runs_listing,
+    "batch list and API listing": batches_listing,
     "evaluator pages": evaluators,
 }
-# Started once the plan is made: they take its fingerprints (the others start at once).
-PLANNED = {runs_listing, evaluators}
+# Started once the plan has fingerprinted every run, or every batch: they take
+# those fingerprints. The others start at once.
+PLANNED = {runs_listing: "runs", evaluators: "runs", batches_listing: "batches"}
 
 
-def names(planned: bool) -> list[str]:
-    """The names of the parts that wait for the plan, or of those that do not."""
-    return [name for name, part in PARTS.items() if (part in PLANNED) == planned]
+def names(planned: str | None) -> list[str]:
+    """The names of the parts that wait for the fingerprints of *planned* ("runs",
+    "batches"), or (None) of those that wait for none."""
+    return [name for name, part in PARTS.items() if PLANNED.get(part) == planned]

@@ -20,11 +20,13 @@ def parts_in_one_process(db: Path, folder: Path) -> dict[str, dict[str, bytes]]:
     conn = store.open_read(db)
     try:
         site = build._site(conn, None, markdown.load(SITE_PAGES))  # the site build_site makes
-        fingerprints = incremental.plan(conn, build.detail_site(site), folder, {}).runs
+        plan = incremental.plan(conn, build.detail_site(site), folder, {})
+        fingerprints = {"runs": plan.runs, "batches": plan.batches, None: {}}  # as the build
         written = {}
         for number, (name, part) in enumerate(site_files.PARTS.items()):
             writer = build.Writer(folder / str(number))
-            inputs = site_files.Inputs(fingerprints, None, writer.create)
+            planned = site_files.PLANNED.get(part)
+            inputs = site_files.Inputs(fingerprints[planned], None, writer.create)
             build._render_all(render.environment(), site, part(conn, inputs), writer)
             written[name] = tree(folder / str(number))
             assert sorted(writer.paths) == sorted(written[name])
@@ -67,6 +69,9 @@ def test_each_part_writes_its_own_kind_of_file(site_db: Path, tmp_path: Path, mo
         "agents/index.html",
         "costs/index.html",
     } <= overview.keys()
-    assert {"api/stats.json", "api/batches.json", "data/batches/index.js"} <= overview.keys()
+    assert "api/stats.json" in overview
+    batches = parts["batch list and API listing"]
+    assert {"api/batches.json", "api/all/batches.json", "data/batches/index.js"} <= batches.keys()
+    assert ".zebench/batch-listing.db" in batches
     assert any(p.startswith("scenarios/") for p in overview)
     assert any(p.startswith("api/stats/suites/") for p in overview)

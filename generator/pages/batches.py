@@ -16,7 +16,7 @@ from typing import Any
 
 from generator import paths
 from generator.pages import Page
-from generator.pages.runs import CHUNK_ROWS, csv_row, data_script
+from generator.pages.runs import csv_row, data_script
 from generator.queries import batches
 
 BATCHES_CRUMB = (("Batches", "batches/index.html"),)
@@ -94,27 +94,8 @@ def compare_page() -> Page:
     )
 
 
-def list_files(every_batch: list[dict[str, Any]]) -> Iterator[File]:
-    """``data/batches/index.js`` and its chunks, from ``batches.list_batches`` of
-    every batch (newest first)."""
-    rows = [
-        [paths.segment(b["batchId"])] + [_list_value(b, f) for f in LIST_FIELDS[1:]]
-        for b in every_batch
-    ]
-    chunks = [rows[i : i + CHUNK_ROWS] for i in range(0, len(rows), CHUNK_ROWS)]
-    for number, chunk in enumerate(chunks, start=1):
-        yield f"data/batches/{number:04d}.js", data_script(f"batches/{number:04d}", {"rows": chunk})
-    index = {
-        "fields": list(LIST_FIELDS),
-        "total": len(rows),
-        "chunks": len(chunks),
-        "chunkRows": CHUNK_ROWS,
-        "options": {"status": sorted({row[4] for row in rows})},
-    }
-    yield "data/batches/index.js", data_script("batches/index", index)
-
-
-def _list_value(batch: dict[str, Any], field: str) -> Any:
+def list_value(batch: dict[str, Any], field: str) -> Any:
+    """The value of a batch's column *field* (of LIST_FIELDS) in the batch list."""
     return status(batch) if field == "status" else batch[field]
 
 

@@ -29,7 +29,7 @@ def dashboard(
             [r for r in by_pair if r["completedRuns"]], "avgWeightedScoreCompleted", TOP_PERFORMERS
         ),
         "recent_runs": runs.list_runs(conn, limit=RECENT),
-        "recent_batches": summary.batches[:RECENT],
+        "recent_batches": summary.newest_batches(RECENT),
     }
     return Page(
         path="index.html",

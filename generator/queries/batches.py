@@ -26,6 +26,7 @@ from generator.queries.common import (
     STARTED_RAW,
     SUITE,
     TIER,
+    id_slices,
     is_success,
     iso,
     mean,
@@ -76,12 +77,15 @@ def _by_batch(
     return groups
 
 
-def _figure_rows_by_batch(conn: sqlite3.Connection) -> dict[str, list[tuple[Any, ...]]]:
-    """FIGURE_COLUMNS rows of every run in a batch, by batch: all figures() needs,
-    cheaper to read than wide rows."""
-    sql = f"SELECT {FIGURE_COLUMNS}, r.batchId FROM {FIGURE_FROM} WHERE r.batchId IS NOT NULL"
+def _figure_rows_by_batch(
+    conn: sqlite3.Connection, batch_ids: list[str] | None = None
+) -> dict[str, list[tuple[Any, ...]]]:
+    """FIGURE_COLUMNS rows of every run in a batch (or in one of *batch_ids*), by
+    batch: all figures() needs, cheaper to read than wide rows."""
+    where, params = _where_batch(batch_ids)
+    sql = f"SELECT {FIGURE_COLUMNS}, r.batchId FROM {FIGURE_FROM} WHERE {where}"
     groups: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    for row in conn.execute(sql):
+    for row in conn.execute(sql, params):
         groups[row[-1]].append(row)
     return groups
 
@@ -118,6 +122,19 @@ def list_batches(
         # Stable: equal scores keep the newest-first order.
         batches.sort(key=lambda b: desc_nulls_last(b["avgWeightedScore"]))
     return batches if limit is None else batches[:limit]
+
+
+def batch_dicts(conn: sqlite3.Connection, batch_ids: list[str] | None) -> Iterator[dict[str, Any]]:
+    """The ``list_batches`` entries of *batch_ids* that exist (of every batch: None),
+    in no set order."""
+    slices = [None] if batch_ids is None else id_slices(batch_ids)
+    for ids in slices:
+        selected = None if ids is None else list(ids)
+        where, params = ("1", []) if selected is None else _where_batch(selected, "batchId")
+        rows = conn.execute(f"SELECT {_BATCH_COLUMNS} FROM batch_runs WHERE {where}", params)
+        runs = _figure_rows_by_batch(conn, selected)
+        for row in rows.fetchall():
+            yield _batch_dict(row, runs.get(row[0], []))
 
 
 def count_batches(conn: sqlite3.Connection) -> int:

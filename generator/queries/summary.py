@@ -83,6 +83,10 @@ class Summary:
         """``batches.list_batches`` of every batch, newest first."""
         return batches.list_batches(self.conn, limit=None, rows=self.rows)
 
+    def newest_batches(self, count: int) -> list[dict[str, Any]]:
+        """``batches.list_batches`` of the *count* newest batches."""
+        return batches.list_batches(self.conn, limit=count, rows=self.rows)
+
     @cached_property
     def score_bins(self) -> list[dict[str, Any]]:
         """``reports.score_bins``."""

@@ -1,0 +1,112 @@
+"""The listings of every batch, joined from each batch's entries, and the entries kept."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from generator import api, batch_listing, kept, paths, store
+from generator.api_static import static_files
+from generator.pages import batches as batch_pages
+from generator.queries import batches
+
+
+@pytest.fixture
+def conn(site_db: Path):
+    conn = store.open_read(site_db)
+    yield conn
+    conn.close()
+
+
+def listing(conn, fingerprints=None, last=None):
+    made, rows = batch_listing.files(conn, fingerprints or {}, last or {})
+    return dict(made), rows
+
+
+def fingerprints_of(conn, mark: str = "f") -> dict[str, str]:
+    return {b: f"{mark}-{b}" for (b,) in conn.execute("SELECT batchId FROM batch_runs")}
+
+
+def data(script: bytes) -> dict:
+    """The value a ``data/*.js`` file hands to ``ZB.data``."""
+    text = script.decode("utf-8")
+    assert text.startswith("ZB.data(") and text.endswith(");\n")
+    return json.loads(text[text.index(",") + 1 : -3])
+
+
+def test_the_api_listing_files_are_the_answers_of_the_query_functions(conn, monkeypatch):
+    monkeypatch.setattr(api, "PAGE_SIZE", 2)  # several pages, the last one short
+    made, _ = listing(conn)
+    expected = {
+        path: content
+        for path, content in static_files(conn)
+        if path in ("api/batches.json", "api/all/batches.json")
+        or path.startswith("api/all/batches/")
+    }
+    assert len(expected) > 3
+    assert {path: made[path] for path in expected} == expected
+
+
+def test_the_table_lists_every_batch_newest_first_with_its_figures(conn, monkeypatch):
+    monkeypatch.setattr(batch_listing, "CHUNK_ROWS", 2)  # several chunks
+    made, _ = listing(conn)
+    every = batches.list_batches(conn, limit=None)
+    index = data(made["data/batches/index.js"])
+    assert index["total"] == len(every) > 2 and index["chunks"] == -(-len(every) // 2)
+    assert index["fields"] == list(batch_pages.LIST_FIELDS)
+    assert index["options"] == {"status": sorted({batch_pages.status(b) for b in every})}
+    rows = [
+        row
+        for number in range(1, index["chunks"] + 1)
+        for row in data(made[f"data/batches/{number:04d}.js"])["rows"]
+    ]
+    assert rows == [
+        [paths.segment(b["batchId"])]
+        + [batch_pages.list_value(b, field) for field in batch_pages.LIST_FIELDS[1:]]
+        for b in every
+    ]
+
+
+def test_an_empty_file_lists_no_batch(empty_db):
+    conn = store.open_read(empty_db)
+    made, rows = listing(conn)
+    assert rows == [] and made["api/batches.json"] == b"[]\n"
+    assert made["api/all/batches/1.json"].endswith(b'"items":[]}\n')
+    assert not any(path.startswith("data/batches/0") for path in made)
+    assert data(made["data/batches/index.js"])["total"] == 0
+
+
+def test_kept_entries_are_taken_only_under_the_same_fingerprint(conn, monkeypatch):
+    fingerprints = fingerprints_of(conn)
+    _, rows = listing(conn, fingerprints)
+    last = {row[0]: tuple(row[1:]) for row in rows}
+    first, second = rows[0][0], rows[1][0]
+    # A marker in place of two batches' entries shows which kept entries are used.
+    last[first] = (fingerprints[first], '{"kept":1}', '["kept"]', "running")
+    last[second] = ("stale", '{"kept":2}', '["kept"]', "running")
+    encoded: list[str] = []
+    real_encode = batch_listing.encode
+
+    def spy(conn, batch_ids, everything):
+        encoded.extend(batch_ids)
+        return real_encode(conn, batch_ids, everything)
+
+    monkeypatch.setattr(batch_listing, "encode", spy)
+    made, new_rows = listing(conn, fingerprints, last)
+    assert encoded == [second]  # only the batch whose fingerprint differs
+    assert made["api/batches.json"].startswith(b'[{"kept":1},{"batchId":')
+    assert b'{"kept":2}' not in made["api/batches.json"]
+    assert [row[0] for row in new_rows] == [row[0] for row in rows]
+
+
+def test_kept_entries_round_trip_through_the_site_and_give_the_same_bytes(conn, tmp_path):
+    fingerprints = fingerprints_of(conn)
+    made, rows = listing(conn, fingerprints)
+    (tmp_path / ".zebench").mkdir()
+    kept.write(tmp_path / kept.path(batch_listing.KEPT), rows, batch_listing.KEPT_WIDTH)
+    last = kept.read(tmp_path, batch_listing.KEPT, batch_listing.KEPT_WIDTH, texts=True)
+    assert last == {row[0]: tuple(row[1:]) for row in rows}
+    again, _ = listing(conn, fingerprints, last)
+    assert again == made
