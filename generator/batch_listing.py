@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
+from functools import partial
 from itertools import chain
 from typing import Any
 
@@ -41,15 +42,12 @@ def files(
     whose fingerprint matches *fingerprints* are taken as they are.
     """
     order = [batch_id for (batch_id,) in conn.execute(_ORDER_SQL)]
-    entries, missing = kept.split(order, fingerprints.get, last)
-    entries.update(encode(conn, missing, everything=len(missing) == len(order)))
-    listed = [entries[batch_id] for batch_id in order]
-    items = [entry[0] for entry in listed]
+    listed, rows = kept.in_order(order, fingerprints, last, partial(encode, conn))
+    items = [entries[0] for entries in listed]
     made = chain(
         api_static.listing_files("batches", items, api.BATCHES_LIMIT),
         _table_files(listed),
     )
-    rows = [(batch_id, fingerprints.get(batch_id, ""), *entries[batch_id]) for batch_id in order]
     return made, rows
 
 

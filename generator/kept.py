@@ -93,6 +93,20 @@ def split(
     return found, missing
 
 
+def in_order(
+    order: list[str],
+    stamps: dict[str, str],
+    kept: dict[str, tuple[Any, ...]],
+    encode: Callable[[list[str], bool], dict[str, tuple[Any, ...]]],
+) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """The values of every key of *order*, in that order, and the rows to keep:
+    (key, stamp, values…). Values kept under the key's stamp in *stamps* are taken
+    as they are; the others come from ``encode(missing keys, whether that is all)``."""
+    found, missing = split(order, stamps.get, kept)
+    found.update(encode(missing, len(missing) == len(order)))
+    return [found[key] for key in order], [(key, stamps.get(key, ""), *found[key]) for key in order]
+
+
 # Runs in buckets -----------------------------------------------------------------
 
 # A figure over all runs that is a sum can be kept per bucket of runs: a new run

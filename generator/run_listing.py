@@ -17,6 +17,7 @@ import csv
 import io
 import sqlite3
 from collections.abc import Iterator, Sequence
+from functools import partial
 from itertools import chain
 from operator import itemgetter
 from typing import Any
@@ -47,15 +48,12 @@ def files(
     whose fingerprint matches *fingerprints* are taken as they are.
     """
     order = [run_id for (run_id,) in conn.execute(_ORDER_SQL)]
-    entries, missing = kept.split(order, fingerprints.get, last)
-    entries.update(encode(conn, missing, everything=len(missing) == len(order)))
-    listed = [entries[run_id] for run_id in order]
+    listed, rows = kept.in_order(order, fingerprints, last, partial(encode, conn))
     made = chain(
         api_static.listing_files("runs", [entries[0] for entries in listed], api.RUNS_LIMIT),
         _table_files(listed, _options(conn)),
         _csv_file(listed),
     )
-    rows = [(run_id, fingerprints.get(run_id, ""), *entries[run_id]) for run_id in order]
     return made, rows
 
 
