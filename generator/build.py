@@ -27,6 +27,7 @@ import multiprocessing
 import os
 import shutil
 import sqlite3
+import sys
 import time
 from collections.abc import Callable, Iterable
 from concurrent import futures
@@ -92,11 +93,12 @@ def build(
     last_site = out if (out / MARKER).is_file() else None  # made by a build: it kept things
     staging = swap.staging_folder(out)
     parts = _Parts()
-    conn = store.open_read(db)
-    twin = snapshot.Twin(db)  # before the snapshot begins: see snapshot
+    twin = snapshot.Twin(db)  # before the file is opened: see snapshot
+    conn: sqlite3.Connection | None = None
     copying: snapshot.Copy | None = None
     renderer: run_files.RunRenderer | None = None
     try:
+        conn = store.open_read(db)
         shutil.rmtree(staging, ignore_errors=True)
         writer = Writer(staging)
         with store.reading(db), snapshot.held(conn):
@@ -108,7 +110,7 @@ def build(
                 log("copied the results file")
                 parts.copied()
 
-            copying = snapshot.Copy(conn, twin, target, copied)
+            copying = snapshot.Copy(conn, twin, target, copied, threads=_FORKS_AT_ONCE)
             previous = incremental.read_manifest(out) if last_site else {}
             plan = incremental.plan(conn, detail_site(site), out, previous, parts.start_planned)
             log(
@@ -116,6 +118,7 @@ def build(
                 f"{len(plan.batches_todo):,} of {len(plan.batches):,} batches to render"
             )
             copy = copying.wait()
+            twin.close()  # its snapshot is in the copy
             writer.bytes += copy.stat().st_size
             job = run_files.Job(str(copy), str(staging), plan.site)
             renderer = run_files.RunRenderer(job, plan.runs_todo, plan.batches_todo)
@@ -143,7 +146,8 @@ def build(
         if copying is not None:
             copying.close()
         twin.close()
-        conn.close()
+        if conn is not None:
+            conn.close()
     seconds = time.perf_counter() - started
     run_count = len(plan.runs)
     total_pages = pages + run_count + len(plan.batches)
@@ -180,6 +184,11 @@ def _write_site(
     return count
 
 
+# A pool that forks starts all its processes at its first task since Python 3.10.5,
+# never later, perhaps while another thread holds a lock; before, one per task.
+_FORKS_AT_ONCE = sys.version_info >= (3, 10, 5)
+
+
 class _Parts:
     """The parts of ``site_files``, each written by a child process of its own."""
 
@@ -188,6 +197,7 @@ class _Parts:
         self._running: list[tuple[str, Future[tuple[list[str], int, int]]]] = []
         self._job: tuple[str, str, Site, Path | None] | None = None
         self._copied: EventType | None = None
+        self._abandoned: EventType | None = None
 
     def start(self, copy: Path, staging: Path, site: Site, last_site: Path | None) -> None:
         """Start the parts that need no plan, to read *copy* once ``copied`` is called
@@ -198,10 +208,10 @@ class _Parts:
         # the copy's thread does: no other thread of this process holds a lock then.
         context = multiprocessing.get_context("fork")
         self._job = (str(copy), str(staging), site, last_site)
-        self._copied = context.Event()
+        self._copied, self._abandoned = context.Event(), context.Event()
         workers = max(1, len(site_files.PARTS))
         self._pool = ProcessPoolExecutor(
-            workers, context, initializer=_when_copied, initargs=(self._copied,)
+            workers, context, initializer=_when_copied, initargs=(self._copied, self._abandoned)
         )
         self._submit(site_files.names(planned=None), {})
 
@@ -244,7 +254,11 @@ class _Parts:
         # A dead child breaks the whole pool: every part not finished fails alike,
         # as soon as the pool has noticed.
         futures.wait([future for _, future in self._running])
-        unfinished = [name for name, future in self._running if future.exception() is not None]
+        unfinished = [
+            name
+            for name, future in self._running
+            if isinstance(future.exception(), BrokenProcessPool)
+        ]
         return (
             "a process of the build stopped before it finished (killed, or out of memory?) "
             f"while writing: {'; '.join(unfinished) or 'the pages about all runs'}"
@@ -252,16 +266,25 @@ class _Parts:
 
     def close(self) -> None:
         """Stop the children; after a failure elsewhere, parts not yet started are dropped."""
-        if self._copied is not None:
-            self._copied.set()  # after a failure: none waits for a copy forever
+        if self._copied is not None and self._abandoned is not None:
+            self._abandoned.set()  # after a failure: parts not yet begun return at once
+            self._copied.set()  # and none waits for a copy forever
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
         self._running = []
 
 
-def _when_copied(copied: EventType) -> None:
-    """In each part's process, before its first part: wait until the copy is written."""
+class _Part:
+    """What ``_when_copied`` leaves for the parts of one process."""
+
+    abandoned: EventType | None = None
+
+
+def _when_copied(copied: EventType, abandoned: EventType) -> None:
+    """In each part's process, before its first part: wait until the copy is written
+    (or the build has failed: *abandoned*)."""
+    _Part.abandoned = abandoned
     copied.wait()
 
 
@@ -274,6 +297,8 @@ def _write_part(
     last_site: Path | None,
 ) -> tuple[list[str], int, int]:
     """In a child: write one part of ``site_files``; its paths, bytes and page count."""
+    if _Part.abandoned is not None and _Part.abandoned.is_set():
+        return [], 0, 0  # the build has failed: nothing would use it
     conn = store.open_snapshot(copy)
     try:
         writer = Writer(Path(staging))

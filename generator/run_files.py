@@ -150,6 +150,13 @@ def _write(root: str, relative: str, data: bytes) -> None:
         os.close(fd)
 
 
+def _died() -> BuildError:
+    return BuildError(
+        "a process rendering run and batch pages stopped before it finished "
+        "(killed, out of memory, or failed to start: see the messages above)"
+    )
+
+
 class RunRenderer:
     """Renders the files of chosen runs and batches in worker processes; ``wait``
     collects the counts."""
@@ -181,7 +188,11 @@ class RunRenderer:
         # the parent's SQLite connection, only their own.
         context = multiprocessing.get_context("fork")
         self._pool = ProcessPoolExecutor(workers, context, initializer=_start, initargs=(job,))
-        self._futures = [self._pool.submit(task, ids) for task, ids in self._tasks]
+        try:
+            self._futures = [self._pool.submit(task, ids) for task, ids in self._tasks]
+        except BrokenProcessPool:  # a worker has died already, or could not start
+            self.close()
+            raise _died() from None
         self._tasks = []
 
     def wait(self) -> Written:
@@ -195,10 +206,7 @@ class RunRenderer:
             for future in self._futures:
                 total.add(future.result())
         except BrokenProcessPool:
-            raise BuildError(
-                "a process rendering run and batch pages stopped before it finished "
-                "(killed, or out of memory?)"
-            ) from None
+            raise _died() from None
         finally:
             self.close()
         return total

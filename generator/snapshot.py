@@ -48,23 +48,33 @@ def _begin(conn: sqlite3.Connection) -> None:
 
 class Twin:
     """A second reader of the results file: opened, and its data version read, before
-    the build's snapshot begins."""
+    the build opens the file and begins its snapshot."""
 
     def __init__(self, db: str | os.PathLike[str]) -> None:
-        self.conn = store.open_twin(db)
+        self._path = Path(db)
+        self._file = _identity(self._path)
         self._version: int | None = None
+        self.conn = store.open_twin(db) if self._file is not None else None
         if self.conn is not None:
             try:
                 self._version = _data_version(self.conn)
-            except sqlite3.Error:  # then the copy is written from the build's connection
+                # Never wait for a lock: a writer about to commit makes the copy
+                # come from the build's connection instead.
+                self.conn.execute("PRAGMA busy_timeout = 0")
+            except sqlite3.Error:
                 self.close()
 
-    def same_snapshot(self) -> bool:
-        """Begin reading; whether this sees what the snapshot begun since then sees."""
-        if self.conn is None:
+    def same_snapshot(self, conn: sqlite3.Connection) -> bool:
+        """Begin reading; whether this sees what *conn*, whose snapshot began since
+        this was opened, sees: the same file, not upgraded in memory, and nothing
+        committed in between."""
+        if self.conn is None or _in_memory(conn) or _identity(self._path) != self._file:
             return False
-        _begin(self.conn)
-        return _data_version(self.conn) == self._version
+        try:
+            _begin(self.conn)
+            return _data_version(self.conn) == self._version
+        except sqlite3.Error:  # locked by a writer committing: not the same, surely
+            return False
 
     def close(self) -> None:
         """Close the connection, ending its read transaction."""
@@ -77,9 +87,24 @@ def _data_version(conn: sqlite3.Connection) -> int:
     return conn.execute("PRAGMA data_version").fetchone()[0]
 
 
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The file at *path* (device, inode): replaced by a rename, it is another one."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
+
+
+def _in_memory(conn: sqlite3.Connection) -> bool:
+    """Whether *conn* reads a database in memory (``store.open_read`` upgrading a file)."""
+    return not conn.execute("PRAGMA database_list").fetchone()[2]
+
+
 class Copy:
     """The snapshot written to *target*, then ``then(target)``: in a thread when *twin*
-    sees the build's snapshot too, else at once from *conn*."""
+    sees the build's snapshot too and *threads* allows, else at once from *conn*.
+    *threads*: no process is forked while the thread runs."""
 
     def __init__(
         self,
@@ -87,10 +112,11 @@ class Copy:
         twin: Twin,
         target: Path,
         then: Callable[[Path], None],
+        threads: bool = True,
     ) -> None:
         self._pool: ThreadPoolExecutor | None = None
         self._future: Future[Path] = Future()
-        self.background = twin.same_snapshot()  # written by a thread of its own
+        self.background = threads and twin.same_snapshot(conn)  # a thread of its own
         if self.background:
             assert twin.conn is not None
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="zebench-copy")
