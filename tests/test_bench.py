@@ -104,8 +104,13 @@ def test_floor_writes_one_page_per_run(tmp_path):
     pages = sorted((tmp_path / "out").iterdir())
     assert len(pages) == 30
     conn = sqlite3.connect(db)
-    first_id = conn.execute("SELECT MIN(run_id) FROM benchmark_runs").fetchone()[0]
-    assert first_id in (tmp_path / "out" / "1.html").read_text()
+    first_id, created = conn.execute(
+        "SELECT r.run_id, b.createdAt FROM benchmark_runs r LEFT JOIN batch_runs b "
+        "USING (batchId) ORDER BY r.run_id LIMIT 1"
+    ).fetchone()
+    page = (tmp_path / "out" / "1.html").read_text()
+    assert created is not None  # the demo's runs are in batches
+    assert first_id in page and f": {created} –" in page  # its batch's row was read too
 
 
 def test_page_weight_counts_html_css_scripts_and_table_data_but_not_plotly(tmp_path):
