@@ -11,12 +11,14 @@ So a second connection that reads the same snapshot writes the copy in a thread
 (SQLite lets go of Python's lock while it copies) while the first one
 fingerprints, and that thread starts the parts as soon as the copy is written.
 
-Two read transactions see the same data when no other connection committed
-between their starts. ``PRAGMA data_version``, read by the second connection
-before the first transaction begins and again inside its own transaction, tells
-whether one did. When one did, or when the first connection holds the file
-upgraded in memory (an older schema), the copy is written from the first
-connection, before anything else.
+Two read transactions of one file see the same data when no other connection
+committed between their starts. ``PRAGMA data_version``, read by the second
+connection before the build even opens the file and again inside its own
+transaction, tells whether one did. When one did, when the path now names
+another file (replaced by a rename), when the second connection would have to
+wait for a lock, or when the first connection holds the file upgraded in
+memory (an older schema), the copy is written from the first connection,
+before anything else.
 """
 
 from __future__ import annotations
