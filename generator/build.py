@@ -27,14 +27,13 @@ import multiprocessing
 import os
 import shutil
 import sqlite3
-import sys
 import time
 from collections.abc import Callable, Iterable
 from concurrent import futures
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from multiprocessing.synchronize import Event as EventType
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -110,7 +109,7 @@ def build(
                 log("copied the results file")
                 parts.copied()
 
-            copying = snapshot.Copy(conn, twin, target, copied, threads=_FORKS_AT_ONCE)
+            copying = snapshot.Copy(conn, twin, target, copied)
             previous = incremental.read_manifest(out) if last_site else {}
             plan = incremental.plan(conn, detail_site(site), out, previous, parts.start_planned)
             log(
@@ -184,11 +183,6 @@ def _write_site(
     return count
 
 
-# A pool that forks starts all its processes at its first task since Python 3.10.5,
-# never later, perhaps while another thread holds a lock; before, one per task.
-_FORKS_AT_ONCE = sys.version_info >= (3, 10, 5)
-
-
 class _Parts:
     """The parts of ``site_files``, each written by a child process of its own."""
 
@@ -204,8 +198,9 @@ class _Parts:
         and to write into *staging*; *last_site*: the site being replaced, whose build
         kept entries for this one."""
         # fork: children start at once with everything imported, and read only
-        # their own connection to the copy, never the parent's. They start before
-        # the copy's thread does: no other thread of this process holds a lock then.
+        # their own connection to the copy, never the parent's. A pool that forks
+        # starts all its processes at its first task, so they start before the
+        # copy's thread does: no other thread of this process holds a lock then.
         context = multiprocessing.get_context("fork")
         self._job = (str(copy), str(staging), site, last_site)
         self._copied, self._abandoned = context.Event(), context.Event()
@@ -351,7 +346,7 @@ def build_time() -> str | None:
     if not value:
         return None
     try:
-        return times.iso(datetime.fromtimestamp(int(value), tz=timezone.utc))
+        return times.iso(datetime.fromtimestamp(int(value), tz=UTC))
     except (ValueError, OverflowError, OSError):
         raise ParameterError(
             f"SOURCE_DATE_EPOCH={value!r} is not a number of seconds since 1970"

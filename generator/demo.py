@@ -22,13 +22,13 @@ import uuid
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import IO
 
 from generator import ingest, times
 from generator.validate import normalise_batch, normalise_run
 
-END = datetime(2025, 10, 31, 18, 0, tzinfo=timezone.utc)
+END = datetime(2025, 10, 31, 18, 0, tzinfo=UTC)
 SPAN = timedelta(days=182)
 DEFAULT_RUNS = 400
 

@@ -21,7 +21,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from generator import ingest, store, times
 from generator.errors import NotFoundError
@@ -34,7 +34,7 @@ def _camel(name: str) -> str:
 
 
 def _now() -> str:
-    return times.iso(datetime.now(timezone.utc))
+    return times.iso(datetime.now(UTC))
 
 
 class Recorder:

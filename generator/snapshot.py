@@ -105,8 +105,8 @@ def _in_memory(conn: sqlite3.Connection) -> bool:
 
 class Copy:
     """The snapshot written to *target*, then ``then(target)``: in a thread when *twin*
-    sees the build's snapshot too and *threads* allows, else at once from *conn*.
-    *threads*: no process is forked while the thread runs."""
+    sees the build's snapshot too, else at once from *conn*. No process may be
+    forked while the thread runs."""
 
     def __init__(
         self,
@@ -114,11 +114,10 @@ class Copy:
         twin: Twin,
         target: Path,
         then: Callable[[Path], None],
-        threads: bool = True,
     ) -> None:
         self._pool: ThreadPoolExecutor | None = None
         self._future: Future[Path] = Future()
-        self.background = threads and twin.same_snapshot(conn)  # a thread of its own
+        self.background = twin.same_snapshot(conn)  # written by a thread of its own
         if self.background:
             assert twin.conn is not None
             self._pool = ThreadPoolExecutor(1, thread_name_prefix="zebench-copy")

@@ -10,7 +10,7 @@ upstream harness and text order is time order.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 # Epoch milliseconds outside this window are almost surely seconds or garbage.
 _MIN_MS = 0
@@ -40,19 +40,19 @@ def parse(value: object) -> datetime:
             f"not a timestamp: {value!r} (use ISO 8601, 'YYYY-MM-DD HH:MM:SS' or epoch ms)"
         ) from None
     if parsed.tzinfo is None:  # SQLite's CURRENT_TIMESTAMP form is UTC
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
 
 
 def _from_epoch_ms(value: float) -> datetime:
     if not math.isfinite(value) or not _MIN_MS <= value <= _MAX_MS:
         raise ValueError(f"epoch milliseconds out of range: {value!r}")
-    return datetime.fromtimestamp(value / 1000, tz=timezone.utc)
+    return datetime.fromtimestamp(value / 1000, tz=UTC)
 
 
 def iso(moment: datetime) -> str:
     """Format an aware datetime as ``YYYY-MM-DDTHH:MM:SS.sssZ``."""
-    utc = moment.astimezone(timezone.utc)
+    utc = moment.astimezone(UTC)
     return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,7 @@ from generator.cli import main
 from generator.errors import NotFoundError, ParameterError
 from generator.paths import segment
 
-NOW = datetime(2025, 10, 26, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 10, 26, 12, 0, tzinfo=UTC)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import hashlib
 import math
 import shutil
 import sqlite3
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -33,7 +33,7 @@ from generator.queries.common import sql_sorted, ts_sql
 from generator.queries.summary import Summary
 from generator.queries.tally import Tally, figures
 
-NOW = datetime(2025, 10, 26, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2025, 10, 26, 12, 0, tzinfo=UTC)
 approx = pytest.approx
 
 
@@ -656,7 +656,7 @@ def test_ts_sql_iso_fast_path_agrees_with_strftime(moment):
 def test_ts_sql_gives_one_text_for_one_moment_in_every_form(moment):
     moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
     iso = f"{moment:%Y-%m-%dT%H:%M:%S}.{moment.microsecond // 1000:03d}Z"
-    millis = int(moment.replace(tzinfo=timezone.utc).timestamp()) * 1000
+    millis = int(moment.replace(tzinfo=UTC).timestamp()) * 1000
     millis += moment.microsecond // 1000
     plus_two = (moment + timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%S")
     assert ts(iso) == iso

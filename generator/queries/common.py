@@ -26,7 +26,7 @@ import math
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
@@ -178,7 +178,7 @@ def since(days: float | None, now: datetime | None) -> str | None:
     """The ISO cutoff for "the last *days* days before *now*"; None means all time."""
     if days is None:
         return None
-    moment = now or datetime.now(timezone.utc)
+    moment = now or datetime.now(UTC)
     return times.iso(moment - timedelta(days=days))
 
 
