@@ -142,8 +142,6 @@ def build(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     finally:
-        if copying is not None:
-            copying.close()
         twin.close()
         if conn is not None:
             conn.close()

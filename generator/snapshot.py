@@ -9,16 +9,16 @@ that read the copy cannot start before it is written.
 The main process's next step, fingerprinting every run, needs only the snapshot.
 So a second connection that reads the same snapshot writes the copy in a thread
 (SQLite lets go of Python's lock while it copies) while the first one
-fingerprints, and that thread starts the parts as soon as the copy is written.
+fingerprints, and the parts, started already, read it as soon as it is written.
 
 Two read transactions of one file see the same data when no other connection
 committed between their starts. ``PRAGMA data_version``, read by the second
 connection before the build even opens the file and again inside its own
 transaction, tells whether one did. When one did, when the path now names
 another file (replaced by a rename), when the second connection would have to
-wait for a lock, or when the first connection holds the file upgraded in
-memory (an older schema), the copy is written from the first connection,
-before anything else.
+wait for a lock, or when the file is in an older schema (the build reads it
+upgraded in memory, and no second connection is opened), the copy is written
+from the first connection, before anything else.
 """
 
 from __future__ import annotations
@@ -60,17 +60,13 @@ class Twin:
         if self.conn is not None:
             try:
                 self._version = _data_version(self.conn)
-                # Never wait for a lock: a writer about to commit makes the copy
-                # come from the build's connection instead.
-                self.conn.execute("PRAGMA busy_timeout = 0")
             except sqlite3.Error:
                 self.close()
 
     def same_snapshot(self, conn: sqlite3.Connection) -> bool:
         """Begin reading; whether this sees what *conn*, whose snapshot began since
-        this was opened, sees: the same file, not upgraded in memory, and nothing
-        committed in between."""
-        if self.conn is None or _in_memory(conn) or _identity(self._path) != self._file:
+        this was opened, sees: the same file, and nothing committed in between."""
+        if self.conn is None or _identity(self._path) != self._file:
             return False
         try:
             _begin(self.conn)
@@ -96,11 +92,6 @@ def _identity(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return stat.st_dev, stat.st_ino
-
-
-def _in_memory(conn: sqlite3.Connection) -> bool:
-    """Whether *conn* reads a database in memory (``store.open_read`` upgrading a file)."""
-    return not conn.execute("PRAGMA database_list").fetchone()[2]
 
 
 class Copy:

@@ -310,12 +310,14 @@ def open_read(path: str | os.PathLike[str]) -> sqlite3.Connection:
 
 
 def open_twin(path: str | os.PathLike[str]) -> sqlite3.Connection | None:
-    """A second read-only connection to a file ``open_read`` opened, usable from any
-    thread; None when that file is read into memory to upgrade it, or cannot be
-    opened twice."""
+    """A read-only connection to the file at *path* besides ``open_read``'s, usable
+    from any thread, that never waits for a lock; None when the file is in an older
+    schema (``open_read`` reads it into memory to upgrade it) or cannot be read
+    at once. The schema only ever moves forward, so a file this opens in the
+    current schema is one ``open_read``, called after, opens as it is."""
     try:
         conn = _connect(_uri(Path(path), "ro"), threads=True)
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA busy_timeout = 0")  # a lock held: the caller does without
         if schema_version(conn) >= SCHEMA_VERSION:
             return conn
         conn.close()
