@@ -60,8 +60,26 @@ def test_the_table_shows_every_row_and_the_machine(report):
 def test_the_incremental_steps_really_added_runs(report):
     _, _, workdir = report
     conn = sqlite3.connect(workdir / str(RUNS) / "bench.db")
-    assert conn.execute("SELECT COUNT(*) FROM benchmark_runs").fetchone()[0] == RUNS + 101
+    added = bench.REPEATS * sum(bench.EXTRA_SEEDS)  # each batch of new runs recorded 3 times
+    assert conn.execute("SELECT COUNT(*) FROM benchmark_runs").fetchone()[0] == RUNS + added == 353
     conn.close()
+
+
+def test_an_incremental_step_reports_the_median_of_its_samples(report):
+    saved, output, _ = report
+    for key in ("build_after_1", "build_after_100"):
+        step = saved["sizes"][0][key]
+        samples = step["samples_s"]
+        assert len(samples) == bench.REPEATS == 3
+        assert step["seconds"] == sorted(samples)[1]
+    assert "median of 3" in output
+
+
+def test_median_step_keeps_the_middle_sample_whole():
+    steps = [bench.Step(s, 100 + s, 200, s / 2, 0.1) for s in (5.0, 3.0, 4.0)]
+    middle = bench.median_step(steps)
+    assert middle == {"seconds": 4.0, "peak_mb": 104.0, "peak_rss_mb": 200, "user_s": 2.0,
+                      "kernel_s": 0.1, "samples_s": [5.0, 3.0, 4.0]}  # fmt: skip
 
 
 def test_cpu_time_of_a_step_includes_the_workers_it_started():
@@ -162,9 +180,7 @@ def test_only_the_results_and_each_sizes_database_and_inputs_remain(report):
         "results.json",
         f"{RUNS}/bench.db",
         f"{RUNS}/runs.jsonl",
-        f"{RUNS}/new-1.jsonl",
-        f"{RUNS}/new-100.jsonl",
-    }
+    } | {f"{RUNS}/new-{extra}-{repeat}.jsonl" for extra in (1, 100) for repeat in (1, 2, 3)}
 
 
 def test_a_size_given_twice_is_measured_once(tmp_path, monkeypatch):
