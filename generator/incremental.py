@@ -23,7 +23,7 @@ import marshal
 import os
 import re
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -169,11 +169,10 @@ def merge_tree(source: Path, target: Path) -> None:
             os.replace(entry.path, destination)
 
 
-def prune(folder: Path, keep: Iterable[str]) -> None:
-    """Delete the entries of *folder* (files or folders) whose names are not in *keep*."""
-    wanted = set(keep)
+def prune(folder: Path, *keep: Container[str]) -> None:
+    """Delete the entries of *folder* (files or folders) whose names are in none of *keep*."""
     for entry in os.scandir(folder):
-        if entry.name not in wanted:
+        if not any(entry.name in names for names in keep):
             if entry.is_dir(follow_symlinks=False):
                 _remove_tree(Path(entry.path))
             else:
@@ -239,10 +238,10 @@ class Plan:
         """The manifest of this build."""
         return manifest_text(self.runs, self.batches)
 
-    def unit_names(self) -> dict[str, set[str]]:
+    def unit_names(self) -> dict[str, UnitNames]:
         """folder -> the names that the files of every run and batch take in it."""
         segments = self.segments
-        return unit_names((segments[r] for r in self.runs), (segments[b] for b in self.batches))
+        return unit_names({segments[r] for r in self.runs}, {segments[b] for b in self.batches})
 
     @cached_property
     def segments(self) -> dict[str, str]:
@@ -311,7 +310,7 @@ def reuse(out: Path, staging: Path, plan: Plan) -> None:
                 merge_tree(new, old)
                 _remove_tree(new)
             if plan.gone:  # else every file there is still wanted: no need to list them
-                prune(old, staged | names[folder])
+                prune(old, staged, names[folder])
             new.parent.mkdir(parents=True, exist_ok=True)
             os.replace(old, new)
             moved.append(folder)
@@ -321,17 +320,39 @@ def reuse(out: Path, staging: Path, plan: Plan) -> None:
         raise
 
 
-def unit_names(run_segments: Iterable[str], batch_segments: Iterable[str]) -> dict[str, set[str]]:
+class UnitNames:
+    """The names that the files of some runs and batches take directly inside one
+    folder (files, or folders of files), answering ``in`` without listing them:
+    at 100,000 runs that would be 430,000 strings."""
+
+    def __init__(self) -> None:
+        self._forms: list[tuple[str, str, set[str]]] = []  # (head, tail, segments)
+
+    def add(self, form: str, segments: set[str]) -> None:
+        """Add the names ``form`` takes ("{}.html", "{}") for each of *segments*."""
+        head, _, tail = form.partition("{}")
+        self._forms.append((head, tail, segments))
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        return any(
+            len(name) >= len(head) + len(tail)
+            and name.startswith(head)
+            and name.endswith(tail)
+            and name[len(head) : len(name) - len(tail)] in segments
+            for head, tail, segments in self._forms
+        )
+
+
+def unit_names(run_segments: set[str], batch_segments: set[str]) -> dict[str, UnitNames]:
     """folder -> the names (files, or folders of files) that the files of these runs
     and batches take directly inside it."""
-    names: dict[str, set[str]] = {folder: set() for folder in UNIT_DIRS}
-    for layout, segments in ((RUN_FILES, list(run_segments)), (BATCH_FILES, list(batch_segments))):
+    names = {folder: UnitNames() for folder in UNIT_DIRS}
+    for layout, segments in ((RUN_FILES, run_segments), (BATCH_FILES, batch_segments)):
         # Each (folder, top name) once: a run's evaluations and telemetry share a folder.
         for folder, top in dict.fromkeys(
             (folder, name.split("/", 1)[0]) for folder, name in layout
         ):
-            head, _, tail = top.partition("{}")
-            names[folder].update(
-                [head + seg + tail for seg in segments] if head or tail else segments
-            )
+            names[folder].add(top, segments)
     return names

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Container
 from pathlib import Path
 
 from generator.errors import ZebenchError
@@ -20,7 +21,7 @@ class Writer:
         self.bytes = 0
         self._claimed: set[str] = set()
         self._dirs: set[Path] = set()
-        self._names: dict[str, set[str]] = {}  # folder -> names reserved in bulk
+        self._names: dict[str, list[Container[str]]] = {}  # folder -> names reserved in bulk
         self.paths: list[str] = []  # written by this writer, in order
         self._created: list[Path] = []
 
@@ -40,21 +41,22 @@ class Writer:
             raise ValueError(f"unsafe site path {relative!r}")
         key = relative.lower()  # two names differing in case are one file on some systems
         folder, _, name = key.rpartition("/")
-        if key in self._claimed or name in self._names.get(folder, ()):
+        if key in self._claimed or any(name in names for names in self._names.get(folder, ())):
             raise _clash(relative)
         self._claimed.add(key)
         self.files += 1
         return parts
 
-    def reserve_names(self, names: dict[str, set[str]], files: int) -> None:
+    def reserve_names(self, names: dict[str, Container[str]], files: int) -> None:
         """Reserve, in bulk, the lower-case *names* in each folder, for *files* files
-        written by someone else (a name may be a folder holding several)."""
+        written by someone else (a name may be a folder holding several). *names*
+        may be any container: it is kept as it is, not copied."""
         for key in self._claimed:
             folder, _, name = key.rpartition("/")
             if name in names.get(folder, ()):
                 raise _clash(key)
         for folder, taken in names.items():
-            self._names.setdefault(folder, set()).update(taken)
+            self._names.setdefault(folder, []).append(taken)
         self.files += files
 
     def write(self, relative: str, data: bytes) -> None:

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import build_site, hostile_run
 
-from generator import api, build, paths, site_files, store
+from generator import api, build, incremental, paths, site_files, store
 from generator.cli import main
 from generator.pages import batches as batch_pages
 from generator.pages import catalog
@@ -274,6 +274,20 @@ def test_a_file_written_to_a_name_reserved_in_bulk_is_refused(tmp_path: Path) ->
     for path in ("batches/r1.html", "runs/r1.json", "runs/sub/r1.html", "r1.html", "runs/r2.html"):
         writer.write(path, b"elsewhere")
     assert writer.files == 9 and (tmp_path / "s" / "runs" / "sub" / "r1.html").is_file()
+
+
+def test_names_reserved_by_layout_refuse_a_run_s_files_and_no_others(tmp_path: Path) -> None:
+    writer = build.Writer(tmp_path / "s")
+    writer.reserve_names(incremental.unit_names({"r1", "b1"}, {"b1"}), files=9)
+    for path in ("runs/r1.html", "runs/R1.html", "api/runs/r1.json", "api/runs/r1",
+                 "batches/b1.csv", "data/batches/b1.js", "api/batches/b1"):  # fmt: skip
+        with pytest.raises(build.BuildError, match="two files of the site would both be written"):
+            writer.write(path, b"site-wide")
+    for path in ("runs/index.html", "runs/r1.json", "runs/r1.html.bak", "api/runs/r2.json",
+                 "batches/r1.csv", "data/runs/0001.js"):  # fmt: skip
+        writer.write(path, b"elsewhere")
+    with pytest.raises(build.BuildError, match="two files of the site would both be written"):
+        writer.reserve_names(incremental.unit_names({"index"}, set()), files=4)
 
 
 def test_a_name_reserved_in_bulk_after_a_file_took_it_is_refused(tmp_path: Path) -> None:

@@ -10,6 +10,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from generator import build, demo, incremental, ingest, merge, paths, run_files
 from generator.pages import markdown
@@ -206,6 +208,44 @@ def test_merge_tree_and_prune(tmp_path):
     incremental.prune(old, {"keep.html", "d", "e", "added.html"})
     found = {str(p.relative_to(old)): p.read_text() for p in old.rglob("*") if p.is_file()}
     assert found == {"keep.html": "k", "d/x.json": "new", "e/z.json": "z", "added.html": "a"}
+
+
+def _listed_names(run_segments: set[str], batch_segments: set[str]) -> dict[str, set[str]]:
+    """What ``unit_names`` answers for, written out name by name from the layouts."""
+    listed: dict[str, set[str]] = {folder: set() for folder in incremental.UNIT_DIRS}
+    for layout, segments in ((incremental.RUN_FILES, run_segments),
+                             (incremental.BATCH_FILES, batch_segments)):  # fmt: skip
+        for folder, name in layout:
+            listed[folder] |= {name.split("/", 1)[0].format(seg) for seg in segments}
+    return listed
+
+
+_IDS = st.text(alphabet="abcJ.-_/\n", max_size=12)
+
+
+@given(runs=st.sets(_IDS, max_size=6), batches=st.sets(_IDS, max_size=6), probes=st.lists(_IDS))
+def test_unit_names_answer_exactly_for_the_names_of_every_run_and_batch(runs, batches, probes):
+    run_segments = {paths.segment(r) for r in runs}
+    batch_segments = {paths.segment(b) for b in batches}
+    names = incremental.unit_names(run_segments, batch_segments)
+    listed = _listed_names(run_segments, batch_segments)
+    assert set(names) == set(listed)
+    for folder, taken in listed.items():
+        candidates = taken | {
+            probe + tail
+            for probe in probes
+            for tail in ("", ".html", ".json", ".csv", ".js", ".json.json")
+        }
+        candidates |= {name[:-1] for name in taken} | {name + "x" for name in taken}
+        for name in candidates:
+            assert (name in names[folder]) == (name in taken), (folder, name)
+
+
+def test_prune_keeps_what_either_container_holds(tmp_path):
+    for name in ("r1.html", "r2.html", "new.html", "index.html"):
+        (tmp_path / name).write_text(name)
+    incremental.prune(tmp_path, {"new.html"}, incremental.unit_names({"r1"}, set())["runs"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.html", "r1.html"]
 
 
 # Whole builds ---------------------------------------------------------------
