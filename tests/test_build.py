@@ -7,6 +7,8 @@ import json
 import os
 import re
 import sqlite3
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -401,6 +403,32 @@ def test_replaced_sites_are_deleted_in_the_background(site_db: Path, tmp_path: P
     assert wait_for_old_trees(tmp_path, left) == left
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([busy.name, mine.name, "site"])
     assert tree(out) == first
+
+
+def test_the_deletion_outlives_the_build_and_holds_none_of_its_output(tmp_path: Path) -> None:
+    # An `rm` that takes two seconds: the caller, reading the build's output to the
+    # end, must not wait for it.
+    slow = tmp_path / "bin"
+    slow.mkdir()
+    (slow / "rm").write_text('#!/bin/sh\nsleep 2\nexec /bin/rm "$@"\n')
+    (slow / "rm").chmod(0o755)
+    old = tmp_path / ".site.old-1-1"
+    (old / "runs").mkdir(parents=True)
+    (old / "runs" / "r.html").write_text("old")
+    code = (
+        "import sys; from pathlib import Path; from generator import swap; "
+        "swap._remove_in_background([Path(sys.argv[1])])"
+    )
+    path = f"{slow}{os.pathsep}{os.environ['PATH']}"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(old)],
+        capture_output=True,  # read to the end: an inherited pipe would hold this
+        env={**os.environ, "PATH": path},
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert old.exists()  # returned while the deletion is still under way
+    assert wait_for_old_trees(tmp_path, []) == []
 
 
 def test_the_staging_tree_of_a_killed_build_is_deleted_by_the_next(
