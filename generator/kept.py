@@ -1,8 +1,9 @@
 """What a build derived from rows, kept for the next build under a stamp.
 
 Each kind is an SQLite file in the site's ``.zebench/`` folder (beside the
-manifest) whose rows start with a key and a stamp: ``(key, stamp, values…)``,
-one row per key or, for sums per group, several. The next build takes the
+manifest), or for a listing a folder of them (its shares, below), whose rows
+start with a key and a stamp: ``(key, stamp, values…)``, one row per key or,
+for sums per group, several. The next build takes the
 rows of a key again only when the stamp it would write is the same: for a run,
 its fingerprint (its rows, the code and the site context; see ``incremental``);
 for a bucket of runs, a digest of its runs and their fingerprints. So a kept
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import marshal
+import os
+import re
 import sqlite3
 import zlib
 from collections import defaultdict
@@ -47,7 +50,10 @@ def read_rows(
     """The rows of ``read``, as they are (a key may have several)."""
     if site is None:
         return []
-    file = site / path(kind)
+    return _file_rows(site / path(kind), width, texts)
+
+
+def _file_rows(file: Path, width: int, texts: bool) -> list[tuple[Any, ...]]:
     if not file.is_file():
         return []
     try:
@@ -107,6 +113,68 @@ def in_order(
     return [found[key] for key in order], [(key, stamps.get(key, ""), *found[key]) for key in order]
 
 
+# Listings in shares --------------------------------------------------------------
+
+# A listing keeps one row per run (or batch) and is as large as the site's
+# listings of every run (131 MB at 100,000 runs), yet a new run changes one row.
+# So its rows are kept in SHARES files, a key's share coming from its id alone,
+# and each file is named after a digest of the keys and stamps it holds: the
+# next build finds a share it would write again under the same name in the last
+# site, and links that file instead of writing it (see ``write_shares``).
+SHARES = 16
+_SHARE_NAME = re.compile(r"\d{2}-[0-9a-f]{20}\.db")
+
+
+def read_shares(
+    site: Path | None, kind: str, width: int, texts: bool = False
+) -> dict[Any, tuple[Any, ...]]:
+    """``read`` for a kind kept in shares: the rows of every share of *kind*."""
+    folder = None if site is None else site / FOLDER / kind
+    try:
+        names = sorted(os.listdir(folder)) if folder is not None else []
+    except OSError:
+        return {}
+    found: dict[Any, tuple[Any, ...]] = {}
+    for name in names:
+        if _SHARE_NAME.fullmatch(name):
+            found.update((row[0], row[1:]) for row in _file_rows(folder / name, width, texts))
+    return found
+
+
+def write_shares(
+    kind: str,
+    rows: list[tuple[Any, ...]],
+    width: int,
+    create: Callable[[str], Path],
+    last_site: Path | None,
+) -> None:
+    """Keep *rows* of (key, stamp, values…) in shares of *kind*, each in its rows'
+    order; claim each file with ``create``. A share whose file the last build
+    wrote under the same name holds the same rows, so that file is linked."""
+    shares: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
+    for row in rows:
+        shares[bucket(row[0]) % SHARES].append(row)
+    for number, share in sorted(shares.items()):
+        digest = _stamp([(row[0], row[1]) for row in share])
+        relative = f"{FOLDER}/{kind}/{number:02d}-{digest}.db"
+        target = create(relative)
+        if last_site is None or not _linked(last_site / relative, target):
+            write(target, share, width)
+
+
+def _linked(source: Path, target: Path) -> bool:
+    try:
+        os.link(source, target)
+    except OSError:  # not there, or on another file system
+        return False
+    return True
+
+
+def _stamp(values: list[tuple[Any, Any]]) -> str:
+    """A digest of keys and stamps (or runIds and fingerprints), in their order."""
+    return hashlib.blake2b(marshal.dumps(values, 2), digest_size=10).hexdigest()
+
+
 # Runs in buckets -----------------------------------------------------------------
 
 # A figure over all runs that is a sum can be kept per bucket of runs: a new run
@@ -127,10 +195,7 @@ def buckets(fingerprints: dict[str, str]) -> tuple[dict[int, str], dict[int, lis
     for run_id in sorted(fingerprints):
         members[bucket(run_id)].append(run_id)
     stamps = {
-        number: hashlib.blake2b(
-            marshal.dumps([(run_id, fingerprints[run_id]) for run_id in run_ids], 2),
-            digest_size=10,
-        ).hexdigest()
+        number: _stamp([(run_id, fingerprints[run_id]) for run_id in run_ids])
         for number, run_ids in members.items()
     }
     return stamps, dict(members)

@@ -79,8 +79,10 @@ class Writer:
         return path
 
     def created_bytes(self) -> int:
-        """The size of the files made through ``create``, once they are written."""
-        return sum(path.stat().st_size for path in self._created)
+        """The size of the files made through ``create``, once they are written;
+        not of those that are links to files of the last build (``kept``)."""
+        sizes = (path.stat() for path in self._created)
+        return sum(stat.st_size for stat in sizes if stat.st_nlink == 1)
 
 
 def _clash(relative: str) -> BuildError:

@@ -13,7 +13,18 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generator import build, demo, incremental, ingest, merge, paths, run_files
+from generator import (
+    batch_listing,
+    build,
+    demo,
+    incremental,
+    ingest,
+    kept,
+    merge,
+    paths,
+    run_files,
+    run_listing,
+)
 from generator.pages import markdown
 from generator.pages import runs as run_pages
 
@@ -291,6 +302,29 @@ def test_incremental_build_after_record_is_the_full_build(demo_db, tmp_path, env
     second = build.build(demo_db, site)
     assert second.kept > 0 and second.run_pages == 43
     assert inode(kept_page) == before  # kept, not rendered again
+    assert_same_as_full_build(demo_db, site, tmp_path)
+
+
+def test_a_new_run_rewrites_one_share_of_each_kept_listing_and_links_the_others(
+    demo_db, tmp_path, env_epoch
+):
+    site = tmp_path / "site"
+    build.build(demo_db, site)
+    folders = [site / kept.FOLDER / kind for kind in (run_listing.KEPT, batch_listing.KEPT)]
+    before = [{p.name: inode(p) for p in folder.iterdir()} for folder in folders]
+    (payload,) = demo.iter_run_payloads(1, seed=12)  # a new run in a new batch
+    record(demo_db, tmp_path, [payload])
+    build.build(demo_db, site)
+    keys = (payload["runId"], payload["batchId"])
+    for folder, old, key in zip(folders, before, keys, strict=True):
+        share = f"{kept.bucket(key) % kept.SHARES:02d}-"
+        new = {p.name: inode(p) for p in folder.iterdir()}
+        assert len(old) > 2
+        assert {n: i for n, i in new.items() if not n.startswith(share)} == {
+            n: i for n, i in old.items() if not n.startswith(share)
+        }  # the same files, linked
+        (rewritten,) = [n for n in new if n.startswith(share)]
+        assert rewritten not in old
     assert_same_as_full_build(demo_db, site, tmp_path)
 
 

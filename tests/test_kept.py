@@ -54,6 +54,51 @@ def test_a_changed_run_changes_the_stamp_of_its_bucket_alone():
     assert {n for n in added if added.get(n) != stamps.get(n)} == {kept.bucket("run-new")}
 
 
+# Listings in shares ----------------------------------------------------------------
+
+LISTING = [(f"run-{n}", f"fp-{n}", f"entry {n}") for n in range(60)]
+
+
+def write_shares(site: Path, rows, last_site: Path | None = None) -> Path:
+    def create(relative: str) -> Path:
+        target = site / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    kept.write_shares("listing", rows, 3, create, last_site)
+    return site / kept.FOLDER / "listing"
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+
+
+def test_shares_keep_every_row_and_a_share_with_the_same_rows_is_linked(tmp_path):
+    write_shares(tmp_path / "first", LISTING)
+    assert kept.read_shares(tmp_path / "first", "listing", 3) == {r[0]: r[1:] for r in LISTING}
+    changed = [*LISTING[:59], ("run-59", "fp-new", "entry new")]
+    second = write_shares(tmp_path / "second", changed, last_site=tmp_path / "first")
+    assert len(files(second)) > 1
+    share = f"{kept.bucket('run-59') % kept.SHARES:02d}-"
+    linked = {p.name for p in second.iterdir() if p.stat().st_nlink == 2}
+    assert linked == {name for name in files(second) if not name.startswith(share)}
+    assert kept.read_shares(tmp_path / "second", "listing", 3) == {r[0]: r[1:] for r in changed}
+    # Written afresh, the same rows give the same files, byte for byte.
+    assert files(write_shares(tmp_path / "third", changed)) == files(second)
+
+
+def test_a_damaged_share_or_another_file_beside_the_shares_is_ignored(tmp_path):
+    folder = write_shares(tmp_path, LISTING)
+    damaged = sorted(folder.iterdir())[0]
+    damaged.write_bytes(b"not a database")
+    (folder / "notes.db").write_bytes(b"not a share")
+    found = kept.read_shares(tmp_path, "listing", 3)
+    assert 0 < len(found) < len(LISTING)
+    assert all(kept.bucket(key) % kept.SHARES != int(damaged.name[:2]) for key in found)
+    assert kept.read_shares(tmp_path / "missing", "listing", 3) == {}
+    assert kept.read_shares(None, "listing", 3) == {}
+
+
 @given(st.lists(st.floats(allow_nan=False, allow_infinity=False, width=64), min_size=1))
 def test_judge_sums_of_parts_give_the_mean_of_the_whole(scores):
     parts = [judge.JudgeSums() for _ in range(3)]
