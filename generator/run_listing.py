@@ -101,8 +101,9 @@ def _table_files(listed: list[Entries], options: dict[str, list[Any]]) -> Iterat
 def _csv_file(listed: list[Entries]) -> Iterator[File]:
     header = io.StringIO()
     csv.writer(header, lineterminator="\r\n").writerow(run_pages.CSV_FIELDS)
-    lines = "".join(entries[2] for entries in listed)
-    yield "downloads/runs.csv", (header.getvalue() + lines).encode("utf-8")
+    # One join: the lines are 25 MB at 100,000 runs, and header + lines copied them again.
+    text = "".join([header.getvalue(), *(entries[2] for entries in listed)])
+    yield "downloads/runs.csv", text.encode("utf-8")
 
 
 def _options(conn: sqlite3.Connection) -> dict[str, list[Any]]:
