@@ -5,7 +5,7 @@ and ``/api/all/batches`` list every batch, newest first, and a batch's entry in
 each depends on that batch alone: its row and its runs. So each batch is
 encoded once into its entries (its API object, its table row and its status),
 the files are those entries joined in order, and the entries are kept beside
-the manifest in ``.zebench/batch-listing.db`` under the batch's fingerprint
+the manifest in ``.zebench/batch-listing/`` under the batch's fingerprint
 (see ``kept``), which covers its row, its runs' fingerprints, the code and the
 site context: the same bytes as encoding every batch again.
 """

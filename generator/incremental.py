@@ -21,11 +21,13 @@ from __future__ import annotations
 import hashlib
 import marshal
 import os
+import platform
 import re
 import sqlite3
 from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from importlib import metadata
 from pathlib import Path
 
 import generator
@@ -79,9 +81,18 @@ def _rows(conn: sqlite3.Connection, sql: str, params: Iterable[object] = ()) -> 
     return cursor.execute(sql, tuple(params))
 
 
+# What else shapes the bytes of a kept file: Python (json, csv), SQLite (the
+# header of a kept SQLite file) and the libraries that render pages.
+_LIBRARIES = ("jinja2", "markupsafe", "markdown", "plotly")
+
+
 def code_digest() -> str:
-    """A digest of the package's code and templates: new code, every page rebuilt."""
+    """A digest of the package's code and templates and of the versions of what
+    renders them: new code, or a new Jinja or SQLite, and every page is rebuilt."""
     digest = hashlib.blake2b(digest_size=10)
+    versions = [platform.python_version(), sqlite3.sqlite_version]
+    versions += [f"{name} {metadata.version(name)}" for name in _LIBRARIES]
+    digest.update(repr(versions).encode())
     roots = [Path(generator.__file__).resolve().parent, render.templates_dir()]
     for root in roots:
         for path in sorted(root.rglob("*")):

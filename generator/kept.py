@@ -127,18 +127,29 @@ _SHARE_NAME = re.compile(r"\d{2}-[0-9a-f]{20}\.db")
 
 def read_shares(
     site: Path | None, kind: str, width: int, texts: bool = False
-) -> dict[Any, tuple[Any, ...]]:
-    """``read`` for a kind kept in shares: the rows of every share of *kind*."""
-    folder = None if site is None else site / FOLDER / kind
+) -> tuple[dict[Any, tuple[Any, ...]], dict[str, Path]]:
+    """``read`` for a kind kept in shares: the rows of every share of *kind*; and
+    {site path: file} of the shares found intact, which ``write_shares`` may link:
+    a file, not a link, whose rows are the ones its name was made from."""
+    if site is None:
+        return {}, {}
+    folder = site / FOLDER / kind
     try:
-        names = sorted(os.listdir(folder)) if folder is not None else []
+        names = sorted(os.listdir(folder))
     except OSError:
-        return {}
+        return {}, {}
     found: dict[Any, tuple[Any, ...]] = {}
+    intact: dict[str, Path] = {}
     for name in names:
-        if _SHARE_NAME.fullmatch(name):
-            found.update((row[0], row[1:]) for row in _file_rows(folder / name, width, texts))
-    return found
+        if not _SHARE_NAME.fullmatch(name):
+            continue
+        file = folder / name
+        rows = _file_rows(file, width, texts)
+        found.update((row[0], row[1:]) for row in rows)
+        relative = f"{FOLDER}/{kind}/{name}"
+        if rows and _share_path(kind, rows) == relative and not file.is_symlink():
+            intact[relative] = file
+    return found, intact
 
 
 def write_shares(
@@ -146,26 +157,32 @@ def write_shares(
     rows: list[tuple[Any, ...]],
     width: int,
     create: Callable[[str], Path],
-    last_site: Path | None,
+    intact: dict[str, Path],
 ) -> None:
     """Keep *rows* of (key, stamp, values…) in shares of *kind*, each in its rows'
-    order; claim each file with ``create``. A share whose file the last build
-    wrote under the same name holds the same rows, so that file is linked."""
+    order; claim each file with ``create``. A share named like one of the last
+    build's *intact* shares holds the same rows, so that file is linked."""
     shares: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
     for row in rows:
         shares[bucket(row[0]) % SHARES].append(row)
-    for number, share in sorted(shares.items()):
-        digest = _stamp([(row[0], row[1]) for row in share])
-        relative = f"{FOLDER}/{kind}/{number:02d}-{digest}.db"
+    for _, share in sorted(shares.items()):
+        relative = _share_path(kind, share)
         target = create(relative)
-        if last_site is None or not _linked(last_site / relative, target):
+        source = intact.get(relative)
+        if source is None or not _linked(source, target):
             write(target, share, width)
+
+
+def _share_path(kind: str, share: list[tuple[Any, ...]]) -> str:
+    """The site path of a share: its number and a digest of its keys and stamps."""
+    number = bucket(share[0][0]) % SHARES
+    return f"{FOLDER}/{kind}/{number:02d}-{_stamp([(row[0], row[1]) for row in share])}.db"
 
 
 def _linked(source: Path, target: Path) -> bool:
     try:
         os.link(source, target)
-    except OSError:  # not there, or on another file system
+    except OSError:  # gone since, or on another file system
         return False
     return True
 

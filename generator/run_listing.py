@@ -5,7 +5,7 @@ API's ``/api/runs`` and ``/api/all/runs`` list every run, newest first, and a
 run's entry in each depends on that run alone. So each run is encoded once
 into its three entries (its API object, its table row, its CSV line), the files
 are those entries joined in order, and the entries are kept beside the manifest
-in ``.zebench/listing.db`` under the run's fingerprint (see ``kept``). The
+in ``.zebench/listing/`` under the run's fingerprint (see ``kept``). The
 next build encodes only the runs whose fingerprint changed and takes the
 others' entries from there: the same bytes as encoding every run again, since a
 fingerprint covers the run's rows, the code and the site context.

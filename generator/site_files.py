@@ -51,10 +51,10 @@ def batches_listing(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page |
 def _kept_listing(listing: Any, conn: sqlite3.Connection, inputs: Inputs) -> Iterator[File]:
     """The files of a listing module (``run_listing``, ``batch_listing``), from the
     entries the last build kept where they still hold; this build's entries kept."""
-    last = kept.read_shares(inputs.last_site, listing.KEPT, listing.KEPT_WIDTH, texts=True)
+    last, intact = kept.read_shares(inputs.last_site, listing.KEPT, listing.KEPT_WIDTH, texts=True)
     files, rows = listing.files(conn, inputs.fingerprints, last)
     yield from files
-    kept.write_shares(listing.KEPT, rows, listing.KEPT_WIDTH, inputs.create, inputs.last_site)
+    kept.write_shares(listing.KEPT, rows, listing.KEPT_WIDTH, inputs.create, intact)
 
 
 JUDGE = "judge"  # kept: (bucket, stamp, agent, model, category, count, scaled sum) rows

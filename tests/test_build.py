@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -406,11 +407,11 @@ def test_replaced_sites_are_deleted_in_the_background(site_db: Path, tmp_path: P
 
 
 def test_the_deletion_outlives_the_build_and_holds_none_of_its_output(tmp_path: Path) -> None:
-    # An `rm` that takes two seconds: the caller, reading the build's output to the
-    # end, must not wait for it.
+    # An `rm` that takes four seconds: the caller, reading the build's output to
+    # the end, must not wait for it.
     slow = tmp_path / "bin"
     slow.mkdir()
-    (slow / "rm").write_text('#!/bin/sh\nsleep 2\nexec /bin/rm "$@"\n')
+    (slow / "rm").write_text(f'#!/bin/sh\nsleep 4\nexec {shutil.which("rm")} "$@"\n')
     (slow / "rm").chmod(0o755)
     old = tmp_path / ".site.old-1-1"
     (old / "runs").mkdir(parents=True)

@@ -208,6 +208,21 @@ def test_manifest_round_trips_and_names_what_changed(tmp_path):
     assert incremental.read_manifest(tmp_path / "missing") == {}
 
 
+def test_a_new_sqlite_or_jinja_makes_a_new_code_digest(monkeypatch):
+    # Either may change the bytes of a page or a kept file, which a build keeps
+    # only under the same digest.
+    before = incremental.code_digest()
+    assert incremental.code_digest() == before
+    monkeypatch.setattr(incremental.sqlite3, "sqlite_version", "9.9.9")
+    assert incremental.code_digest() != before
+    monkeypatch.undo()
+    real = incremental.metadata.version
+    monkeypatch.setattr(
+        incremental.metadata, "version", lambda name: "0" if name == "jinja2" else real(name)
+    )
+    assert incremental.code_digest() != before
+
+
 def test_merge_tree_and_prune(tmp_path):
     old, new = tmp_path / "old", tmp_path / "new"
     for path, text in {"old/keep.html": "k", "old/gone.html": "g", "old/d/x.json": "old",

@@ -65,8 +65,14 @@ def write_shares(site: Path, rows, last_site: Path | None = None) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
-    kept.write_shares("listing", rows, 3, create, last_site)
+    _, intact = kept.read_shares(last_site, "listing", 3)
+    kept.write_shares("listing", rows, 3, create, intact)
     return site / kept.FOLDER / "listing"
+
+
+def read_shares(site: Path | None) -> dict:
+    found, _ = kept.read_shares(site, "listing", 3)
+    return found
 
 
 def files(folder: Path) -> dict[str, bytes]:
@@ -75,14 +81,14 @@ def files(folder: Path) -> dict[str, bytes]:
 
 def test_shares_keep_every_row_and_a_share_with_the_same_rows_is_linked(tmp_path):
     write_shares(tmp_path / "first", LISTING)
-    assert kept.read_shares(tmp_path / "first", "listing", 3) == {r[0]: r[1:] for r in LISTING}
+    assert read_shares(tmp_path / "first") == {r[0]: r[1:] for r in LISTING}
     changed = [*LISTING[:59], ("run-59", "fp-new", "entry new")]
     second = write_shares(tmp_path / "second", changed, last_site=tmp_path / "first")
     assert len(files(second)) > 1
     share = f"{kept.bucket('run-59') % kept.SHARES:02d}-"
     linked = {p.name for p in second.iterdir() if p.stat().st_nlink == 2}
     assert linked == {name for name in files(second) if not name.startswith(share)}
-    assert kept.read_shares(tmp_path / "second", "listing", 3) == {r[0]: r[1:] for r in changed}
+    assert read_shares(tmp_path / "second") == {r[0]: r[1:] for r in changed}
     # Written afresh, the same rows give the same files, byte for byte.
     assert files(write_shares(tmp_path / "third", changed)) == files(second)
 
@@ -92,11 +98,34 @@ def test_a_damaged_share_or_another_file_beside_the_shares_is_ignored(tmp_path):
     damaged = sorted(folder.iterdir())[0]
     damaged.write_bytes(b"not a database")
     (folder / "notes.db").write_bytes(b"not a share")
-    found = kept.read_shares(tmp_path, "listing", 3)
+    found = read_shares(tmp_path)
     assert 0 < len(found) < len(LISTING)
     assert all(kept.bucket(key) % kept.SHARES != int(damaged.name[:2]) for key in found)
-    assert kept.read_shares(tmp_path / "missing", "listing", 3) == {}
-    assert kept.read_shares(None, "listing", 3) == {}
+    assert kept.read_shares(tmp_path / "missing", "listing", 3) == ({}, {})
+    assert kept.read_shares(None, "listing", 3) == ({}, {})
+
+
+@pytest.mark.parametrize("harm", ["damaged", "cut short", "a link"])
+def test_a_share_that_is_not_as_its_name_says_is_written_again_not_linked(tmp_path, harm):
+    first = write_shares(tmp_path / "first", LISTING)
+    share = sorted(first.iterdir())[0]
+    if harm == "damaged":
+        share.write_bytes(b"not a database")
+    elif harm == "cut short":  # a share whose last row is missing
+        rows = [r for r in LISTING if kept.bucket(r[0]) % kept.SHARES == int(share.name[:2])]
+        share.unlink()
+        kept.write(share, rows[:-1], 3)
+    else:  # a link to a file elsewhere, of the same rows
+        moved = tmp_path / "elsewhere.db"
+        share.rename(moved)
+        share.symlink_to(moved)
+    second = write_shares(tmp_path / "second", LISTING, last_site=tmp_path / "first")
+    fresh = write_shares(tmp_path / "fresh", LISTING)
+    assert files(second) == files(fresh)  # as if written afresh
+    again = second / share.name
+    assert not again.is_symlink() and again.stat().st_nlink == 1
+    linked = {p.name for p in second.iterdir() if p.stat().st_nlink == 2}
+    assert linked == set(files(second)) - {share.name}
 
 
 @given(st.lists(st.floats(allow_nan=False, allow_infinity=False, width=64), min_size=1))
