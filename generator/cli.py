@@ -254,7 +254,8 @@ def bench(sizes: str, workdir: str) -> None:
 
     Writes WORKDIR/results.json and prints the table. Timed steps run as child
     processes, like 'zebench record' and 'zebench build' run for a user; the
-    Python recorder is timed in this process.
+    Python recorder is timed in this process. Each incremental build (after 1
+    and after 100 new runs) is measured three times and its median shown.
 
     \b
     Example:
