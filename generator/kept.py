@@ -35,19 +35,13 @@ def path(kind: str) -> str:
     return f"{FOLDER}/{kind}.db"
 
 
-def read(
-    site: Path | None, kind: str, width: int, texts: bool = False
-) -> dict[Any, tuple[Any, ...]]:
-    """{key: (stamp, values…)} that the build of the site at *site* kept in rows of
-    *width* columns; empty when there is none or it cannot be read. *texts*: only
-    rows whose values are all text (the others were not written by a build)."""
-    return {row[0]: row[1:] for row in read_rows(site, kind, width, texts)}
-
-
 def read_rows(
     site: Path | None, kind: str, width: int, texts: bool = False
 ) -> list[tuple[Any, ...]]:
-    """The rows of ``read``, as they are (a key may have several)."""
+    """(key, stamp, values…) rows of *width* columns that the build of the site at
+    *site* kept for *kind*, as they are (a key may have several); empty when there
+    are none or they cannot be read. *texts*: only rows whose values are all text
+    (the others were not written by a build)."""
     if site is None:
         return []
     return _file_rows(site / path(kind), width, texts)
@@ -128,7 +122,7 @@ _SHARE_NAME = re.compile(r"\d{2}-[0-9a-f]{20}\.db")
 def read_shares(
     site: Path | None, kind: str, width: int, texts: bool = False
 ) -> tuple[dict[Any, tuple[Any, ...]], dict[str, Path]]:
-    """``read`` for a kind kept in shares: the rows of every share of *kind*; and
+    """{key: (stamp, values…)} from every share of *kind* (see ``read_rows``); and
     {site path: file} of the shares found intact, which ``write_shares`` may link:
     a file, not a link, whose rows are the ones its name was made from."""
     if site is None:

@@ -380,3 +380,18 @@ def page(browser):
     tab.on("dialog", dialog)
     yield tab
     context.close()
+
+
+def keep_in_shares(site: Path, kind: str, rows, width: int, last_site: Path | None = None) -> Path:
+    """Keep *rows* in shares of *kind* under *site* as a build does, linking what the
+    build of *last_site* kept intact; the shares' folder."""
+    from generator import kept
+
+    def create(relative: str) -> Path:
+        target = site / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return target
+
+    _, intact = kept.read_shares(last_site, kind, width)
+    kept.write_shares(kind, rows, width, create, intact)
+    return site / kept.FOLDER / kind

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import keep_in_shares
 
 from generator import api, batch_listing, kept, paths, store
 from generator.api_static import static_files
@@ -104,9 +105,8 @@ def test_kept_entries_are_taken_only_under_the_same_fingerprint(conn, monkeypatc
 def test_kept_entries_round_trip_through_the_site_and_give_the_same_bytes(conn, tmp_path):
     fingerprints = fingerprints_of(conn)
     made, rows = listing(conn, fingerprints)
-    (tmp_path / ".zebench").mkdir()
-    kept.write(tmp_path / kept.path(batch_listing.KEPT), rows, batch_listing.KEPT_WIDTH)
-    last = kept.read(tmp_path, batch_listing.KEPT, batch_listing.KEPT_WIDTH, texts=True)
+    keep_in_shares(tmp_path, batch_listing.KEPT, rows, batch_listing.KEPT_WIDTH)
+    last, _ = kept.read_shares(tmp_path, batch_listing.KEPT, batch_listing.KEPT_WIDTH, texts=True)
     assert last == {row[0]: tuple(row[1:]) for row in rows}
     again, _ = listing(conn, fingerprints, last)
     assert again == made

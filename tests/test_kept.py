@@ -7,6 +7,7 @@ import random
 from pathlib import Path
 
 import pytest
+from conftest import keep_in_shares
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -60,14 +61,7 @@ LISTING = [(f"run-{n}", f"fp-{n}", f"entry {n}") for n in range(60)]
 
 
 def write_shares(site: Path, rows, last_site: Path | None = None) -> Path:
-    def create(relative: str) -> Path:
-        target = site / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        return target
-
-    _, intact = kept.read_shares(last_site, "listing", 3)
-    kept.write_shares("listing", rows, 3, create, intact)
-    return site / kept.FOLDER / "listing"
+    return keep_in_shares(site, "listing", rows, 3, last_site)
 
 
 def read_shares(site: Path | None) -> dict:

@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from conftest import keep_in_shares
 
 from generator import api, kept, run_listing, store
 from generator.api_static import static_files
@@ -93,43 +94,50 @@ def test_kept_entries_are_taken_only_under_the_same_fingerprint(conn, monkeypatc
     assert [row[0] for row in new_rows] == [row[0] for row in rows]
 
 
+def shares(site: Path, rows, width: int = run_listing.KEPT_WIDTH) -> Path:
+    return keep_in_shares(site, run_listing.KEPT, rows, width)
+
+
+def read_kept(site: Path | None, width: int = run_listing.KEPT_WIDTH, texts: bool = False):
+    found, _ = kept.read_shares(site, run_listing.KEPT, width, texts)
+    return found
+
+
 def test_kept_entries_round_trip_through_the_site_and_give_the_same_bytes(conn, tmp_path):
     fingerprints = fingerprints_of(conn)
     made, rows = listing(conn, fingerprints)
-    (tmp_path / ".zebench").mkdir()
-    target = tmp_path / kept.path(run_listing.KEPT)
-    kept.write(target, rows, run_listing.KEPT_WIDTH)
-    last = kept.read(tmp_path, run_listing.KEPT, run_listing.KEPT_WIDTH)
+    folder = shares(tmp_path / "site", rows)
+    last = read_kept(tmp_path / "site")
     assert last == {row[0]: tuple(row[1:]) for row in rows}
     again, _ = listing(conn, fingerprints, last)
     assert again == made
-    copy = tmp_path / "copy.db"
-    kept.write(copy, rows, run_listing.KEPT_WIDTH)
-    assert copy.read_bytes() == target.read_bytes()
-    assert kept.read(tmp_path, run_listing.KEPT, run_listing.KEPT_WIDTH + 1) == {}
+    copy = shares(tmp_path / "copy", rows)
+    assert [(p.name, p.read_bytes()) for p in sorted(copy.iterdir())] == [
+        (p.name, p.read_bytes()) for p in sorted(folder.iterdir())
+    ]
+    assert read_kept(tmp_path / "site", run_listing.KEPT_WIDTH + 1) == {}
 
 
 @pytest.mark.parametrize("content", [b"", b"not a database at all", None])
 def test_unreadable_kept_entries_are_ignored(tmp_path, content):
-    (tmp_path / ".zebench").mkdir()
-    target = tmp_path / kept.path(run_listing.KEPT)
+    folder = tmp_path / kept.FOLDER / run_listing.KEPT
+    folder.mkdir(parents=True)
+    target = folder / f"00-{'0' * 20}.db"  # named as a share is
     if content is None:  # a database of another shape
         sqlite3.connect(target).execute("CREATE TABLE runs (x)").connection.close()
     else:
         target.write_bytes(content)
-    width = run_listing.KEPT_WIDTH
-    assert kept.read(tmp_path, run_listing.KEPT, width) == {}
-    assert kept.read(None, run_listing.KEPT, width) == {}
-    assert kept.read(tmp_path / "nothing here", run_listing.KEPT, width) == {}
+    assert kept.read_shares(tmp_path, run_listing.KEPT, run_listing.KEPT_WIDTH) == ({}, {})
+    assert read_kept(None) == {}
+    assert read_kept(tmp_path / "nothing here") == {}
 
 
 def test_kept_entries_that_are_not_text_are_not_used(conn, tmp_path):
     fingerprints = fingerprints_of(conn)
     made, rows = listing(conn, fingerprints)
-    (tmp_path / ".zebench").mkdir()
     damaged = [(*rows[0][:2], None, *rows[0][3:]), *rows[1:]]  # one entry made NULL
-    kept.write(tmp_path / kept.path(run_listing.KEPT), damaged, run_listing.KEPT_WIDTH)
-    last = kept.read(tmp_path, run_listing.KEPT, run_listing.KEPT_WIDTH, texts=True)
+    shares(tmp_path, damaged)
+    last = read_kept(tmp_path, texts=True)
     assert rows[0][0] not in last and len(last) == len(rows) - 1
     again, _ = listing(conn, fingerprints, last)
     assert again == made  # that run encoded again
