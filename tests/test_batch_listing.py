@@ -79,29 +79,6 @@ def test_an_empty_file_lists_no_batch(empty_db):
     assert data(made["data/batches/index.js"])["total"] == 0
 
 
-def test_kept_entries_are_taken_only_under_the_same_fingerprint(conn, monkeypatch):
-    fingerprints = fingerprints_of(conn)
-    _, rows = listing(conn, fingerprints)
-    last = {row[0]: tuple(row[1:]) for row in rows}
-    first, second = rows[0][0], rows[1][0]
-    # A marker in place of two batches' entries shows which kept entries are used.
-    last[first] = (fingerprints[first], '{"kept":1}', '["kept"]', "running")
-    last[second] = ("stale", '{"kept":2}', '["kept"]', "running")
-    encoded: list[str] = []
-    real_encode = batch_listing.encode
-
-    def spy(conn, batch_ids, everything):
-        encoded.extend(batch_ids)
-        return real_encode(conn, batch_ids, everything)
-
-    monkeypatch.setattr(batch_listing, "encode", spy)
-    made, new_rows = listing(conn, fingerprints, last)
-    assert encoded == [second]  # only the batch whose fingerprint differs
-    assert made["api/batches.json"].startswith(b'[{"kept":1},{"batchId":')
-    assert b'{"kept":2}' not in made["api/batches.json"]
-    assert [row[0] for row in new_rows] == [row[0] for row in rows]
-
-
 def test_kept_entries_round_trip_through_the_site_and_give_the_same_bytes(conn, tmp_path):
     fingerprints = fingerprints_of(conn)
     made, rows = listing(conn, fingerprints)

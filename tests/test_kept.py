@@ -11,7 +11,7 @@ from conftest import keep_in_shares
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generator import ingest, kept, site_files, store
+from generator import batch_listing, ingest, kept, run_listing, site_files, store
 from generator.queries import judge
 from generator.queries.common import mean
 from generator.validate import normalise_run
@@ -53,6 +53,43 @@ def test_a_changed_run_changes_the_stamp_of_its_bucket_alone():
     assert {n for n in stamps if after[n] != stamps[n]} == {kept.bucket("run-7")}
     added, _ = kept.buckets(dict(fingerprints, **{"run-new": "f"}))
     assert {n for n in added if added.get(n) != stamps.get(n)} == {kept.bucket("run-new")}
+
+
+# Listings: entries kept per run or batch ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("listing", "ids", "api_file", "last_entry"),
+    [
+        (run_listing, "SELECT run_id AS runId FROM benchmark_runs", "api/runs.json", "kept\r\n"),
+        (batch_listing, "SELECT batchId FROM batch_runs", "api/batches.json", "running"),
+    ],
+)
+def test_kept_entries_are_taken_only_under_the_same_fingerprint(
+    conn, monkeypatch, listing, ids, api_file, last_entry
+):
+    key_field = conn.execute(ids).description[0][0]
+    fingerprints = {key: f"f-{key}" for (key,) in conn.execute(ids)}
+    _, rows = listing.files(conn, fingerprints, {})
+    last = {row[0]: tuple(row[1:]) for row in rows}
+    first, second = rows[0][0], rows[1][0]
+    # A marker in place of two entries shows which kept entries are used.
+    last[first] = (fingerprints[first], '{"kept":1}', '["kept"]', last_entry)
+    last[second] = ("stale", '{"kept":2}', '["kept"]', last_entry)
+    encoded: list[str] = []
+    real_encode = listing.encode
+
+    def spy(conn, keys, everything):
+        encoded.extend(keys)
+        return real_encode(conn, keys, everything)
+
+    monkeypatch.setattr(listing, "encode", spy)
+    made, new_rows = listing.files(conn, fingerprints, last)
+    made = dict(made)
+    assert encoded == [second]  # only the one whose fingerprint differs
+    assert made[api_file].startswith(b'[{"kept":1},{"' + key_field.encode() + b'":')
+    assert b'{"kept":2}' not in made[api_file]
+    assert [row[0] for row in new_rows] == [row[0] for row in rows]
 
 
 # Listings in shares ----------------------------------------------------------------

@@ -71,29 +71,6 @@ def test_an_empty_file_has_one_empty_page_and_no_table_chunks(empty_db):
     assert made["downloads/runs.csv"].count(b"\r\n") == 1  # the header alone
 
 
-def test_kept_entries_are_taken_only_under_the_same_fingerprint(conn, monkeypatch):
-    fingerprints = fingerprints_of(conn)
-    _, rows = listing(conn, fingerprints)
-    last = {row[0]: tuple(row[1:]) for row in rows}
-    first, second = rows[0][0], rows[1][0]
-    # A marker in place of two runs' entries shows which kept entries are used.
-    last[first] = (fingerprints[first], '{"kept":1}', '["kept"]', "kept\r\n")
-    last[second] = ("stale", '{"kept":2}', '["kept"]', "kept\r\n")
-    encoded: list[str] = []
-    real_encode = run_listing.encode
-
-    def spy(conn, run_ids, everything):
-        encoded.extend(run_ids)
-        return real_encode(conn, run_ids, everything)
-
-    monkeypatch.setattr(run_listing, "encode", spy)
-    made, new_rows = listing(conn, fingerprints, last)
-    assert encoded == [second]  # only the run whose fingerprint differs
-    assert made["api/runs.json"].startswith(b'[{"kept":1},{"runId":')
-    assert b'{"kept":2}' not in made["api/runs.json"]
-    assert [row[0] for row in new_rows] == [row[0] for row in rows]
-
-
 def shares(site: Path, rows, width: int = run_listing.KEPT_WIDTH) -> Path:
     return keep_in_shares(site, run_listing.KEPT, rows, width)
 
