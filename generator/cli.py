@@ -91,7 +91,7 @@ def record(db_path: str, replace: bool, files: tuple[str, ...]) -> None:
       zebench record --db data/benchmarks.db results/runs.jsonl
       harness --json | zebench record -
     """
-    from generator import ingest
+    from generator.results import ingest
 
     click.echo(str(ingest.record_files(db_path, files, replace=replace)))
 
@@ -109,7 +109,7 @@ def batch(db_path: str, files: tuple[str, ...]) -> None:
     Example:
       zebench batch --db data/benchmarks.db results/batch.json
     """
-    from generator import ingest
+    from generator.results import ingest
 
     click.echo(str(ingest.record_batch_files(db_path, files)))
 
@@ -133,7 +133,7 @@ def merge(db_path: str, prefer_source: bool, sources: tuple[str, ...]) -> None:
     Example:
       zebench merge --db data/benchmarks.db artifacts/*/benchmarks.db
     """
-    from generator import merge as merging
+    from generator.results import merge as merging
 
     for line in merging.merge(db_path, list(sources), prefer_source=prefer_source).lines():
         click.echo(line)
@@ -154,7 +154,7 @@ def demo(db_path: str, runs: int, seed: int) -> None:
     Example:
       zebench demo --db data/benchmarks.db --runs 1000 --seed 7
     """
-    from generator import demo as demo_data
+    from generator.results import demo as demo_data
 
     click.echo(str(demo_data.write_demo(db_path, runs=runs, seed=seed)))
 
@@ -173,7 +173,7 @@ def api_command(db_path: str, path: str) -> None:
       zebench api '/api/runs?agent=echo&limit=5'
       zebench api '/api/batches/compare?ids=BATCH1,BATCH2'
     """
-    from generator import api
+    from generator.queries import api
 
     conn = store.open_read(db_path)
     try:

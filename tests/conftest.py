@@ -192,8 +192,8 @@ def hostile_run() -> dict:
 
 def make_site_db(path: Path, runs: int = 40) -> Path:
     """Demo data (fixed seed) plus hostile_run(), recorded through the ingest path."""
-    from generator import demo, ingest
-    from generator.validate import normalise_run
+    from generator.results import demo, ingest
+    from generator.results.validate import normalise_run
 
     demo.write_demo(path, runs=runs, seed=3)
     ingest.record_runs(path, [("hostile", normalise_run(hostile_run(), "hostile"))])
@@ -385,13 +385,13 @@ def page(browser):
 def keep_in_shares(site: Path, kind: str, rows, width: int, last_site: Path | None = None) -> Path:
     """Keep *rows* in shares of *kind* under *site* as a build does, linking what the
     build of *last_site* kept intact; the shares' folder."""
-    from generator import kept
+    from generator.build import cache
 
     def create(relative: str) -> Path:
         target = site / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         return target
 
-    _, intact = kept.read_shares(last_site, kind, width)
-    kept.write_shares(kind, rows, width, create, intact)
-    return site / kept.FOLDER / kind
+    _, intact = cache.read_shares(last_site, kind, width)
+    cache.write_shares(kind, rows, width, create, intact)
+    return site / cache.FOLDER / kind

@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator import api, queries, store
-from generator.api_static import static_entries, static_files
+from generator import queries, store
 from generator.cli import main
 from generator.errors import NotFoundError, ParameterError
-from generator.paths import segment
+from generator.queries import api
+from generator.site.api_files import static_entries, static_files
+from generator.site.paths import segment
 
 NOW = datetime(2025, 10, 26, 12, 0, tzinfo=UTC)
 

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import in_child, make_site_db, unprivileged
 
-from generator import demo
 from generator.cli import main
+from generator.results import demo
 
 KINDS = ["corrupt", "not sqlite", "missing", "unreadable"]
 EXPECTED = {

@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 from conftest import keep_in_shares
 
-from generator import api, batch_listing, kept, paths, store
-from generator.api_static import static_files
-from generator.pages import batches as batch_pages
-from generator.queries import batches
+from generator import store
+from generator.build import batch_listing, cache
+from generator.queries import api, batches
+from generator.site import paths
+from generator.site.api_files import static_files
+from generator.site.pages import batches as batch_pages
 
 
 @pytest.fixture
@@ -83,7 +85,7 @@ def test_kept_entries_round_trip_through_the_site_and_give_the_same_bytes(conn, 
     fingerprints = fingerprints_of(conn)
     made, rows = listing(conn, fingerprints)
     keep_in_shares(tmp_path, batch_listing.KEPT, rows, batch_listing.KEPT_WIDTH)
-    last, _ = kept.read_shares(tmp_path, batch_listing.KEPT, batch_listing.KEPT_WIDTH, texts=True)
+    last, _ = cache.read_shares(tmp_path, batch_listing.KEPT, batch_listing.KEPT_WIDTH, texts=True)
     assert last == {row[0]: tuple(row[1:]) for row in rows}
     again, _ = listing(conn, fingerprints, last)
     assert again == made

@@ -11,9 +11,11 @@ import pytest
 from click.testing import CliRunner
 from conftest import in_fork
 
-from generator import bench, demo, floor, process_memory
+from generator import bench
+from generator.bench import floor, process_memory
 from generator.cli import main
-from generator.recorder import Recorder
+from generator.results import demo
+from generator.results.recorder import Recorder
 
 RUNS = 50
 

@@ -15,7 +15,8 @@ from urllib.parse import quote, urldefrag, urljoin, urlsplit
 import pytest
 from conftest import hostile_run, serving
 
-from generator import paths, store
+from generator import store
+from generator.site import paths
 
 pytestmark = pytest.mark.browser
 

@@ -24,8 +24,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import build_site, serving
 
-from generator import paths
 from generator.cli import main
+from generator.site import paths
 
 pytestmark = pytest.mark.browser
 

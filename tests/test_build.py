@@ -17,10 +17,13 @@ import pytest
 from click.testing import CliRunner
 from conftest import build_site, hostile_run
 
-from generator import api, build, incremental, paths, site_files, store
+from generator import build, store
+from generator.build import changes, site_wide
 from generator.cli import main
-from generator.pages import batches as batch_pages
-from generator.pages import catalog
+from generator.queries import api
+from generator.site import paths
+from generator.site.pages import batches as batch_pages
+from generator.site.pages import catalog
 
 TEXT_SUFFIXES = (".html", ".css", ".js")
 
@@ -281,7 +284,7 @@ def test_a_file_written_to_a_name_reserved_in_bulk_is_refused(tmp_path: Path) ->
 
 def test_names_reserved_by_layout_refuse_a_run_s_files_and_no_others(tmp_path: Path) -> None:
     writer = build.Writer(tmp_path / "s")
-    writer.reserve_names(incremental.unit_names({"r1", "b1"}, {"b1"}), files=9)
+    writer.reserve_names(changes.unit_names({"r1", "b1"}, {"b1"}), files=9)
     for path in ("runs/r1.html", "runs/R1.html", "api/runs/r1.json", "api/runs/r1",
                  "batches/b1.csv", "data/batches/b1.js", "api/batches/b1"):  # fmt: skip
         with pytest.raises(build.BuildError, match="two files of the site would both be written"):
@@ -290,7 +293,7 @@ def test_names_reserved_by_layout_refuse_a_run_s_files_and_no_others(tmp_path: P
                  "batches/r1.csv", "data/runs/0001.js"):  # fmt: skip
         writer.write(path, b"elsewhere")
     with pytest.raises(build.BuildError, match="two files of the site would both be written"):
-        writer.reserve_names(incremental.unit_names({"index"}, set()), files=4)
+        writer.reserve_names(changes.unit_names({"index"}, set()), files=4)
 
 
 def test_a_name_reserved_in_bulk_after_a_file_took_it_is_refused(tmp_path: Path) -> None:
@@ -333,7 +336,7 @@ def test_a_part_whose_process_dies_fails_the_build_and_leaves_the_previous_site(
         os._exit(9)
 
     def break_build():
-        monkeypatch.setitem(site_files.PARTS, "runs table, CSV and API listing", killed)
+        monkeypatch.setitem(site_wide.PARTS, "runs table, CSV and API listing", killed)
 
     assert_a_broken_rebuild_leaves_the_site(
         site_db, tmp_path, break_build, build.BuildError, "stopped .* runs table, CSV and API"
@@ -417,7 +420,7 @@ def test_the_deletion_outlives_the_build_and_holds_none_of_its_output(tmp_path: 
     (old / "runs").mkdir(parents=True)
     (old / "runs" / "r.html").write_text("old")
     code = (
-        "import sys; from pathlib import Path; from generator import swap; "
+        "import sys; from pathlib import Path; from generator.build import swap; "
         "swap._remove_in_background([Path(sys.argv[1])])"
     )
     path = f"{slow}{os.pathsep}{os.environ['PATH']}"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from generator import charts
+from generator.site import charts
 
 
 def pair(agent, model, score, cost=None, **more):

@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 from conftest import in_child, unprivileged
 
-from generator import demo, ingest, merge  # noqa: F401  (imported before any fork below)
 from generator.cli import main
+from generator.results import demo, ingest, merge  # noqa: F401  (imported before any fork below)
 
 
 def invoke(*args: str, input: str | None = None):

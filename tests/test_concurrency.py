@@ -12,13 +12,13 @@ from pathlib import Path
 
 from conftest import build_site
 
-from generator import demo
+from generator.results import demo
 
 # Appends runs for ever: each transaction a new batch of three runs, as a harness would.
 WRITER = """
 import itertools, sys, time
-from generator import ingest
-from generator.validate import normalise_run
+from generator.results import ingest
+from generator.results.validate import normalise_run
 db = sys.argv[1]
 for n in itertools.count():
     runs = []

@@ -10,12 +10,13 @@ import subprocess
 import sys
 import time
 
-from generator import demo, ingest, store
+from generator import store
+from generator.results import demo, ingest
 
 # Records runs forever, one transaction per start and one per completion.
 RECORDER_LOOP = """
 import sys
-from generator.recorder import Recorder
+from generator.results.recorder import Recorder
 rec = Recorder(sys.argv[1])
 n = 0
 while True:

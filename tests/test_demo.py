@@ -4,7 +4,7 @@ import io
 import json
 import sqlite3
 
-from generator import demo
+from generator.results import demo
 
 EVALUATORS = {
     "InstallEvaluator", "TestEvaluator", "PackageManagerEvaluator",
@@ -56,7 +56,7 @@ def test_default_demo_is_realistic(tmp_path, digest):
 
 
 def test_jsonl_output_records_through_the_cli_path(tmp_path):
-    from generator import ingest
+    from generator.results import ingest
 
     out = io.StringIO()
     demo.write_jsonl(out, runs=30, seed=2)
@@ -69,8 +69,8 @@ def test_jsonl_output_records_through_the_cli_path(tmp_path):
 
 
 def test_full_payloads_are_the_same_runs_each_finished_with_six_evaluations(tmp_path):
-    from generator import ingest
-    from generator.validate import normalise_run
+    from generator.results import ingest
+    from generator.results.validate import normalise_run
 
     plain = list(demo.iter_run_payloads(120, seed=6))
     full = list(demo.iter_run_payloads(120, seed=6, full=True))

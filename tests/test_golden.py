@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from conftest import build_site, hostile_run, make_site_db
 
-from generator import paths
+from generator.site import paths
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
 PAGES = (

@@ -17,9 +17,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import build_site
 
-from generator.api import quote_segment as q
 from generator.cli import main
-from generator.paths import segment
+from generator.queries.api import quote_segment as q
+from generator.site.paths import segment
 
 NAMES = [
     "../../x", "/etc/passwd", "a/b", "a\\b", ".", "..", "...", "CON", "con", "nul.txt",

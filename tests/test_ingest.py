@@ -5,9 +5,10 @@ import sqlite3
 
 import pytest
 
-from generator import ingest, store
+from generator import store
 from generator.errors import ConflictError, ValidationError
-from generator.payloads import iter_records
+from generator.results import ingest
+from generator.results.payloads import iter_records
 
 
 def rows(db, sql, *params):
@@ -130,7 +131,7 @@ def test_same_run_twice_in_one_invocation(empty_db, make_run, tmp_path):
 
 
 def test_stored_runs_read_back_in_normalised_form(empty_db, payloads_dir):
-    from generator.validate import normalise_run
+    from generator.results.validate import normalise_run
 
     payload = json.loads((payloads_dir / "run.json").read_text())
     ingest.record_files(empty_db, [str(payloads_dir / "run.json")])

@@ -5,9 +5,9 @@ import sqlite3
 
 import pytest
 
-from generator import demo, ingest
 from generator.errors import StoreError, ValidationError
-from generator.merge import merge
+from generator.results import demo, ingest
+from generator.results.merge import merge
 
 
 def query(db, sql):

@@ -8,12 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from generator import ingest, run_listing, store
-from generator.pages import catalog, markdown, overview, top
-from generator.pages import runs as run_pages
+from generator import store
+from generator.build import run_listing
 from generator.queries import judge, reports, stats
 from generator.queries.common import wide_rows
-from generator.validate import normalise_run
+from generator.results import ingest
+from generator.results.validate import normalise_run
+from generator.site.pages import catalog, markdown, overview, top
+from generator.site.pages import runs as run_pages
 
 
 def record(db: Path, *payloads: dict) -> None:

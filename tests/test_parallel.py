@@ -5,7 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import sqlite3
 
-from generator.recorder import Recorder
+from generator.results.recorder import Recorder
 
 WRITERS, RUNS_EACH = 8, 200
 EVALUATORS = (

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from generator.paths import segment
+from generator.site.paths import segment
 
 HOSTILE = [
     "../../x", "/etc/passwd", "a/b", ".", "..", "CON", "con", "con.txt", "x" * 300,

@@ -6,7 +6,7 @@ import sqlite3
 import pytest
 
 from generator.errors import ConflictError, NotFoundError, ValidationError
-from generator.recorder import Recorder
+from generator.results.recorder import Recorder
 
 RUN = {"suite": "update-deps", "scenario": "nx-pnpm-monorepo", "tier": "L1", "agent": "echo"}
 

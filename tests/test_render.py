@@ -5,8 +5,8 @@ from __future__ import annotations
 import jinja2
 import pytest
 
-from generator import render
-from generator.pages import NAV, Page, Site
+from generator.site import render
+from generator.site.pages import NAV, Page, Site
 
 
 @pytest.fixture(scope="module")

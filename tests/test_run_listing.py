@@ -10,9 +10,11 @@ from pathlib import Path
 import pytest
 from conftest import keep_in_shares
 
-from generator import api, kept, run_listing, store
-from generator.api_static import static_files
-from generator.pages import runs as run_pages
+from generator import store
+from generator.build import cache, run_listing
+from generator.queries import api
+from generator.site.api_files import static_files
+from generator.site.pages import runs as run_pages
 
 LISTING_FILES = ("api/runs.json", "api/all/runs.json")
 
@@ -76,7 +78,7 @@ def shares(site: Path, rows, width: int = run_listing.KEPT_WIDTH) -> Path:
 
 
 def read_kept(site: Path | None, width: int = run_listing.KEPT_WIDTH, texts: bool = False):
-    found, _ = kept.read_shares(site, run_listing.KEPT, width, texts)
+    found, _ = cache.read_shares(site, run_listing.KEPT, width, texts)
     return found
 
 
@@ -97,14 +99,14 @@ def test_kept_entries_round_trip_through_the_site_and_give_the_same_bytes(conn, 
 
 @pytest.mark.parametrize("content", [b"", b"not a database at all", None])
 def test_unreadable_kept_entries_are_ignored(tmp_path, content):
-    folder = tmp_path / kept.FOLDER / run_listing.KEPT
+    folder = tmp_path / cache.FOLDER / run_listing.KEPT
     folder.mkdir(parents=True)
     target = folder / f"00-{'0' * 20}.db"  # named as a share is
     if content is None:  # a database of another shape
         sqlite3.connect(target).execute("CREATE TABLE runs (x)").connection.close()
     else:
         target.write_bytes(content)
-    assert kept.read_shares(tmp_path, run_listing.KEPT, run_listing.KEPT_WIDTH) == ({}, {})
+    assert cache.read_shares(tmp_path, run_listing.KEPT, run_listing.KEPT_WIDTH) == ({}, {})
     assert read_kept(None) == {}
     assert read_kept(tmp_path / "nothing here") == {}
 

@@ -12,8 +12,10 @@ import pytest
 from conftest import build_site, make_site_db
 from test_build import assert_a_broken_rebuild_leaves_the_site
 
-from generator import demo, ingest, snapshot, store
-from generator.validate import normalise_run
+from generator import store
+from generator.results import demo, ingest
+from generator.results.validate import normalise_run
+from generator.store import snapshot
 
 
 def _runs(db: Path) -> int:

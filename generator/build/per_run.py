@@ -18,12 +18,13 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
-from generator import api_static, render, store
-from generator.pages import Page, Site
-from generator.pages import batches as batch_pages
-from generator.pages import runs as run_pages
+from generator import store
+from generator.build.writer import BuildError
 from generator.queries import batches, runs
-from generator.writer import BuildError
+from generator.site import api_files, render
+from generator.site.pages import Page, Site
+from generator.site.pages import batches as batch_pages
+from generator.site.pages import runs as run_pages
 
 CHUNK = 250  # runs per task: small enough to spread the work, large enough to amortise it
 BATCH_CHUNK = 100  # batches per task: each has five files, and a run or more to list
@@ -35,7 +36,7 @@ def files(pages: render.PageRenderer, detail: dict) -> Iterator[File]:
     """(path, content) of one run's files, from ``runs.get_run`` for it."""
     page = run_pages.run_page(detail)
     yield page.path, pages.render(page).encode("utf-8")
-    yield from api_static.encoded(api_static.run_entries(detail))
+    yield from api_files.encoded(api_files.run_entries(detail))
 
 
 def batch_files(pages: render.PageRenderer, batch: dict, analytics: dict) -> Iterator[File]:
@@ -45,7 +46,7 @@ def batch_files(pages: render.PageRenderer, batch: dict, analytics: dict) -> Ite
             yield item.path, pages.render(item).encode("utf-8")
         else:
             yield item
-    yield from api_static.encoded(api_static.batch_entries(batch, analytics))
+    yield from api_files.encoded(api_files.batch_entries(batch, analytics))
 
 
 @dataclass(frozen=True)

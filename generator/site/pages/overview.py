@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sqlite3
 
-from generator import charts
-from generator.pages import Page, figure, top
 from generator.queries import batches, runs, stats
 from generator.queries.summary import Summary
+from generator.site import charts
+from generator.site.pages import Page, figure, top
 
 TOP_PERFORMERS = 10
 RECENT = 10

@@ -17,9 +17,10 @@ import jinja2
 from markupsafe import Markup, escape
 
 import generator
-from generator import paths, times
-from generator.jsontext import script_json
-from generator.pages import Crumb, Page, Site
+from generator import times
+from generator.queries.encoding import script_json
+from generator.site import paths
+from generator.site.pages import Crumb, Page, Site
 
 
 def templates_dir() -> Path:

@@ -23,9 +23,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from generator import ingest, store, times
+from generator import store, times
 from generator.errors import NotFoundError
-from generator.validate import normalise_batch, normalise_run
+from generator.results import ingest
+from generator.results.validate import normalise_batch, normalise_run
 
 
 def _camel(name: str) -> str:

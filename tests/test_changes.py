@@ -13,20 +13,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generator import (
-    batch_listing,
-    build,
-    demo,
-    incremental,
-    ingest,
-    kept,
-    merge,
-    paths,
-    run_files,
-    run_listing,
-)
-from generator.pages import markdown
-from generator.pages import runs as run_pages
+from generator import build
+from generator.build import batch_listing, cache, changes, per_run, run_listing
+from generator.results import demo, ingest, merge
+from generator.site import paths
+from generator.site.pages import markdown
+from generator.site.pages import runs as run_pages
 
 
 @pytest.fixture
@@ -39,8 +31,8 @@ def demo_db(tmp_path):
 def fingerprints(db, context: str = "ctx") -> tuple[dict, dict]:
     conn = sqlite3.connect(db)
     try:
-        runs = incremental.run_fingerprints(conn, context)
-        return runs, incremental.batch_fingerprints(conn, context, runs)
+        runs = changes.run_fingerprints(conn, context)
+        return runs, changes.batch_fingerprints(conn, context, runs)
     finally:
         conn.close()
 
@@ -84,7 +76,7 @@ def test_fingerprints_of_chosen_runs_match_the_full_scan(demo_db):
     runs, _ = fingerprints(demo_db)
     chosen = sorted(runs)[3:9] + ["absent"]
     conn = sqlite3.connect(demo_db)
-    assert incremental.run_fingerprints(conn, "ctx", chosen) == {k: runs[k] for k in chosen[:-1]}
+    assert changes.run_fingerprints(conn, "ctx", chosen) == {k: runs[k] for k in chosen[:-1]}
     conn.close()
 
 
@@ -186,7 +178,7 @@ def test_every_two_different_values_in_a_column_give_different_fingerprints(tmp_
             conn.execute(update, (value,))
             (back,) = conn.execute(stored).fetchone()
             assert (type(back), back) == (type(value), value)  # kept as given
-            prints.append(incremental.run_fingerprints(conn, "ctx"))
+            prints.append(changes.run_fingerprints(conn, "ctx"))
         assert prints[0]["a"] != prints[1]["a"], (one, other)
         assert prints[0]["b"] == prints[1]["b"]  # the other run keeps its fingerprint
         seen.update(p["a"] for p in prints)
@@ -198,29 +190,29 @@ def test_manifest_round_trips_and_names_what_changed(tmp_path):
     runs = {"a": "1", "tab\there": "2", "line\nbreak": "3"}
     batches = {"b": "4"}
     (tmp_path / ".zebench").mkdir()
-    (tmp_path / incremental.MANIFEST).write_bytes(incremental.manifest_text(runs, batches))
-    previous = incremental.read_manifest(tmp_path)
+    (tmp_path / changes.MANIFEST).write_bytes(changes.manifest_text(runs, batches))
+    previous = changes.read_manifest(tmp_path)
     assert len(previous) == 4
-    assert incremental.changed("run", runs, previous) == set()
-    assert incremental.changed("batch", batches, previous) == set()
-    assert incremental.changed("run", {**runs, "a": "9", "new": "5"}, previous) == {"a", "new"}
-    assert incremental.changed("batch", {"a": "1"}, previous) == {"a"}  # kinds do not mix
-    assert incremental.read_manifest(tmp_path / "missing") == {}
+    assert changes.changed("run", runs, previous) == set()
+    assert changes.changed("batch", batches, previous) == set()
+    assert changes.changed("run", {**runs, "a": "9", "new": "5"}, previous) == {"a", "new"}
+    assert changes.changed("batch", {"a": "1"}, previous) == {"a"}  # kinds do not mix
+    assert changes.read_manifest(tmp_path / "missing") == {}
 
 
 def test_a_new_sqlite_or_jinja_makes_a_new_code_digest(monkeypatch):
     # Either may change the bytes of a page or a kept file, which a build keeps
     # only under the same digest.
-    before = incremental.code_digest()
-    assert incremental.code_digest() == before
-    monkeypatch.setattr(incremental.sqlite3, "sqlite_version", "9.9.9")
-    assert incremental.code_digest() != before
+    before = changes.code_digest()
+    assert changes.code_digest() == before
+    monkeypatch.setattr(changes.sqlite3, "sqlite_version", "9.9.9")
+    assert changes.code_digest() != before
     monkeypatch.undo()
-    real = incremental.metadata.version
+    real = changes.metadata.version
     monkeypatch.setattr(
-        incremental.metadata, "version", lambda name: "0" if name == "jinja2" else real(name)
+        changes.metadata, "version", lambda name: "0" if name == "jinja2" else real(name)
     )
-    assert incremental.code_digest() != before
+    assert changes.code_digest() != before
 
 
 def test_merge_tree_and_prune(tmp_path):
@@ -230,17 +222,17 @@ def test_merge_tree_and_prune(tmp_path):
                        "new/added.html": "a"}.items():  # fmt: skip
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text(text)
-    incremental.merge_tree(new, old)
-    incremental.prune(old, {"keep.html", "d", "e", "added.html"})
+    changes.merge_tree(new, old)
+    changes.prune(old, {"keep.html", "d", "e", "added.html"})
     found = {str(p.relative_to(old)): p.read_text() for p in old.rglob("*") if p.is_file()}
     assert found == {"keep.html": "k", "d/x.json": "new", "e/z.json": "z", "added.html": "a"}
 
 
 def _listed_names(run_segments: set[str], batch_segments: set[str]) -> dict[str, set[str]]:
     """What ``unit_names`` answers for, written out name by name from the layouts."""
-    listed: dict[str, set[str]] = {folder: set() for folder in incremental.UNIT_DIRS}
-    for layout, segments in ((incremental.RUN_FILES, run_segments),
-                             (incremental.BATCH_FILES, batch_segments)):  # fmt: skip
+    listed: dict[str, set[str]] = {folder: set() for folder in changes.UNIT_DIRS}
+    for layout, segments in ((changes.RUN_FILES, run_segments),
+                             (changes.BATCH_FILES, batch_segments)):  # fmt: skip
         for folder, name in layout:
             listed[folder] |= {name.split("/", 1)[0].format(seg) for seg in segments}
     return listed
@@ -253,7 +245,7 @@ _IDS = st.text(alphabet="abcJ.-_/\n", max_size=12)
 def test_unit_names_answer_exactly_for_the_names_of_every_run_and_batch(runs, batches, probes):
     run_segments = {paths.segment(r) for r in runs}
     batch_segments = {paths.segment(b) for b in batches}
-    names = incremental.unit_names(run_segments, batch_segments)
+    names = changes.unit_names(run_segments, batch_segments)
     listed = _listed_names(run_segments, batch_segments)
     assert set(names) == set(listed)
     for folder, taken in listed.items():
@@ -270,7 +262,7 @@ def test_unit_names_answer_exactly_for_the_names_of_every_run_and_batch(runs, ba
 def test_prune_keeps_what_either_container_holds(tmp_path):
     for name in ("r1.html", "r2.html", "new.html", "index.html"):
         (tmp_path / name).write_text(name)
-    incremental.prune(tmp_path, {"new.html"}, incremental.unit_names({"r1"}, set())["runs"])
+    changes.prune(tmp_path, {"new.html"}, changes.unit_names({"r1"}, set())["runs"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.html", "r1.html"]
 
 
@@ -325,14 +317,14 @@ def test_a_new_run_rewrites_one_share_of_each_kept_listing_and_links_the_others(
 ):
     site = tmp_path / "site"
     build.build(demo_db, site)
-    folders = [site / kept.FOLDER / kind for kind in (run_listing.KEPT, batch_listing.KEPT)]
+    folders = [site / cache.FOLDER / kind for kind in (run_listing.KEPT, batch_listing.KEPT)]
     before = [{p.name: inode(p) for p in folder.iterdir()} for folder in folders]
     (payload,) = demo.iter_run_payloads(1, seed=12)  # a new run in a new batch
     record(demo_db, tmp_path, [payload])
     build.build(demo_db, site)
     keys = (payload["runId"], payload["batchId"])
     for folder, old, key in zip(folders, before, keys, strict=True):
-        share = f"{kept.bucket(key) % kept.SHARES:02d}-"
+        share = f"{cache.bucket(key) % cache.SHARES:02d}-"
         new = {p.name: inode(p) for p in folder.iterdir()}
         assert len(old) > 2
         assert {n: i for n, i in new.items() if not n.startswith(share)} == {
@@ -396,32 +388,32 @@ def test_workers_render_their_share_of_runs_from_the_snapshot_copy(demo_db, tmp_
     run_ids = [row[0] for row in conn.execute("SELECT run_id FROM benchmark_runs")]
     site = build.detail_site(build._site(conn, None, []))
     conn.close()
-    job = run_files.Job(str(demo_db), str(tmp_path / "out"), site)
-    written = run_files.RunRenderer(job, run_ids, workers=2, chunk=7).wait()
+    job = per_run.Job(str(demo_db), str(tmp_path / "out"), site)
+    written = per_run.RunRenderer(job, run_ids, workers=2, chunk=7).wait()
     assert written.pages == 40 and written.files == 160
     written_paths = {
         p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.*")
     }
-    assert written_paths == {path for run_id in run_ids for path in incremental.run_paths(run_id)}
+    assert written_paths == {path for run_id in run_ids for path in changes.run_paths(run_id)}
 
 
 def test_a_worker_that_dies_fails_with_an_error_saying_so(demo_db, tmp_path, monkeypatch):
     def killed(job, pages, details):
         os._exit(9)
 
-    monkeypatch.setattr(run_files, "write_details", killed)  # workers are forked: they see it
+    monkeypatch.setattr(per_run, "write_details", killed)  # workers are forked: they see it
     conn = sqlite3.connect(demo_db)
     run_ids = [row[0] for row in conn.execute("SELECT run_id FROM benchmark_runs")]
     site = build.detail_site(build._site(conn, None, []))
     conn.close()
-    job = run_files.Job(str(demo_db), str(tmp_path / "out"), site)
-    renderer = run_files.RunRenderer(job, run_ids, workers=2, chunk=7)
+    job = per_run.Job(str(demo_db), str(tmp_path / "out"), site)
+    renderer = per_run.RunRenderer(job, run_ids, workers=2, chunk=7)
     with pytest.raises(build.BuildError, match="rendering run and batch pages stopped"):
         renderer.wait()
 
 
 def test_workers_write_the_same_batch_files_as_one_process(demo_db, tmp_path, monkeypatch):
-    monkeypatch.setattr(run_files, "BATCH_CHUNK", 3)  # several shares
+    monkeypatch.setattr(per_run, "BATCH_CHUNK", 3)  # several shares
     conn = sqlite3.connect(demo_db)
     run_ids = [row[0] for row in conn.execute("SELECT run_id FROM benchmark_runs")]
     batch_ids = [row[0] for row in conn.execute("SELECT batchId FROM batch_runs")]
@@ -430,12 +422,12 @@ def test_workers_write_the_same_batch_files_as_one_process(demo_db, tmp_path, mo
     trees = []
     for workers in (2, 1):
         out = tmp_path / f"out-{workers}"
-        job = run_files.Job(str(demo_db), str(out), site)
-        written = run_files.RunRenderer(job, run_ids, batch_ids, workers=workers, chunk=7).wait()
+        job = per_run.Job(str(demo_db), str(out), site)
+        written = per_run.RunRenderer(job, run_ids, batch_ids, workers=workers, chunk=7).wait()
         assert written.batches == len(batch_ids) > 3 and written.pages == 40
         trees.append(tree(out))
     assert trees[0] == trees[1]
-    wanted = {path for batch_id in batch_ids for path in incremental.batch_paths(batch_id)}
+    wanted = {path for batch_id in batch_ids for path in changes.batch_paths(batch_id)}
     assert wanted <= set(trees[0])
 
 
@@ -446,7 +438,7 @@ def test_a_failure_while_moving_kept_folders_puts_them_back(
     build.build(demo_db, site)
     before = set(tree(site))
     record(demo_db, tmp_path, list(demo.iter_run_payloads(1, seed=13)))
-    real_replace = incremental.os.replace
+    real_replace = changes.os.replace
 
     def flaky_replace(source, target):
         target = Path(target)
@@ -454,7 +446,7 @@ def test_a_failure_while_moving_kept_folders_puts_them_back(
             raise OSError("disk gone")  # runs/ and api/runs/ have moved by now
         return real_replace(source, target)
 
-    monkeypatch.setattr(incremental.os, "replace", flaky_replace)
+    monkeypatch.setattr(changes.os, "replace", flaky_replace)
     with pytest.raises(OSError, match="disk gone"):
         build.build(demo_db, site)
     assert before <= set(tree(site))  # every file of the old site is still there
@@ -467,7 +459,7 @@ def test_new_code_renders_every_run_again_into_the_full_build(
     build.build(demo_db, site)
     page = site / "runs" / f"{paths.segment(min(fingerprints(demo_db)[0]))}.html"
     before = inode(page)
-    monkeypatch.setattr(incremental, "code_digest", lambda: "the code of a later release")
+    monkeypatch.setattr(changes, "code_digest", lambda: "the code of a later release")
     result = build.build(demo_db, site)
     assert result.kept == 0 and result.run_pages == 40
     assert inode(page) != before  # rendered again, not kept
@@ -475,12 +467,12 @@ def test_new_code_renders_every_run_again_into_the_full_build(
     assert_same_as_full_build(demo_db, site, tmp_path)
 
 
-def plan_for(db, site) -> incremental.Plan:
+def plan_for(db, site) -> changes.Plan:
     """The plan a build of *db* into *site* would make now."""
     conn = sqlite3.connect(db)
     try:
         context = build.detail_site(build._site(conn, None, markdown.load(None)))
-        return incremental.plan(conn, context, site, incremental.read_manifest(site))
+        return changes.plan(conn, context, site, changes.read_manifest(site))
     finally:
         conn.close()
 

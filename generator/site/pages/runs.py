@@ -13,10 +13,10 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from generator import paths
-from generator.jsontext import script_json
-from generator.pages import Page
 from generator.queries import common, runs
+from generator.queries.encoding import script_json
+from generator.site import paths
+from generator.site.pages import Page
 
 CHUNK_ROWS = 1000
 RUNS_CRUMB = (("Runs", "runs/index.html"),)

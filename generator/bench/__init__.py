@@ -43,9 +43,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from generator import demo, process_memory
+from generator.bench import process_memory
 from generator.errors import ParameterError
-from generator.recorder import Recorder
+from generator.results import demo
+from generator.results.recorder import Recorder
 
 Log = Callable[[str], None]
 EPOCH = "1761955200"  # SOURCE_DATE_EPOCH for every build: same data, same bytes
@@ -250,7 +251,7 @@ def record_one(recorder: Recorder, payload: dict) -> None:
 
 
 def _floor(db: Path, out: Path, log: Log) -> Step:
-    code = "import sys; from generator.floor import floor; floor(sys.argv[1], sys.argv[2])"
+    code = "import sys; from generator.bench.floor import floor; floor(sys.argv[1], sys.argv[2])"
     return measure([sys.executable, "-c", code, str(db), str(out)], log)
 
 

@@ -17,10 +17,11 @@ import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator import ingest, store, stored
+from generator import store
 from generator.errors import StoreError
-from generator.payloads import loads
-from generator.validate import normalise_batch
+from generator.results import ingest, stored_runs
+from generator.results.payloads import loads
+from generator.results.validate import normalise_batch
 
 _BATCH_COLUMNS = (
     "batchId", "createdAt", "completedAt", "totalRuns", "successfulRuns",
@@ -136,9 +137,9 @@ def _json_or_text(text: str) -> object:
 
 
 def _source_runs(src: sqlite3.Connection, source: str, run_ids: list[str]) -> list:
-    payloads = stored.stored_payloads(src, run_ids)
+    payloads = stored_runs.stored_payloads(src, run_ids)
     located = []
     for run_id in run_ids:
         where = f"{source} run {run_id!r}"
-        located.append((where, stored.normalise_stored(payloads[run_id], where)))
+        located.append((where, stored_runs.normalise_stored(payloads[run_id], where)))
     return located

@@ -14,10 +14,10 @@ import sqlite3
 from collections.abc import Iterator
 from typing import Any
 
-from generator import paths
-from generator.pages import Page
-from generator.pages.runs import csv_row, data_script
 from generator.queries import batches
+from generator.site import paths
+from generator.site.pages import Page
+from generator.site.pages.runs import csv_row, data_script
 
 BATCHES_CRUMB = (("Batches", "batches/index.html"),)
 RUNS_SHOWN = 500  # a batch page lists this many runs; the runs table has them all

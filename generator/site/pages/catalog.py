@@ -12,10 +12,10 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from generator import charts, paths
-from generator.pages import Page, figure
 from generator.queries import judge, stats
 from generator.queries.summary import Summary
+from generator.site import charts, paths
+from generator.site.pages import Page, figure
 
 SUITES_CRUMB = (("Suites", "suites/index.html"),)
 EVALUATORS_CRUMB = (("Evaluators", "evaluators/index.html"),)

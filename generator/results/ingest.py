@@ -24,16 +24,16 @@ from typing import Literal, TypeVar
 
 from generator import store, times
 from generator.errors import ConflictError, StoreError, ValidationError
-from generator.payloads import iter_records
-from generator.spool import Located, RunSpool
-from generator.stored import (
+from generator.results.payloads import iter_records
+from generator.results.stored_runs import (
     BOOLEAN_KEYS,
     EVALUATION_COLUMNS,
     RUN_COLUMNS,
     TELEMETRY_COLUMNS,
     stored_runs,
 )
-from generator.validate import normalise_batch, normalise_run
+from generator.results.validate import normalise_batch, normalise_run
+from generator.results.validated import Located, RunSpool
 
 OnConflict = Literal["refuse", "replace", "keep"]
 T = TypeVar("T")

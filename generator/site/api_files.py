@@ -13,11 +13,19 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from generator import api, jsontext, queries
-from generator.api import BATCHES_LIMIT, RUNS_LIMIT, dumps, listing_index, listing_page, page_count
-from generator.api import quote_segment as q
-from generator.paths import segment
+from generator import queries
+from generator.queries import api, encoding
+from generator.queries.api import (
+    BATCHES_LIMIT,
+    RUNS_LIMIT,
+    dumps,
+    listing_index,
+    listing_page,
+    page_count,
+)
+from generator.queries.api import quote_segment as q
 from generator.queries.summary import Summary
+from generator.site.paths import segment
 
 Entry = tuple[str, str, Any]  # (file path under the site root, GET path, answer)
 Rows = list[tuple[Any, ...]]
@@ -80,13 +88,13 @@ def _runs_listing(conn: sqlite3.Connection) -> Iterator[Entry]:
 
 def listing_files(kind: str, items: list[str], newest: int) -> Iterator[tuple[str, bytes]]:
     """``/api/<kind>`` (the *newest* items) and the pages and index of
-    ``/api/all/<kind>``, from every item already encoded (``jsontext.dumps``), in order."""
+    ``/api/all/<kind>``, from every item already encoded (``encoding.dumps``), in order."""
     total = len(items)
-    yield f"api/{kind}.json", jsontext.joined("[]\n", items[:newest])
+    yield f"api/{kind}.json", encoding.joined("[]\n", items[:newest])
     for number in range(1, page_count(total) + 1):
         page = items[(number - 1) * api.PAGE_SIZE : number * api.PAGE_SIZE]
         empty = api.dumps(listing_page(number, total, []))
-        yield f"api/all/{kind}/{number}.json", jsontext.joined(empty, page)
+        yield f"api/all/{kind}/{number}.json", encoding.joined(empty, page)
     yield f"api/all/{kind}.json", api.dumps(listing_index(kind, total)).encode("utf-8")
 
 

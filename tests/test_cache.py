@@ -11,10 +11,12 @@ from conftest import keep_in_shares
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generator import batch_listing, ingest, kept, run_listing, site_files, store
+from generator import store
+from generator.build import batch_listing, cache, run_listing, site_wide
 from generator.queries import judge
 from generator.queries.common import mean
-from generator.validate import normalise_run
+from generator.results import ingest
+from generator.results.validate import normalise_run
 
 
 @pytest.fixture
@@ -31,28 +33,28 @@ def fingerprints_of(conn, mark: str = "f") -> dict[str, str]:
 
 def judged(conn, fingerprints, last_site=None):
     """site_files' judge categories and the rows it would keep."""
-    inputs = site_files.Inputs(fingerprints, last_site, lambda relative: Path(relative))
-    return site_files._judge_categories(conn, inputs)
+    inputs = site_wide.Inputs(fingerprints, last_site, lambda relative: Path(relative))
+    return site_wide._judge_categories(conn, inputs)
 
 
 def keep(site: Path, rows) -> Path:
-    target = site / kept.path(site_files.JUDGE)
+    target = site / cache.path(site_wide.JUDGE)
     target.parent.mkdir(parents=True, exist_ok=True)
     target.unlink(missing_ok=True)
-    kept.write(target, rows, site_files.JUDGE_WIDTH)
+    cache.write(target, rows, site_wide.JUDGE_WIDTH)
     return site
 
 
 def test_a_changed_run_changes_the_stamp_of_its_bucket_alone():
     fingerprints = {f"run-{n}": f"f{n}" for n in range(2000)}
-    stamps, members = kept.buckets(fingerprints)
+    stamps, members = cache.buckets(fingerprints)
     assert sum(len(ids) for ids in members.values()) == 2000
-    assert all(kept.bucket(r) == n for n, ids in members.items() for r in ids)
+    assert all(cache.bucket(r) == n for n, ids in members.items() for r in ids)
     changed = dict(fingerprints, **{"run-7": "other"})
-    after, _ = kept.buckets(changed)
-    assert {n for n in stamps if after[n] != stamps[n]} == {kept.bucket("run-7")}
-    added, _ = kept.buckets(dict(fingerprints, **{"run-new": "f"}))
-    assert {n for n in added if added.get(n) != stamps.get(n)} == {kept.bucket("run-new")}
+    after, _ = cache.buckets(changed)
+    assert {n for n in stamps if after[n] != stamps[n]} == {cache.bucket("run-7")}
+    added, _ = cache.buckets(dict(fingerprints, **{"run-new": "f"}))
+    assert {n for n in added if added.get(n) != stamps.get(n)} == {cache.bucket("run-new")}
 
 
 # Listings: entries kept per run or batch ------------------------------------------
@@ -102,7 +104,7 @@ def write_shares(site: Path, rows, last_site: Path | None = None) -> Path:
 
 
 def read_shares(site: Path | None) -> dict:
-    found, _ = kept.read_shares(site, "listing", 3)
+    found, _ = cache.read_shares(site, "listing", 3)
     return found
 
 
@@ -116,7 +118,7 @@ def test_shares_keep_every_row_and_a_share_with_the_same_rows_is_linked(tmp_path
     changed = [*LISTING[:59], ("run-59", "fp-new", "entry new")]
     second = write_shares(tmp_path / "second", changed, last_site=tmp_path / "first")
     assert len(files(second)) > 1
-    share = f"{kept.bucket('run-59') % kept.SHARES:02d}-"
+    share = f"{cache.bucket('run-59') % cache.SHARES:02d}-"
     linked = {p.name for p in second.iterdir() if p.stat().st_nlink == 2}
     assert linked == {name for name in files(second) if not name.startswith(share)}
     assert read_shares(tmp_path / "second") == {r[0]: r[1:] for r in changed}
@@ -131,9 +133,9 @@ def test_a_damaged_share_or_another_file_beside_the_shares_is_ignored(tmp_path):
     (folder / "notes.db").write_bytes(b"not a share")
     found = read_shares(tmp_path)
     assert 0 < len(found) < len(LISTING)
-    assert all(kept.bucket(key) % kept.SHARES != int(damaged.name[:2]) for key in found)
-    assert kept.read_shares(tmp_path / "missing", "listing", 3) == ({}, {})
-    assert kept.read_shares(None, "listing", 3) == ({}, {})
+    assert all(cache.bucket(key) % cache.SHARES != int(damaged.name[:2]) for key in found)
+    assert cache.read_shares(tmp_path / "missing", "listing", 3) == ({}, {})
+    assert cache.read_shares(None, "listing", 3) == ({}, {})
 
 
 @pytest.mark.parametrize("harm", ["damaged", "cut short", "a link"])
@@ -143,9 +145,9 @@ def test_a_share_that_is_not_as_its_name_says_is_written_again_not_linked(tmp_pa
     if harm == "damaged":
         share.write_bytes(b"not a database")
     elif harm == "cut short":  # a share whose last row is missing
-        rows = [r for r in LISTING if kept.bucket(r[0]) % kept.SHARES == int(share.name[:2])]
+        rows = [r for r in LISTING if cache.bucket(r[0]) % cache.SHARES == int(share.name[:2])]
         share.unlink()
-        kept.write(share, rows[:-1], 3)
+        cache.write(share, rows[:-1], 3)
     else:  # a link to a file elsewhere, of the same rows
         moved = tmp_path / "elsewhere.db"
         share.rename(moved)
@@ -207,7 +209,7 @@ def test_kept_sums_are_used_for_unchanged_buckets_only(conn, tmp_path, monkeypat
     changed, _ = judged(conn, dict(fingerprints, **{one: "changed"}), site)
     assert changed == expected
     [run_ids] = read
-    assert one in run_ids and {kept.bucket(r) for r in run_ids} == {kept.bucket(one)}
+    assert one in run_ids and {cache.bucket(r) for r in run_ids} == {cache.bucket(one)}
 
 
 def test_a_kept_sum_under_its_stamp_is_taken_as_it_is(conn, tmp_path):
@@ -250,7 +252,7 @@ def test_buckets_without_scores_are_kept_too(empty_db, tmp_path, make_run, monke
     fingerprints = fingerprints_of(conn)
     result, rows = judged(conn, fingerprints)
     assert result == []
-    assert {row[0] for row in rows} == set(kept.buckets(fingerprints)[0])
+    assert {row[0] for row in rows} == set(cache.buckets(fingerprints)[0])
     calls: list = []
     monkeypatch.setattr(judge, "judge_scores", lambda c, ids=None: calls.append(ids) or [])
     judged(conn, fingerprints, keep(tmp_path, rows))

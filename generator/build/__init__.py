@@ -41,23 +41,16 @@ from urllib.parse import urlsplit
 import jinja2
 import plotly
 
-from generator import (
-    incremental,
-    paths,
-    render,
-    run_files,
-    site_files,
-    snapshot,
-    store,
-    swap,
-    times,
-)
+from generator import store, times
+from generator.build import changes, per_run, site_wide, swap
+from generator.build.writer import BuildError, Writer
 from generator.errors import ParameterError
-from generator.pages import NAV, Page, Site, markdown, overview
-from generator.pages import batches as batch_pages
-from generator.pages import runs as run_pages
 from generator.queries import reports, runs
-from generator.writer import BuildError, Writer
+from generator.site import paths, render
+from generator.site.pages import NAV, Page, Site, markdown, overview
+from generator.site.pages import batches as batch_pages
+from generator.site.pages import runs as run_pages
+from generator.store import snapshot
 
 MARKER = ".zebench-site"  # marks a folder this build may replace
 Log = Callable[[str], None]
@@ -95,7 +88,7 @@ def build(
     twin = snapshot.Twin(db)  # before the file is opened: see snapshot
     conn: sqlite3.Connection | None = None
     copying: snapshot.Copy | None = None
-    renderer: run_files.RunRenderer | None = None
+    renderer: per_run.RunRenderer | None = None
     try:
         conn = store.open_read(db)
         shutil.rmtree(staging, ignore_errors=True)
@@ -110,8 +103,8 @@ def build(
                 parts.copied()
 
             copying = snapshot.Copy(conn, twin, target, copied)
-            previous = incremental.read_manifest(out) if last_site else {}
-            plan = incremental.plan(conn, detail_site(site), out, previous, parts.start_planned)
+            previous = changes.read_manifest(out) if last_site else {}
+            plan = changes.plan(conn, detail_site(site), out, previous, parts.start_planned)
             log(
                 f"{len(plan.runs_todo):,} of {len(plan.runs):,} runs and "
                 f"{len(plan.batches_todo):,} of {len(plan.batches):,} batches to render"
@@ -119,18 +112,18 @@ def build(
             copy = copying.wait()
             twin.close()  # its snapshot is in the copy
             writer.bytes += copy.stat().st_size
-            job = run_files.Job(str(copy), str(staging), plan.site)
-            renderer = run_files.RunRenderer(job, plan.runs_todo, plan.batches_todo)
+            job = per_run.Job(str(copy), str(staging), plan.site)
+            renderer = per_run.RunRenderer(job, plan.runs_todo, plan.batches_todo)
             _reserve_units(writer, plan)
             pages = _write_site(conn, writer, site, owner_pages, Path(db).name, log)
             written = renderer.wait()  # a few runs are rendered here, while the parts run
             log(f"{written.pages:,} run pages ({len(plan.runs) - written.pages:,} kept)")
             log(f"{written.batches:,} batch pages")
-            writer.write(incremental.MANIFEST, plan.manifest())
+            writer.write(changes.MANIFEST, plan.manifest())
             pages += parts.wait(writer, log)
         writer.write(MARKER, b"zebench site: 'zebench build' replaces this folder\n")
         if plan.reuse:
-            incremental.reuse(out, staging, plan)
+            changes.reuse(out, staging, plan)
             log("kept the files of unchanged runs and batches")
         swap.replace(staging, out)
     except BaseException:
@@ -202,11 +195,11 @@ class _Parts:
         context = multiprocessing.get_context("fork")
         self._job = (str(copy), str(staging), site, last_site)
         self._copied, self._abandoned = context.Event(), context.Event()
-        workers = max(1, len(site_files.PARTS))
+        workers = max(1, len(site_wide.PARTS))
         self._pool = ProcessPoolExecutor(
             workers, context, initializer=_when_copied, initargs=(self._copied, self._abandoned)
         )
-        self._submit(site_files.names(planned=None), {})
+        self._submit(site_wide.names(planned=None), {})
 
     def copied(self) -> None:
         """The copy is written: the parts may read it."""
@@ -215,7 +208,7 @@ class _Parts:
 
     def start_planned(self, kind: str, fingerprints: dict[str, str]) -> None:
         """Start the parts that need the plan's fingerprints of *kind* ("runs", "batches")."""
-        self._submit(site_files.names(planned=kind), fingerprints)
+        self._submit(site_wide.names(planned=kind), fingerprints)
 
     def _submit(self, names: Iterable[str], fingerprints: dict[str, str]) -> None:
         assert self._pool is not None and self._job is not None
@@ -295,19 +288,19 @@ def _write_part(
     conn = store.open_snapshot(copy)
     try:
         writer = Writer(Path(staging))
-        inputs = site_files.Inputs(fingerprints, last_site, writer.create)
-        items = site_files.PARTS[name](conn, inputs)
+        inputs = site_wide.Inputs(fingerprints, last_site, writer.create)
+        items = site_wide.PARTS[name](conn, inputs)
         count = _render_all(render.environment(), site, items, writer)
         return writer.paths, writer.bytes + writer.created_bytes(), count
     finally:
         conn.close()
 
 
-def _reserve_units(writer: Writer, plan: incremental.Plan) -> None:
+def _reserve_units(writer: Writer, plan: changes.Plan) -> None:
     """Claim the names of every run's and batch's files, written by workers or kept:
     no other file may take them."""
-    files = len(incremental.RUN_FILES) * len(plan.runs)
-    files += len(incremental.BATCH_FILES) * len(plan.batches)
+    files = len(changes.RUN_FILES) * len(plan.runs)
+    files += len(changes.BATCH_FILES) * len(plan.batches)
     writer.reserve_names(plan.unit_names(), files=files)
 
 

@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from generator import api_static, batch_listing, kept, run_listing
-from generator.pages import Page, catalog
-from generator.pages import overview as overview_pages
+from generator.build import batch_listing, cache, run_listing
 from generator.queries import judge
 from generator.queries.summary import Summary
+from generator.site import api_files
+from generator.site.pages import Page, catalog
+from generator.site.pages import overview as overview_pages
 
 File = tuple[str, bytes]
 
@@ -51,10 +52,10 @@ def batches_listing(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page |
 def _kept_listing(listing: Any, conn: sqlite3.Connection, inputs: Inputs) -> Iterator[File]:
     """The files of a listing module (``run_listing``, ``batch_listing``), from the
     entries the last build kept where they still hold; this build's entries kept."""
-    last, intact = kept.read_shares(inputs.last_site, listing.KEPT, listing.KEPT_WIDTH, texts=True)
+    last, intact = cache.read_shares(inputs.last_site, listing.KEPT, listing.KEPT_WIDTH, texts=True)
     files, rows = listing.files(conn, inputs.fingerprints, last)
     yield from files
-    kept.write_shares(listing.KEPT, rows, listing.KEPT_WIDTH, inputs.create, intact)
+    cache.write_shares(listing.KEPT, rows, listing.KEPT_WIDTH, inputs.create, intact)
 
 
 JUDGE = "judge"  # kept: (bucket, stamp, agent, model, category, count, scaled sum) rows
@@ -67,8 +68,8 @@ def evaluators(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File
     judged, rows = _judge_categories(conn, inputs)
     summary = Summary(conn)
     yield from catalog.evaluator_pages(conn, summary, judged)
-    yield from api_static.encoded(api_static.trend_entries(summary))
-    kept.write(inputs.create(kept.path(JUDGE)), rows, JUDGE_WIDTH)
+    yield from api_files.encoded(api_files.trend_entries(summary))
+    cache.write(inputs.create(cache.path(JUDGE)), rows, JUDGE_WIDTH)
 
 
 def _judge_categories(
@@ -76,14 +77,14 @@ def _judge_categories(
 ) -> tuple[list[dict[str, Any]], list[tuple[Any, ...]]]:
     """``judge.judge_categories`` from the sums of each bucket of runs, those of
     unchanged buckets kept from the last build; and the rows to keep."""
-    stamps, members = kept.buckets(inputs.fingerprints)
-    last = _kept_sums(kept.read_rows(inputs.last_site, JUDGE, JUDGE_WIDTH))
-    found, missing = kept.split(sorted(stamps), stamps.get, last)
+    stamps, members = cache.buckets(inputs.fingerprints)
+    last = _kept_sums(cache.read_rows(inputs.last_site, JUDGE, JUDGE_WIDTH))
+    found, missing = cache.split(sorted(stamps), stamps.get, last)
     sums = {number: values[0] for number, values in found.items()}
     sums.update((number, judge.JudgeSums()) for number in missing)
     run_ids = None if len(missing) == len(stamps) else [r for n in missing for r in members[n]]
     for run_id, agent, model, pairs in judge.judge_scores(conn, run_ids):
-        sums[kept.bucket(run_id)].add(agent, model, pairs)
+        sums[cache.bucket(run_id)].add(agent, model, pairs)
     total = judge.JudgeSums()
     rows: list[tuple[Any, ...]] = []
     for number in sorted(sums):
@@ -114,8 +115,8 @@ def overview(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File]:
     yield catalog.agents(conn, by_pair)
     yield overview_pages.costs(conn, by_pair, summary)
     yield from catalog.suite_pages(conn, summary)
-    yield from api_static.encoded(api_static.summary_entries(conn, summary))
-    yield from api_static.encoded(api_static.suite_entries(summary))
+    yield from api_files.encoded(api_files.summary_entries(conn, summary))
+    yield from api_files.encoded(api_files.suite_entries(summary))
 
 
 # Each has a child process of its own; the build reports them in this order.

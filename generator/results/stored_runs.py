@@ -10,8 +10,8 @@ from __future__ import annotations
 import sqlite3
 
 from generator.errors import ValidationError
-from generator.payloads import loads
-from generator.validate import normalise_run
+from generator.results.payloads import loads
+from generator.results.validate import normalise_run
 
 # Payload key -> column, in insert order.
 RUN_COLUMNS = {

@@ -18,10 +18,11 @@ from functools import partial
 from itertools import chain
 from typing import Any
 
-from generator import api, api_static, jsontext, kept, paths
-from generator.pages import batches as batch_pages
-from generator.pages.runs import CHUNK_ROWS, data_script
-from generator.queries import batches, common
+from generator.build import cache
+from generator.queries import api, batches, common, encoding
+from generator.site import api_files, paths
+from generator.site.pages import batches as batch_pages
+from generator.site.pages.runs import CHUNK_ROWS, data_script
 
 KEPT = "batch-listing"  # the kind of kept file: (batchId, fingerprint, *entries) rows
 KEPT_WIDTH = 5
@@ -42,10 +43,10 @@ def files(
     whose fingerprint matches *fingerprints* are taken as they are.
     """
     order = [batch_id for (batch_id,) in conn.execute(_ORDER_SQL)]
-    listed, rows = kept.in_order(order, fingerprints, last, partial(encode, conn))
+    listed, rows = cache.in_order(order, fingerprints, last, partial(encode, conn))
     items = [entries[0] for entries in listed]
     made = chain(
-        api_static.listing_files("batches", items, api.BATCHES_LIMIT),
+        api_files.listing_files("batches", items, api.BATCHES_LIMIT),
         _table_files(listed),
     )
     return made, rows
@@ -60,8 +61,8 @@ def encode(
         fields = [batch_pages.list_value(batch, field) for field in batch_pages.LIST_FIELDS[1:]]
         row: list[Any] = [paths.segment(batch["batchId"]), *fields]
         out[batch["batchId"]] = (
-            jsontext.dumps(batch),
-            str(jsontext.script_json(row)),
+            encoding.dumps(batch),
+            str(encoding.script_json(row)),
             batch_pages.status(batch),
         )
     return out
@@ -74,7 +75,7 @@ def _table_files(listed: list[Entries]) -> Iterator[File]:
     for number, start in enumerate(chunks, 1):
         name = f"batches/{number:04d}"
         empty = data_script(name, {"rows": []}).decode("utf-8")
-        yield f"data/{name}.js", jsontext.joined(empty, rows[start : start + CHUNK_ROWS])
+        yield f"data/{name}.js", encoding.joined(empty, rows[start : start + CHUNK_ROWS])
     index = {
         "fields": list(batch_pages.LIST_FIELDS),
         "total": len(rows),

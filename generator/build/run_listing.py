@@ -22,9 +22,10 @@ from itertools import chain
 from operator import itemgetter
 from typing import Any
 
-from generator import api, api_static, jsontext, kept, paths
-from generator.pages import runs as run_pages
-from generator.queries import common
+from generator.build import cache
+from generator.queries import api, common, encoding
+from generator.site import api_files, paths
+from generator.site.pages import runs as run_pages
 
 KEPT = "listing"  # the kind of kept file: (runId, fingerprint, *entries) rows
 KEPT_WIDTH = 5
@@ -48,9 +49,9 @@ def files(
     whose fingerprint matches *fingerprints* are taken as they are.
     """
     order = [run_id for (run_id,) in conn.execute(_ORDER_SQL)]
-    listed, rows = kept.in_order(order, fingerprints, last, partial(encode, conn))
+    listed, rows = cache.in_order(order, fingerprints, last, partial(encode, conn))
     made = chain(
-        api_static.listing_files("runs", [entries[0] for entries in listed], api.RUNS_LIMIT),
+        api_files.listing_files("runs", [entries[0] for entries in listed], api.RUNS_LIMIT),
         _table_files(listed, _options(conn)),
         _csv_file(listed),
     )
@@ -72,8 +73,8 @@ def encode(
             writer.writerow(run_pages.csv_values(_PICK_CSV(run)))
             row = [paths.segment(run["runId"]), *_PICK_TABLE(run)]
             out[api_run["runId"]] = (
-                jsontext.dumps(api_run),
-                str(jsontext.script_json(row)),
+                encoding.dumps(api_run),
+                str(encoding.script_json(row)),
                 line.getvalue(),
             )
     return out
@@ -87,7 +88,7 @@ def _table_files(listed: list[Entries], options: dict[str, list[Any]]) -> Iterat
     for number, start in enumerate(chunks, 1):
         name = f"runs/{number:04d}"
         empty = run_pages.data_script(name, {"rows": []}).decode("utf-8")
-        yield f"data/{name}.js", jsontext.joined(empty, rows[start : start + size])
+        yield f"data/{name}.js", encoding.joined(empty, rows[start : start + size])
     index = {
         "fields": list(run_pages.FIELDS),
         "total": len(rows),

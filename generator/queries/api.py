@@ -15,8 +15,9 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote, unquote, unquote_plus
 
-from generator import jsontext, queries
+from generator import queries
 from generator.errors import NotFoundError, ParameterError
+from generator.queries import encoding
 from generator.queries.batches import BATCH_SORTS, BATCH_STATUSES
 from generator.queries.common import RUN_STATUSES
 
@@ -35,7 +36,7 @@ def dumps(data: Any) -> str:
     compact form uses the C encoder: indenting made the static API of 100,000
     runs several times slower to write. Pipe through ``jq`` to read it.
     """
-    return jsontext.dumps(data) + "\n"
+    return encoding.dumps(data) + "\n"
 
 
 def quote_segment(value: str) -> str:

@@ -14,9 +14,9 @@ from pathlib import Path
 import markdown as md
 from markupsafe import Markup
 
-from generator import paths
 from generator.errors import ZebenchError
-from generator.pages import NavItem, Page
+from generator.site import paths
+from generator.site.pages import NavItem, Page
 
 DEFAULT_DIR = "data/pages"
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n", re.S)

@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import IO
 
-from generator import ingest, times
-from generator.validate import normalise_batch, normalise_run
+from generator import times
+from generator.results import ingest
+from generator.results.validate import normalise_batch, normalise_run
 
 END = datetime(2025, 10, 31, 18, 0, tzinfo=UTC)
 SPAN = timedelta(days=182)

@@ -31,8 +31,8 @@ from importlib import metadata
 from pathlib import Path
 
 import generator
-from generator import paths, render
-from generator.pages import Site
+from generator.site import paths, render
+from generator.site.pages import Site
 
 MANIFEST = ".zebench/manifest.tsv"
 

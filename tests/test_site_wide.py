@@ -7,8 +7,10 @@ from pathlib import Path
 import pytest
 from conftest import SITE_EPOCH, SITE_PAGES, build_site
 
-from generator import build, incremental, render, site_files, store
-from generator.pages import markdown
+from generator import build, store
+from generator.build import changes, site_wide
+from generator.site import render
+from generator.site.pages import markdown
 
 
 def tree(root: Path) -> dict[str, bytes]:
@@ -16,17 +18,17 @@ def tree(root: Path) -> dict[str, bytes]:
 
 
 def parts_in_one_process(db: Path, folder: Path) -> dict[str, dict[str, bytes]]:
-    """Each part of site_files.PARTS written in this process through a Writer of its own."""
+    """Each part of site_wide.PARTS written in this process through a Writer of its own."""
     conn = store.open_read(db)
     try:
         site = build._site(conn, None, markdown.load(SITE_PAGES))  # the site build_site makes
-        plan = incremental.plan(conn, build.detail_site(site), folder, {})
+        plan = changes.plan(conn, build.detail_site(site), folder, {})
         fingerprints = {"runs": plan.runs, "batches": plan.batches, None: {}}  # as the build
         written = {}
-        for number, (name, part) in enumerate(site_files.PARTS.items()):
+        for number, (name, part) in enumerate(site_wide.PARTS.items()):
             writer = build.Writer(folder / str(number))
-            planned = site_files.PLANNED.get(part)
-            inputs = site_files.Inputs(fingerprints[planned], None, writer.create)
+            planned = site_wide.PLANNED.get(part)
+            inputs = site_wide.Inputs(fingerprints[planned], None, writer.create)
             build._render_all(render.environment(), site, part(conn, inputs), writer)
             written[name] = tree(folder / str(number))
             assert sorted(writer.paths) == sorted(written[name])
@@ -48,7 +50,7 @@ def test_the_parts_write_exactly_what_they_yield(
     site = tree(built_site)
     assert {path: site.get(path) for path in expected} == expected
     # Without the parts the build writes the same site less exactly their files.
-    monkeypatch.setattr(site_files, "PARTS", {})
+    monkeypatch.setattr(site_wide, "PARTS", {})
     build_site(site_db, tmp_path / "rest")
     rest = tree(tmp_path / "rest")
     assert site.keys() - rest.keys() == expected.keys()

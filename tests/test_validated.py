@@ -7,9 +7,9 @@ import sqlite3
 
 import pytest
 
-from generator import ingest, payloads
 from generator.errors import ConflictError, ValidationError
-from generator.spool import RunSpool
+from generator.results import ingest, payloads
+from generator.results.validated import RunSpool
 
 SIZE = 1200  # more than two write chunks
 

@@ -1,0 +1,1 @@
+"""The site: page contexts, charts, the static JSON API's files, and rendering."""
