@@ -29,3 +29,15 @@ class NotFoundError(ZebenchError):
 
 class ParameterError(ZebenchError):
     """A query parameter or option value is out of range."""
+
+
+class BuildError(ZebenchError):
+    """The output folder cannot be written or replaced."""
+
+
+class PagesError(ZebenchError):
+    """The markdown pages folder is missing or a page cannot be read."""
+
+
+class ServeError(ZebenchError):
+    """There is no site to serve, or the address is taken."""

@@ -7,11 +7,7 @@ import os
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from generator.errors import ZebenchError
-
-
-class ServeError(ZebenchError):
-    """There is no site to serve, or the port is taken."""
+from generator.errors import ServeError
 
 
 class _Quiet(SimpleHTTPRequestHandler):

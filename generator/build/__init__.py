@@ -43,8 +43,8 @@ import plotly
 
 from generator import store, times
 from generator.build import changes, per_run, site_wide, swap
-from generator.build.writer import BuildError, Writer
-from generator.errors import ParameterError
+from generator.build.writer import Writer
+from generator.errors import BuildError, ParameterError
 from generator.queries import reports, runs
 from generator.site import paths, render
 from generator.site.pages import NAV, Page, Site, markdown, overview

@@ -19,7 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 
 from generator import store
-from generator.build.writer import BuildError
+from generator.errors import BuildError
 from generator.queries import batches, runs
 from generator.site import api_files, render
 from generator.site.pages import Page, Site

@@ -5,11 +5,7 @@ from __future__ import annotations
 from collections.abc import Container
 from pathlib import Path
 
-from generator.errors import ZebenchError
-
-
-class BuildError(ZebenchError):
-    """The output folder cannot be written or replaced."""
+from generator.errors import BuildError
 
 
 class Writer:

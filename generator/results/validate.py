@@ -1,10 +1,11 @@
 """Check and normalise run and batch payloads before anything is written.
 
-A payload is the camelCase body of DESIGN.md's write path. ``normalise_run`` and
+A payload is the camelCase body of the original API's ``POST /api/results`` (a run)
+or ``POST /api/results/batch`` (a batch). ``normalise_run`` and
 ``normalise_batch`` either return the one canonical form that ingest writes and
 compares, or raise ValidationError naming the record and the field.
 
-Choices, also documented in the README:
+Choices, also documented in docs/recording.md:
 
 - Unknown fields are refused (with a suggestion), so a typo such as
   ``totalscore`` fails loudly instead of silently dropping data.

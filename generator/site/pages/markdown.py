@@ -14,17 +14,13 @@ from pathlib import Path
 import markdown as md
 from markupsafe import Markup
 
-from generator.errors import ZebenchError
+from generator.errors import PagesError
 from generator.site import paths
 from generator.site.pages import NavItem, Page
 
 DEFAULT_DIR = "data/pages"
 _FRONT = re.compile(r"\A---[ \t]*\n(.*?)\n---[ \t]*\n", re.S)
 _HEADING = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.M)
-
-
-class PagesError(ZebenchError):
-    """The markdown pages folder is missing or a page cannot be read."""
 
 
 @dataclass(frozen=True)
