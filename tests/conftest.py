@@ -382,16 +382,18 @@ def page(browser):
     context.close()
 
 
-def keep_in_shares(site: Path, kind: str, rows, width: int, last_site: Path | None = None) -> Path:
-    """Keep *rows* in shares of *kind* under *site* as a build does, linking what the
-    build of *last_site* kept intact; the shares' folder."""
+def keep_listing(site: Path, kind: str, rows, width: int) -> Path:
+    """Keep *rows* of a listing of *kind* under *site* as a build does; the file."""
     from generator.build import cache
 
-    def create(relative: str) -> Path:
-        target = site / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        return target
+    target = site / cache.path(kind)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    cache.write(target, rows, width)
+    return target
 
-    _, intact = cache.read_shares(last_site, kind, width)
-    cache.write_shares(kind, rows, width, create, intact)
-    return site / cache.FOLDER / kind
+
+def read_listing(site: Path | None, kind: str, width: int, texts: bool = False) -> dict:
+    """{key: (stamp, values…)} kept for a listing of *kind* under *site*, as a build reads it."""
+    from generator.build import cache
+
+    return {row[0]: row[1:] for row in cache.read_rows(site, kind, width, texts)}

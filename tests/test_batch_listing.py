@@ -6,10 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import keep_in_shares
+from conftest import keep_listing, read_listing
 
 from generator import store
-from generator.build import batch_listing, cache
+from generator.build import batch_listing
 from generator.queries import api, batches
 from generator.site import paths
 from generator.site.api_files import static_files
@@ -84,8 +84,8 @@ def test_an_empty_file_lists_no_batch(empty_db):
 def test_kept_entries_round_trip_through_the_site_and_give_the_same_bytes(conn, tmp_path):
     fingerprints = fingerprints_of(conn)
     made, rows = listing(conn, fingerprints)
-    keep_in_shares(tmp_path, batch_listing.KEPT, rows, batch_listing.KEPT_WIDTH)
-    last, _ = cache.read_shares(tmp_path, batch_listing.KEPT, batch_listing.KEPT_WIDTH, texts=True)
+    keep_listing(tmp_path, batch_listing.KEPT, rows, batch_listing.KEPT_WIDTH)
+    last = read_listing(tmp_path, batch_listing.KEPT, batch_listing.KEPT_WIDTH, texts=True)
     assert last == {row[0]: tuple(row[1:]) for row in rows}
     again, _ = listing(conn, fingerprints, last)
     assert again == made

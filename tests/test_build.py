@@ -6,10 +6,7 @@ import csv
 import json
 import os
 import re
-import shutil
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,7 +15,7 @@ from click.testing import CliRunner
 from conftest import build_site, hostile_run
 
 from generator import build, store
-from generator.build import changes, site_wide
+from generator.build import site_wide
 from generator.cli import main
 from generator.queries import api
 from generator.site import paths
@@ -266,47 +263,6 @@ def test_an_empty_database_builds_a_site_that_says_so(empty_db: Path, tmp_path: 
     assert "No data for this chart yet." in home
 
 
-# Names reserved in bulk (the files of every run and batch) --------------------
-
-
-def test_a_file_written_to_a_name_reserved_in_bulk_is_refused(tmp_path: Path) -> None:
-    writer = build.Writer(tmp_path / "s")
-    writer.reserve_names({"runs": {"r1.html"}, "api/runs": {"r1", "r1.json"}}, files=4)
-    assert writer.files == 4  # the files behind the names, not the names
-    for path in ("runs/r1.html", "runs/R1.HTML", "api/runs/r1.json", "api/runs/r1"):
-        with pytest.raises(build.BuildError, match="two files of the site would both be written"):
-            writer.write(path, b"site-wide")
-    assert not (tmp_path / "s" / "runs").exists() and writer.files == 4
-    for path in ("batches/r1.html", "runs/r1.json", "runs/sub/r1.html", "r1.html", "runs/r2.html"):
-        writer.write(path, b"elsewhere")
-    assert writer.files == 9 and (tmp_path / "s" / "runs" / "sub" / "r1.html").is_file()
-
-
-def test_names_reserved_by_layout_refuse_a_run_s_files_and_no_others(tmp_path: Path) -> None:
-    writer = build.Writer(tmp_path / "s")
-    writer.reserve_names(changes.unit_names({"r1", "b1"}, {"b1"}), files=9)
-    for path in ("runs/r1.html", "runs/R1.html", "api/runs/r1.json", "api/runs/r1",
-                 "batches/b1.csv", "data/batches/b1.js", "api/batches/b1"):  # fmt: skip
-        with pytest.raises(build.BuildError, match="two files of the site would both be written"):
-            writer.write(path, b"site-wide")
-    for path in ("runs/index.html", "runs/r1.json", "runs/r1.html.bak", "api/runs/r2.json",
-                 "batches/r1.csv", "data/runs/0001.js"):  # fmt: skip
-        writer.write(path, b"elsewhere")
-    with pytest.raises(build.BuildError, match="two files of the site would both be written"):
-        writer.reserve_names(changes.unit_names({"index"}, set()), files=4)
-
-
-def test_a_name_reserved_in_bulk_after_a_file_took_it_is_refused(tmp_path: Path) -> None:
-    writer = build.Writer(tmp_path / "s")
-    writer.write("runs/r1.html", b"site-wide")
-    writer.reserve_names({"runs": {"r2.html"}, "api/runs": {"r1.html"}}, files=2)
-    with pytest.raises(build.BuildError, match="two files of the site would both be written"):
-        writer.reserve_names({"runs": {"r3.html", "r1.html"}}, files=2)
-    writer.write("batches/Upper.html", b"site-wide")  # one file where case does not count
-    with pytest.raises(build.BuildError, match="two files of the site would both be written"):
-        writer.reserve_names({"batches": {"upper.html"}}, files=1)
-
-
 def test_build_counts_every_file_of_the_site(site_db: Path, tmp_path: Path) -> None:
     result = build_site(site_db, tmp_path / "s")
     assert result.files == len(tree(tmp_path / "s"))
@@ -407,32 +363,6 @@ def test_replaced_sites_are_deleted_in_the_background(site_db: Path, tmp_path: P
     assert wait_for_old_trees(tmp_path, left) == left
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([busy.name, mine.name, "site"])
     assert tree(out) == first
-
-
-def test_the_deletion_outlives_the_build_and_holds_none_of_its_output(tmp_path: Path) -> None:
-    # An `rm` that takes four seconds: the caller, reading the build's output to
-    # the end, must not wait for it.
-    slow = tmp_path / "bin"
-    slow.mkdir()
-    (slow / "rm").write_text(f'#!/bin/sh\nsleep 4\nexec {shutil.which("rm")} "$@"\n')
-    (slow / "rm").chmod(0o755)
-    old = tmp_path / ".site.old-1-1"
-    (old / "runs").mkdir(parents=True)
-    (old / "runs" / "r.html").write_text("old")
-    code = (
-        "import sys; from pathlib import Path; from generator.build import swap; "
-        "swap._remove_in_background([Path(sys.argv[1])])"
-    )
-    path = f"{slow}{os.pathsep}{os.environ['PATH']}"
-    done = subprocess.run(
-        [sys.executable, "-c", code, str(old)],
-        capture_output=True,  # read to the end: an inherited pipe would hold this
-        env={**os.environ, "PATH": path},
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    assert old.exists()  # returned while the deletion is still under way
-    assert wait_for_old_trees(tmp_path, []) == []
 
 
 def test_the_staging_tree_of_a_killed_build_is_deleted_by_the_next(

@@ -14,7 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from generator import build
-from generator.build import batch_listing, cache, changes, per_run, run_listing
+from generator.build import batch_listing, changes, per_run, run_listing
+from generator.build import workers as workers_module
+from generator.build.workers import Job, Workers
+from generator.build.writer import Writer
+from generator.errors import BuildError
 from generator.results import demo, ingest, merge
 from generator.site import paths
 from generator.site.pages import markdown
@@ -228,41 +232,28 @@ def test_merge_tree_and_prune(tmp_path):
     assert found == {"keep.html": "k", "d/x.json": "new", "e/z.json": "z", "added.html": "a"}
 
 
-def _listed_names(run_segments: set[str], batch_segments: set[str]) -> dict[str, set[str]]:
-    """What ``unit_names`` answers for, written out name by name from the layouts."""
-    listed: dict[str, set[str]] = {folder: set() for folder in changes.UNIT_DIRS}
-    for layout, segments in ((changes.RUN_FILES, run_segments),
-                             (changes.BATCH_FILES, batch_segments)):  # fmt: skip
-        for folder, name in layout:
-            listed[folder] |= {name.split("/", 1)[0].format(seg) for seg in segments}
-    return listed
+_IDS = st.text(alphabet="abcJ.-_/\n0123456789", min_size=1, max_size=12)
 
 
-_IDS = st.text(alphabet="abcJ.-_/\n", max_size=12)
-
-
-@given(runs=st.sets(_IDS, max_size=6), batches=st.sets(_IDS, max_size=6), probes=st.lists(_IDS))
-def test_unit_names_answer_exactly_for_the_names_of_every_run_and_batch(runs, batches, probes):
-    run_segments = {paths.segment(r) for r in runs}
-    batch_segments = {paths.segment(b) for b in batches}
-    names = changes.unit_names(run_segments, batch_segments)
-    listed = _listed_names(run_segments, batch_segments)
-    assert set(names) == set(listed)
-    for folder, taken in listed.items():
-        candidates = taken | {
-            probe + tail
-            for probe in probes
-            for tail in ("", ".html", ".json", ".csv", ".js", ".json.json")
-        }
-        candidates |= {name[:-1] for name in taken} | {name + "x" for name in taken}
-        for name in candidates:
-            assert (name in names[folder]) == (name in taken), (folder, name)
+@given(runs=st.sets(_IDS, max_size=6), batches=st.sets(_IDS, max_size=6))
+def test_no_file_about_all_runs_may_take_a_name_of_a_run_s_or_a_batch_s_files(
+    tmp_path_factory, runs, batches
+):
+    writer = Writer(tmp_path_factory.mktemp("site"))
+    for path in [p for r in runs for p in changes.run_paths(r)] + [
+        p for b in batches for p in changes.batch_paths(b)
+    ]:
+        with pytest.raises(BuildError, match="two files of the site would both be written"):
+            writer.write(path, b"about all runs")
+    for path in ("runs/index.html", "batches/index.html", "batches/compare.html",
+                 "data/batches/0001.js", "data/runs/0001.js", "api/runs.json"):  # fmt: skip
+        writer.write(path, b"about all runs")
 
 
 def test_prune_keeps_what_either_container_holds(tmp_path):
     for name in ("r1.html", "r2.html", "new.html", "index.html"):
         (tmp_path / name).write_text(name)
-    changes.prune(tmp_path, {"new.html"}, changes.unit_names({"r1"}, set())["runs"])
+    changes.prune(tmp_path, {"new.html"}, {"r1.html"})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["new.html", "r1.html"]
 
 
@@ -312,26 +303,26 @@ def test_incremental_build_after_record_is_the_full_build(demo_db, tmp_path, env
     assert_same_as_full_build(demo_db, site, tmp_path)
 
 
-def test_a_new_run_rewrites_one_share_of_each_kept_listing_and_links_the_others(
-    demo_db, tmp_path, env_epoch
+def test_a_new_run_is_encoded_alone_and_the_listings_keep_the_others(
+    demo_db, tmp_path, env_epoch, monkeypatch
 ):
     site = tmp_path / "site"
     build.build(demo_db, site)
-    folders = [site / cache.FOLDER / kind for kind in (run_listing.KEPT, batch_listing.KEPT)]
-    before = [{p.name: inode(p) for p in folder.iterdir()} for folder in folders]
     (payload,) = demo.iter_run_payloads(1, seed=12)  # a new run in a new batch
     record(demo_db, tmp_path, [payload])
+    encoded = tmp_path / "encoded.json"  # written by the workers, which are forked
+    for listing in (run_listing, batch_listing):
+        real = listing.encode
+
+        def spy(conn, keys, everything, real=real):
+            with encoded.open("a") as file:
+                file.write(json.dumps(sorted(keys)) + "\n")
+            return real(conn, keys, everything)
+
+        monkeypatch.setattr(listing, "encode", spy)
     build.build(demo_db, site)
-    keys = (payload["runId"], payload["batchId"])
-    for folder, old, key in zip(folders, before, keys, strict=True):
-        share = f"{cache.bucket(key) % cache.SHARES:02d}-"
-        new = {p.name: inode(p) for p in folder.iterdir()}
-        assert len(old) > 2
-        assert {n: i for n, i in new.items() if not n.startswith(share)} == {
-            n: i for n, i in old.items() if not n.startswith(share)
-        }  # the same files, linked
-        (rewritten,) = [n for n in new if n.startswith(share)]
-        assert rewritten not in old
+    calls = sorted(json.loads(line) for line in encoded.read_text().splitlines())
+    assert calls == sorted([[payload["runId"]], [payload["batchId"]]])
     assert_same_as_full_build(demo_db, site, tmp_path)
 
 
@@ -388,9 +379,11 @@ def test_workers_render_their_share_of_runs_from_the_snapshot_copy(demo_db, tmp_
     run_ids = [row[0] for row in conn.execute("SELECT run_id FROM benchmark_runs")]
     site = build.detail_site(build._site(conn, None, []))
     conn.close()
-    job = per_run.Job(str(demo_db), str(tmp_path / "out"), site)
-    written = per_run.RunRenderer(job, run_ids, workers=2, chunk=7).wait()
-    assert written.pages == 40 and written.files == 160
+    job = Job(str(demo_db), str(tmp_path / "out"), site, site)
+    with Workers(job, processes=2) as workers:
+        workers.render(run_ids, [], per_task=7)
+        written = workers.wait()
+    assert written.run_pages == 40 and written.files == 160
     written_paths = {
         p.relative_to(tmp_path / "out").as_posix() for p in (tmp_path / "out").rglob("*.*")
     }
@@ -398,22 +391,27 @@ def test_workers_render_their_share_of_runs_from_the_snapshot_copy(demo_db, tmp_
 
 
 def test_a_worker_that_dies_fails_with_an_error_saying_so(demo_db, tmp_path, monkeypatch):
-    def killed(job, pages, details):
+    def killed(pages, detail):
         os._exit(9)
 
-    monkeypatch.setattr(per_run, "write_details", killed)  # workers are forked: they see it
+    monkeypatch.setattr(per_run, "run_files", killed)  # workers are forked: they see it
     conn = sqlite3.connect(demo_db)
     run_ids = [row[0] for row in conn.execute("SELECT run_id FROM benchmark_runs")]
     site = build.detail_site(build._site(conn, None, []))
     conn.close()
-    job = per_run.Job(str(demo_db), str(tmp_path / "out"), site)
-    renderer = per_run.RunRenderer(job, run_ids, workers=2, chunk=7)
-    with pytest.raises(build.BuildError, match="rendering run and batch pages stopped"):
-        renderer.wait()
+    job = Job(str(demo_db), str(tmp_path / "out"), site, site)
+    with (
+        Workers(job, processes=2) as workers,
+        pytest.raises(
+            build.BuildError, match="stopped before it finished .* while writing: run pages"
+        ),
+    ):
+        workers.render(run_ids, [], per_task=7)
+        workers.wait()
 
 
 def test_workers_write_the_same_batch_files_as_one_process(demo_db, tmp_path, monkeypatch):
-    monkeypatch.setattr(per_run, "BATCH_CHUNK", 3)  # several shares
+    monkeypatch.setattr(workers_module, "BATCHES_PER_TASK", 3)  # several tasks
     conn = sqlite3.connect(demo_db)
     run_ids = [row[0] for row in conn.execute("SELECT run_id FROM benchmark_runs")]
     batch_ids = [row[0] for row in conn.execute("SELECT batchId FROM batch_runs")]
@@ -422,9 +420,11 @@ def test_workers_write_the_same_batch_files_as_one_process(demo_db, tmp_path, mo
     trees = []
     for workers in (2, 1):
         out = tmp_path / f"out-{workers}"
-        job = per_run.Job(str(demo_db), str(out), site)
-        written = per_run.RunRenderer(job, run_ids, batch_ids, workers=workers, chunk=7).wait()
-        assert written.batches == len(batch_ids) > 3 and written.pages == 40
+        job = Job(str(demo_db), str(out), site, site)
+        with Workers(job, processes=workers) as pool:
+            pool.render(run_ids, batch_ids, per_task=7)
+            written = pool.wait()
+        assert written.batch_pages == len(batch_ids) > 3 and written.run_pages == 40
         trees.append(tree(out))
     assert trees[0] == trees[1]
     wanted = {path for batch_id in batch_ids for path in changes.batch_paths(batch_id)}

@@ -8,7 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import keep_in_shares
+from conftest import keep_listing, read_listing
 
 from generator import store
 from generator.build import cache, run_listing
@@ -74,12 +74,11 @@ def test_an_empty_file_has_one_empty_page_and_no_table_chunks(empty_db):
 
 
 def shares(site: Path, rows, width: int = run_listing.KEPT_WIDTH) -> Path:
-    return keep_in_shares(site, run_listing.KEPT, rows, width)
+    return keep_listing(site, run_listing.KEPT, rows, width)
 
 
 def read_kept(site: Path | None, width: int = run_listing.KEPT_WIDTH, texts: bool = False):
-    found, _ = cache.read_shares(site, run_listing.KEPT, width, texts)
-    return found
+    return read_listing(site, run_listing.KEPT, width, texts)
 
 
 def test_kept_entries_round_trip_through_the_site_and_give_the_same_bytes(conn, tmp_path):
@@ -91,22 +90,19 @@ def test_kept_entries_round_trip_through_the_site_and_give_the_same_bytes(conn, 
     again, _ = listing(conn, fingerprints, last)
     assert again == made
     copy = shares(tmp_path / "copy", rows)
-    assert [(p.name, p.read_bytes()) for p in sorted(copy.iterdir())] == [
-        (p.name, p.read_bytes()) for p in sorted(folder.iterdir())
-    ]
+    assert copy.read_bytes() == folder.read_bytes()
     assert read_kept(tmp_path / "site", run_listing.KEPT_WIDTH + 1) == {}
 
 
 @pytest.mark.parametrize("content", [b"", b"not a database at all", None])
 def test_unreadable_kept_entries_are_ignored(tmp_path, content):
-    folder = tmp_path / cache.FOLDER / run_listing.KEPT
-    folder.mkdir(parents=True)
-    target = folder / f"00-{'0' * 20}.db"  # named as a share is
+    target = tmp_path / cache.path(run_listing.KEPT)
+    target.parent.mkdir(parents=True)
     if content is None:  # a database of another shape
         sqlite3.connect(target).execute("CREATE TABLE runs (x)").connection.close()
     else:
         target.write_bytes(content)
-    assert cache.read_shares(tmp_path, run_listing.KEPT, run_listing.KEPT_WIDTH) == ({}, {})
+    assert read_kept(tmp_path) == {}
     assert read_kept(None) == {}
     assert read_kept(tmp_path / "nothing here") == {}
 

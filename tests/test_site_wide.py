@@ -29,7 +29,7 @@ def parts_in_one_process(db: Path, folder: Path) -> dict[str, dict[str, bytes]]:
             writer = build.Writer(folder / str(number))
             planned = site_wide.PLANNED.get(part)
             inputs = site_wide.Inputs(fingerprints[planned], None, writer.create)
-            build._render_all(render.environment(), site, part(conn, inputs), writer)
+            render.render_all(render.environment(), site, part(conn, inputs), writer)
             written[name] = tree(folder / str(number))
             assert sorted(writer.paths) == sorted(written[name])
         return written

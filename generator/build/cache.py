@@ -1,11 +1,10 @@
 """What a build derived from rows, kept for the next build under a stamp.
 
 Each kind is an SQLite file in the site's ``.zebench/`` folder (beside the
-manifest), or for a listing a folder of them (its shares, below), whose rows
-start with a key and a stamp: ``(key, stamp, values…)``, one row per key or,
-for sums per group, several. The next build takes the
+manifest) whose rows start with a key and a stamp: ``(key, stamp, values…)``,
+one row per key or, for sums per group, several. The next build takes the
 rows of a key again only when the stamp it would write is the same: for a run,
-its fingerprint (its rows, the code and the site context; see ``incremental``);
+its fingerprint (its rows, the code and the site context; see ``changes``);
 for a bucket of runs, a digest of its runs and their fingerprints. So a kept
 value is what deriving it again would give, and a build that uses them writes
 the same bytes as one that does not. A file that is missing, damaged or of
@@ -14,10 +13,6 @@ another shape is simply not used.
 
 from __future__ import annotations
 
-import hashlib
-import marshal
-import os
-import re
 import sqlite3
 import zlib
 from collections import defaultdict
@@ -26,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import store
+from generator.build.changes import fingerprint
 
 FOLDER = ".zebench"
 
@@ -107,85 +103,6 @@ def in_order(
     return [found[key] for key in order], [(key, stamps.get(key, ""), *found[key]) for key in order]
 
 
-# Listings in shares --------------------------------------------------------------
-
-# A listing keeps one row per run (or batch) and is as large as the site's
-# listings of every run (131 MB at 100,000 runs), yet a new run changes one row.
-# So its rows are kept in SHARES files, a key's share coming from its id alone,
-# and each file is named after a digest of the keys and stamps it holds: the
-# next build finds a share it would write again under the same name in the last
-# site, and links that file instead of writing it (see ``write_shares``).
-SHARES = 16
-_SHARE_NAME = re.compile(r"\d{2}-[0-9a-f]{20}\.db")
-
-
-def read_shares(
-    site: Path | None, kind: str, width: int, texts: bool = False
-) -> tuple[dict[Any, tuple[Any, ...]], dict[str, Path]]:
-    """{key: (stamp, values…)} from every share of *kind* (see ``read_rows``); and
-    {site path: file} of the shares found intact, which ``write_shares`` may link:
-    a file, not a link, whose rows are the ones its name was made from."""
-    if site is None:
-        return {}, {}
-    folder = site / FOLDER / kind
-    try:
-        names = sorted(os.listdir(folder))
-    except OSError:
-        return {}, {}
-    found: dict[Any, tuple[Any, ...]] = {}
-    intact: dict[str, Path] = {}
-    for name in names:
-        if not _SHARE_NAME.fullmatch(name):
-            continue
-        file = folder / name
-        rows = _file_rows(file, width, texts)
-        found.update((row[0], row[1:]) for row in rows)
-        relative = f"{FOLDER}/{kind}/{name}"
-        if rows and _share_path(kind, rows) == relative and not file.is_symlink():
-            intact[relative] = file
-    return found, intact
-
-
-def write_shares(
-    kind: str,
-    rows: list[tuple[Any, ...]],
-    width: int,
-    create: Callable[[str], Path],
-    intact: dict[str, Path],
-) -> None:
-    """Keep *rows* of (key, stamp, values…) in shares of *kind*, each in its rows'
-    order; claim each file with ``create``. A share named like one of the last
-    build's *intact* shares holds the same rows, so that file is linked."""
-    shares: dict[int, list[tuple[Any, ...]]] = defaultdict(list)
-    for row in rows:
-        shares[bucket(row[0]) % SHARES].append(row)
-    for _, share in sorted(shares.items()):
-        relative = _share_path(kind, share)
-        target = create(relative)
-        source = intact.get(relative)
-        if source is None or not _linked(source, target):
-            write(target, share, width)
-
-
-def _share_path(kind: str, share: list[tuple[Any, ...]]) -> str:
-    """The site path of a share: its number and a digest of its keys and stamps."""
-    number = bucket(share[0][0]) % SHARES
-    return f"{FOLDER}/{kind}/{number:02d}-{_stamp([(row[0], row[1]) for row in share])}.db"
-
-
-def _linked(source: Path, target: Path) -> bool:
-    try:
-        os.link(source, target)
-    except OSError:  # gone since, or on another file system
-        return False
-    return True
-
-
-def _stamp(values: list[tuple[Any, Any]]) -> str:
-    """A digest of keys and stamps (or runIds and fingerprints), in their order."""
-    return hashlib.blake2b(marshal.dumps(values, 2), digest_size=10).hexdigest()
-
-
 # Runs in buckets -----------------------------------------------------------------
 
 # A figure over all runs that is a sum can be kept per bucket of runs: a new run
@@ -206,7 +123,7 @@ def buckets(fingerprints: dict[str, str]) -> tuple[dict[int, str], dict[int, lis
     for run_id in sorted(fingerprints):
         members[bucket(run_id)].append(run_id)
     stamps = {
-        number: _stamp([(run_id, fingerprints[run_id]) for run_id in run_ids])
+        number: fingerprint([(run_id, fingerprints[run_id]) for run_id in run_ids])
         for number, run_ids in members.items()
     }
     return stamps, dict(members)

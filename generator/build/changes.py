@@ -23,10 +23,10 @@ import marshal
 import os
 import platform
 import re
+import shutil
 import sqlite3
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass
-from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 
@@ -61,7 +61,7 @@ _BATCH_SQL = (
 )
 
 
-def _fingerprint(*values: object) -> str:
+def fingerprint(*values: object) -> str:
     """A digest of *values* (str, int, float, bytes, None, and tuples or lists of
     them) that differs for any two that differ: 1 and 1.0, None, 0 and '', two
     floats one ulp apart."""
@@ -110,7 +110,7 @@ def run_fingerprints(
     if run_ids is not None:
         where, params = f"WHERE run_id IN ({', '.join('?' * len(run_ids))}) ", run_ids
     rows = _rows(conn, _RUN_SQL.format(where=where), params)
-    return {row[0]: _fingerprint(context, row) for row in rows}
+    return {row[0]: fingerprint(context, row) for row in rows}
 
 
 def batch_fingerprints(
@@ -119,11 +119,11 @@ def batch_fingerprints(
     """{batchId: fingerprint}: the batch row and the fingerprints of its runs."""
     members: dict[str, list[str]] = {}
     for run_id, batch_id in _rows(conn, _MEMBER_SQL):
-        fingerprint = runs.get(run_id)
-        if fingerprint is not None:
-            members.setdefault(batch_id, []).append(fingerprint)
+        run = runs.get(run_id)
+        if run is not None:
+            members.setdefault(batch_id, []).append(run)
     return {
-        row[0]: _fingerprint(context, row, sorted(members.get(row[0], ())))
+        row[0]: fingerprint(context, row, sorted(members.get(row[0], ())))
         for row in _rows(conn, _BATCH_SQL)
     }
 
@@ -185,18 +185,9 @@ def prune(folder: Path, *keep: Container[str]) -> None:
     for entry in os.scandir(folder):
         if not any(entry.name in names for names in keep):
             if entry.is_dir(follow_symlinks=False):
-                _remove_tree(Path(entry.path))
+                shutil.rmtree(Path(entry.path))
             else:
                 os.unlink(entry.path)
-
-
-def _remove_tree(path: Path) -> None:
-    for entry in os.scandir(path):
-        if entry.is_dir(follow_symlinks=False):
-            _remove_tree(Path(entry.path))
-        else:
-            os.unlink(entry.path)
-    os.rmdir(path)
 
 
 # Planning and reuse -----------------------------------------------------------
@@ -249,16 +240,6 @@ class Plan:
         """The manifest of this build."""
         return manifest_text(self.runs, self.batches)
 
-    def unit_names(self) -> dict[str, UnitNames]:
-        """folder -> the names that the files of every run and batch take in it."""
-        segments = self.segments
-        return unit_names({segments[r] for r in self.runs}, {segments[b] for b in self.batches})
-
-    @cached_property
-    def segments(self) -> dict[str, str]:
-        """``paths.segment`` of every run and batch id (a run and a batch may share an id)."""
-        return {key: paths.segment(key) for key in (*self.runs, *self.batches)}
-
     def kept(self) -> int:
         """How many runs and batches keep the previous build's files."""
         return len(self.runs) - len(self.runs_todo) + len(self.batches) - len(self.batches_todo)
@@ -269,16 +250,12 @@ def plan(
     site: Site,
     out: Path,
     previous: dict[str, str],
-    ready: Callable[[str, dict[str, str]], None] = lambda kind, fingerprints: None,
 ) -> Plan:
     """Fingerprint every run and batch and compare with the manifest of the site at
-    *out*; *ready* is given ("runs", the runs' fingerprints) and then ("batches", the
-    batches') as soon as each is known."""
+    *out*."""
     context = _digest(code_digest(), site)
     runs = run_fingerprints(conn, context)
-    ready("runs", runs)
     batches = batch_fingerprints(conn, context, runs)
-    ready("batches", batches)
     reuse = bool(previous) and _intact(out, previous)
     changed_runs = changed("run", runs, previous) if reuse else set(runs)
     if len(changed_runs) * 2 > len(runs):  # new code, most runs replaced: a fresh tree is faster
@@ -309,7 +286,7 @@ def reuse(out: Path, staging: Path, plan: Plan) -> None:
     instead of one per kept file. Should a move fail, the folders already moved
     go back, so the previous site keeps every file (some of them updated).
     """
-    names = plan.unit_names() if plan.gone else {}
+    names = wanted_names(plan) if plan.gone else {}
     moved: list[str] = []
     try:
         for folder in UNIT_DIRS:
@@ -319,7 +296,7 @@ def reuse(out: Path, staging: Path, plan: Plan) -> None:
             staged = set(os.listdir(new)) if new.is_dir() else set()
             if new.is_dir():
                 merge_tree(new, old)
-                _remove_tree(new)
+                shutil.rmtree(new)
             if plan.gone:  # else every file there is still wanted: no need to list them
                 prune(old, staged, names[folder])
             new.parent.mkdir(parents=True, exist_ok=True)
@@ -331,39 +308,13 @@ def reuse(out: Path, staging: Path, plan: Plan) -> None:
         raise
 
 
-class UnitNames:
-    """The names that the files of some runs and batches take directly inside one
-    folder (files, or folders of files), answering ``in`` without listing them:
-    at 100,000 runs that would be 430,000 strings."""
-
-    def __init__(self) -> None:
-        self._forms: list[tuple[str, str, set[str]]] = []  # (head, tail, segments)
-
-    def add(self, form: str, segments: set[str]) -> None:
-        """Add the names ``form`` takes ("{}.html", "{}") for each of *segments*."""
-        head, _, tail = form.partition("{}")
-        self._forms.append((head, tail, segments))
-
-    def __contains__(self, name: object) -> bool:
-        if not isinstance(name, str):
-            return False
-        return any(
-            len(name) >= len(head) + len(tail)
-            and name.startswith(head)
-            and name.endswith(tail)
-            and name[len(head) : len(name) - len(tail)] in segments
-            for head, tail, segments in self._forms
-        )
-
-
-def unit_names(run_segments: set[str], batch_segments: set[str]) -> dict[str, UnitNames]:
-    """folder -> the names (files, or folders of files) that the files of these runs
-    and batches take directly inside it."""
-    names = {folder: UnitNames() for folder in UNIT_DIRS}
-    for layout, segments in ((RUN_FILES, run_segments), (BATCH_FILES, batch_segments)):
-        # Each (folder, top name) once: a run's evaluations and telemetry share a folder.
-        for folder, top in dict.fromkeys(
-            (folder, name.split("/", 1)[0]) for folder, name in layout
-        ):
-            names[folder].add(top, segments)
+def wanted_names(plan: Plan) -> dict[str, set[str]]:
+    """folder -> the names (files, or folders of files) that the files of every run
+    and batch of *plan* take directly inside it."""
+    names: dict[str, set[str]] = {folder: set() for folder in UNIT_DIRS}
+    for layout, keys in ((RUN_FILES, plan.runs), (BATCH_FILES, plan.batches)):
+        segments = [paths.segment(key) for key in keys]
+        for folder, name in layout:
+            top = name.split("/", 1)[0]  # a run's evaluations and telemetry share a folder
+            names[folder].update(top.format(segment) for segment in segments)
     return names

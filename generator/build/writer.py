@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Container
 from pathlib import Path
 
+from generator.build.changes import BATCH_FILES, RUN_FILES
 from generator.errors import BuildError
+from generator.site import paths
+
+# Where runs' and batches' files go, as (folder, head, tail) of their names: a
+# run's page is runs/<segment>.html, its API answers api/runs/<segment>.json and
+# api/runs/<segment>/…
+_UNIT_FORMS = tuple(
+    dict.fromkeys(
+        (folder, *name.split("/", 1)[0].split("{}")) for folder, name in RUN_FILES + BATCH_FILES
+    )
+)
 
 
 class Writer:
@@ -17,7 +27,6 @@ class Writer:
         self.bytes = 0
         self._claimed: set[str] = set()
         self._dirs: set[Path] = set()
-        self._names: dict[str, list[Container[str]]] = {}  # folder -> names reserved in bulk
         self.paths: list[str] = []  # written by this writer, in order
         self._created: list[Path] = []
 
@@ -36,24 +45,11 @@ class Writer:
         if any(p in ("", ".", "..") or "\\" in p or "\0" in p for p in parts):
             raise ValueError(f"unsafe site path {relative!r}")
         key = relative.lower()  # two names differing in case are one file on some systems
-        folder, _, name = key.rpartition("/")
-        if key in self._claimed or any(name in names for names in self._names.get(folder, ())):
+        if key in self._claimed or _unit_name(key):
             raise _clash(relative)
         self._claimed.add(key)
         self.files += 1
         return parts
-
-    def reserve_names(self, names: dict[str, Container[str]], files: int) -> None:
-        """Reserve, in bulk, the lower-case *names* in each folder, for *files* files
-        written by someone else (a name may be a folder holding several). *names*
-        may be any container: it is kept as it is, not copied."""
-        for key in self._claimed:
-            folder, _, name = key.rpartition("/")
-            if name in names.get(folder, ()):
-                raise _clash(key)
-        for folder, taken in names.items():
-            self._names.setdefault(folder, []).append(taken)
-        self.files += files
 
     def write(self, relative: str, data: bytes) -> None:
         """Write *data* at *relative* inside the site, as a new file: another process
@@ -75,10 +71,23 @@ class Writer:
         return path
 
     def created_bytes(self) -> int:
-        """The size of the files made through ``create``, once they are written;
-        not of those that are links to files of the last build (``kept``)."""
-        sizes = (path.stat() for path in self._created)
-        return sum(stat.st_size for stat in sizes if stat.st_nlink == 1)
+        """The size of the files made through ``create``, once they are written."""
+        return sum(path.stat().st_size for path in self._created)
+
+
+def _unit_name(key: str) -> bool:
+    """Whether the site path *key* is (or is inside) a name that a run's or a batch's
+    files could take: only those write there (``per_run``); the files about all runs
+    take other names there (``index``, ``compare``, numbers), which no segment is."""
+    for folder, head, tail in _UNIT_FORMS:
+        if not key.startswith(folder + "/"):
+            continue
+        name = key[len(folder) + 1 :].split("/", 1)[0]
+        if name.startswith(head) and name.endswith(tail):
+            middle = name[len(head) : len(name) - len(tail)]
+            if middle and (paths.segment(middle) == middle or middle.startswith("_")):
+                return True
+    return False
 
 
 def _clash(relative: str) -> BuildError:

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jinja2
 from markupsafe import Markup, escape
@@ -235,3 +236,22 @@ class PageRenderer:
             "body": "".join(template.blocks["content"](context)),
         }
         return "".join([values[part] if i % 2 else part for i, part in enumerate(frame)])
+
+
+class _Writer(Protocol):
+    def write(self, relative: str, data: bytes) -> None: ...
+
+
+def render_all(
+    env: jinja2.Environment, site: Site, items: Iterable[Page | tuple[str, bytes]], writer: _Writer
+) -> int:
+    """Render every page (and write any ready-made file) among *items*; count the pages."""
+    count = 0
+    for item in items:
+        if isinstance(item, Page):
+            html = env.get_template(item.template).render(site=site, page=item, ctx=item.ctx)
+            writer.write(item.path, html.encode("utf-8"))
+            count += 1
+        else:
+            writer.write(*item)
+    return count

@@ -180,16 +180,9 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.commit()
 
 
-def _connect(uri: str, threads: bool = False) -> sqlite3.Connection:
+def _connect(uri: str) -> sqlite3.Connection:
     # isolation_level=None: we issue BEGIN/COMMIT ourselves (see transaction()).
-    # threads: the caller hands the connection to another thread (one at a time).
-    conn = sqlite3.connect(
-        uri,
-        uri=True,
-        isolation_level=None,
-        timeout=BUSY_TIMEOUT_MS / 1000,
-        check_same_thread=not threads,
-    )
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.row_factory = sqlite3.Row
     return conn
 
@@ -307,23 +300,6 @@ def open_read(path: str | os.PathLike[str]) -> sqlite3.Connection:
         migrate(memory)
         conn = memory
     return conn
-
-
-def open_twin(path: str | os.PathLike[str]) -> sqlite3.Connection | None:
-    """A read-only connection to the file at *path* besides ``open_read``'s, usable
-    from any thread, that never waits for a lock; None when the file is in an older
-    schema (``open_read`` reads it into memory to upgrade it) or cannot be read
-    at once. The schema only ever moves forward, so a file this opens in the
-    current schema is one ``open_read``, called after, opens as it is."""
-    try:
-        conn = _connect(_uri(Path(path), "ro"), threads=True)
-        conn.execute("PRAGMA busy_timeout = 0")  # a lock held: the caller does without
-        if schema_version(conn) >= SCHEMA_VERSION:
-            return conn
-        conn.close()
-    except sqlite3.Error:
-        pass
-    return None
 
 
 def open_snapshot(path: str | os.PathLike[str]) -> sqlite3.Connection:

@@ -1,0 +1,182 @@
+"""The build's other processes, behind one object: ``Workers``.
+
+Two kinds of work go to them. The files of each new or changed run and batch
+(``per_run``), a few hundred runs per task; and the parts of ``site_wide``, the
+pages about all runs, a task each. The processes are forked once the copy of the
+build's snapshot is written, and each reads that copy, never the parent's
+connection; each writes its files straight into the staging folder.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sqlite3
+from collections.abc import Iterable
+from concurrent import futures
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from generator import store
+from generator.build import per_run, site_wide
+from generator.build.writer import Writer
+from generator.errors import BuildError
+from generator.queries import batches, runs
+from generator.site import render
+from generator.site.pages import Site
+
+RUNS_PER_TASK = 250  # small enough to spread the work, large enough to amortise it
+BATCHES_PER_TASK = 100  # each has five files, and a run or more to list
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every process needs: where to read, where to write, how to render."""
+
+    copy: str  # the build's copy of its snapshot, opened with store.open_snapshot
+    root: str  # the staging folder
+    site: Site  # the context of pages about all runs
+    detail_site: Site  # the context of a run's or a batch's page: no site-wide figures
+    last_site: Path | None = None  # the site being replaced: what its build cached
+
+
+@dataclass
+class Written:
+    """What some tasks wrote."""
+
+    pages: int = 0  # pages about all runs
+    run_pages: int = 0
+    batch_pages: int = 0
+    files: int = 0
+    bytes: int = 0
+    paths: list[str] = field(default_factory=list)  # of the pages about all runs
+
+    def add(self, other: Written) -> None:
+        """Add another task's counts to these."""
+        self.pages += other.pages
+        self.run_pages += other.run_pages
+        self.batch_pages += other.batch_pages
+        self.files += other.files
+        self.bytes += other.bytes
+        self.paths += other.paths
+
+
+class Workers:
+    """One pool of forked processes doing the build's heavy work while the main
+    process plans and writes the rest; ``wait`` collects what they wrote."""
+
+    def __init__(self, job: Job, processes: int | None = None) -> None:
+        # fork: processes start with everything imported. A forking pool starts
+        # all its processes at its first task, before any thread of this one.
+        processes = processes or max(len(os.sched_getaffinity(0)), len(site_wide.PARTS))
+        context = multiprocessing.get_context("fork")
+        self._pool = ProcessPoolExecutor(processes, context, initializer=_start, initargs=(job,))
+        self._tasks: list[tuple[str, Future[Written]]] = []
+
+    def write_parts(self, names: Iterable[str], fingerprints: dict[str, str]) -> None:
+        """Write the parts of ``site_wide`` called *names*, given *fingerprints*."""
+        for name in names:
+            self._submit(name, _write_part, name, fingerprints)
+
+    def render(
+        self, run_ids: Iterable[str], batch_ids: Iterable[str], per_task: int = RUNS_PER_TASK
+    ) -> None:
+        """Write the files of these runs and batches."""
+        run_list, batch_list = sorted(run_ids), sorted(batch_ids)
+        for i in range(0, len(run_list), per_task):
+            self._submit("run pages", _render_runs, run_list[i : i + per_task])
+        for i in range(0, len(batch_list), BATCHES_PER_TASK):
+            self._submit("batch pages", _render_batches, batch_list[i : i + BATCHES_PER_TASK])
+
+    def _submit(self, label: str, task: Any, *args: Any) -> None:
+        try:
+            self._tasks.append((label, self._pool.submit(task, *args)))
+        except BrokenProcessPool:  # a process has died already
+            raise BuildError(self._died()) from None
+
+    def wait(self) -> Written:
+        """Wait for every task; what they wrote, or the first failure."""
+        total = Written()
+        try:
+            for _, task in self._tasks:
+                total.add(task.result())
+        except BrokenProcessPool:
+            raise BuildError(self._died()) from None
+        return total
+
+    def _died(self) -> str:
+        # A dead process breaks the whole pool: every unfinished task fails alike.
+        futures.wait([task for _, task in self._tasks])
+        unfinished = dict.fromkeys(
+            label for label, task in self._tasks if isinstance(task.exception(), BrokenProcessPool)
+        )
+        return (
+            "a process of the build stopped before it finished (killed, or out of memory?) "
+            f"while writing: {'; '.join(unfinished) or 'the site'}"
+        )
+
+    def close(self) -> None:
+        """Stop the processes; tasks not yet begun are dropped."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class _Process:
+    """What ``_start`` sets up once in each process."""
+
+    job: Job
+    conn: sqlite3.Connection
+    pages: render.PageRenderer
+
+
+def _start(job: Job) -> None:
+    per_run.forget_folders()  # a previous build of this process may have made them
+    _Process.job = job
+    _Process.conn = store.open_snapshot(job.copy)
+    _Process.pages = render.PageRenderer(render.environment(), job.detail_site)
+
+
+def _render_runs(run_ids: list[str]) -> Written:
+    written = Written()
+    for detail in runs.iter_run_details(_Process.conn, run_ids):
+        written.files, written.bytes = _counted(per_run.run_files(_Process.pages, detail), written)
+        written.run_pages += 1
+    return written
+
+
+def _render_batches(batch_ids: list[str]) -> Written:
+    written = Written()
+    for batch, analytics in batches.iter_batch_details(_Process.conn, batch_ids=batch_ids):
+        files = per_run.batch_files(_Process.pages, batch, analytics)
+        written.files, written.bytes = _counted(files, written)
+        written.batch_pages += 1
+    return written
+
+
+def _counted(files: Iterable[per_run.File], written: Written) -> tuple[int, int]:
+    """Write *files* into the staging folder; the counts of *written* with them."""
+    count, size = written.files, written.bytes
+    for relative, data in files:
+        per_run.write(_Process.job.root, relative, data)
+        count, size = count + 1, size + len(data)
+    return count, size
+
+
+def _write_part(name: str, fingerprints: dict[str, str]) -> Written:
+    """Write the part *name* of ``site_wide``."""
+    job = _Process.job
+    writer = Writer(Path(job.root))
+    inputs = site_wide.Inputs(fingerprints, job.last_site, writer.create)
+    items = site_wide.PARTS[name](_Process.conn, inputs)
+    pages = render.render_all(render.environment(), job.site, items, writer)
+    return Written(
+        pages=pages, files=0, bytes=writer.bytes + writer.created_bytes(), paths=writer.paths
+    )
