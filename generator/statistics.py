@@ -301,10 +301,11 @@ def benjamini_hochberg(pvalues: Sequence[float | None]) -> list[float | None]:
     m = len(ranked)
     q: list[float | None] = [None] * len(pvalues)
     running = 1.0
-    # From the largest p down, q is the running minimum of m·p/rank.
+    # From the largest p down, q is the running minimum of m·p/rank. Scaling p by
+    # m/rank ≥ 1 (not m·p, then /rank) keeps q ≥ p after rounding.
     for rank in range(m, 0, -1):
         p, index = ranked[rank - 1]
-        running = min(running, m * p / rank)
+        running = min(running, p * (m / rank))
         q[index] = running
     return q
 
@@ -319,7 +320,8 @@ def pass_at_k(n: int, c: int, k: int) -> float | None:
     _check_trials(n, c, k)
     if n < k:
         return None
-    return 1.0 - math.comb(n - c, k) / math.comb(n, k)
+    # One division of exact integers: pass@1 is exactly c/n and never below pass^k.
+    return (math.comb(n, k) - math.comb(n - c, k)) / math.comb(n, k)
 
 
 def pass_hat_k(n: int, c: int, k: int) -> float | None:
