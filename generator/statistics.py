@@ -267,9 +267,8 @@ def _drawn_count(
     rng = random.Random(seed)
     extreme = 0
     for _ in range(draws):
-        bits = rng.getrandbits(len(values))
-        flipped = sum(table[(bits >> 8 * i) & 0xFF] for i, table in enumerate(tables))
-        s = total - 2 * flipped
+        signs = rng.getrandbits(len(values)).to_bytes(len(tables), "little")
+        s = total - 2 * sum(map(list.__getitem__, tables, signs))
         if alternative == "two-sided":
             extreme += abs(s) >= abs(observed) - tie
         elif alternative == "greater":
