@@ -33,7 +33,7 @@ class Outcome:
 
     suite: str
     scenario: str
-    tier: str
+    tier: str | None
     success: bool | None = None
     score: float | None = None
     cost: float | None = None
