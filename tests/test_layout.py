@@ -14,7 +14,7 @@ STAGES = [
     {"", "__version__", "errors", "times"},
     {"store"},
     {"results"},
-    {"statistics", "paired"},
+    {"statistics"},
     {"queries"},
     {"site"},
     {"build"},

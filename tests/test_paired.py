@@ -1,4 +1,4 @@
-"""generator.paired: choosing the method, the figures, the verdict and the per-cell table."""
+"""The paired comparison: choosing the method, the figures, the verdict, the per-cell table."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.multitest import multipletests
 
 from generator import statistics as s
-from generator.paired import Outcome, by_cell, compare, flaky_cells, pass_curves
-from generator.verdict import decide, power_sentence
+from generator.statistics.paired import Outcome, by_cell, compare, flaky_cells, pass_curves
+from generator.statistics.verdict import decide, power_sentence
 
 
 def runs(cells, **extra):

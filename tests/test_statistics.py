@@ -1,4 +1,4 @@
-"""generator.statistics and generator.student_t against scipy / statsmodels, the worked
+"""generator.statistics and generator.statistics.student_t against scipy / statsmodels, the worked
 examples of docs/statistics.md, brute-force enumeration and properties."""
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from generator import statistics as s
-from generator.student_t import incomplete_beta, t_cdf, t_quantile
+from generator.statistics.student_t import incomplete_beta, t_cdf, t_quantile
 
 
 def close(actual, expected, tol=1e-9):

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 from statistics import NormalDist, fmean, stdev
 from typing import Any
 
-from generator.student_t import t_cdf, t_quantile
+from generator.statistics.student_t import t_cdf, t_quantile
 
 Interval = tuple[float, float]
 

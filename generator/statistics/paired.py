@@ -16,7 +16,7 @@ from statistics import fmean, stdev
 from typing import Any
 
 from generator import statistics as st
-from generator.verdict import ALPHA, TOLERANCE, decide, power_sentence
+from generator.statistics.verdict import ALPHA, TOLERANCE, decide, power_sentence
 
 # Cells with q ≤ FLAG_Q are flagged in the per-cell table.
 FLAG_Q = 0.10
