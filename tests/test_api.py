@@ -15,7 +15,7 @@ from generator.cli import main
 from generator.errors import NotFoundError, ParameterError
 from generator.queries import api
 from generator.site.api_files import static_entries, static_files
-from generator.site.paths import segment
+from generator.site.paths import file_name
 
 NOW = datetime(2025, 10, 26, 12, 0, tzinfo=UTC)
 
@@ -241,7 +241,7 @@ def test_static_paths_are_safe_relative_and_unique(conn):
 
 def test_static_layout(conn):
     paths = {path for path, _ in static_files(conn)}
-    odd_run, two = segment("run/6 <x>"), segment("batch/two")
+    odd_run, two = file_name("run/6 <x>"), file_name("batch/two")
     expected = {
         "api/health.json",
         "api/stats.json",
@@ -262,11 +262,11 @@ def test_static_layout(conn):
         f"api/batches/{two}/analytics.json",
         "api/batches/batch-empty/analytics.json",
         "api/stats/suites/update-deps.json",
-        f"api/stats/suites/{segment('other suite')}.json",
+        f"api/stats/suites/{file_name('other suite')}.json",
         "api/stats/scenarios/update-deps/sc-a.json",
-        f"api/stats/scenarios/{segment('other suite')}/{segment('sc c')}.json",
+        f"api/stats/scenarios/{file_name('other suite')}/{file_name('sc c')}.json",
         "api/stats/evaluators/TestEvaluator/trends.json".replace(
-            "TestEvaluator", segment("TestEvaluator")
+            "TestEvaluator", file_name("TestEvaluator")
         ),
     }
     assert expected <= paths

@@ -66,7 +66,7 @@ def test_the_table_lists_every_batch_newest_first_with_its_figures(conn, monkeyp
         for row in data(made[f"data/batches/{number:04d}.js"])["rows"]
     ]
     assert rows == [
-        [paths.segment(b["batchId"])]
+        [paths.file_name(b["batchId"])]
         + [batch_pages.list_value(b, field) for field in batch_pages.LIST_FIELDS[1:]]
         for b in every
     ]
@@ -84,8 +84,8 @@ def test_an_empty_file_lists_no_batch(empty_db):
 def test_kept_entries_round_trip_through_the_site_and_give_the_same_bytes(conn, tmp_path):
     fingerprints = fingerprints_of(conn)
     made, rows = listing(conn, fingerprints)
-    keep_listing(tmp_path, batch_listing.KEPT, rows, batch_listing.KEPT_WIDTH)
-    last = read_listing(tmp_path, batch_listing.KEPT, batch_listing.KEPT_WIDTH, texts=True)
+    keep_listing(tmp_path, batch_listing.CACHE, rows, batch_listing.CACHE_WIDTH)
+    last = read_listing(tmp_path, batch_listing.CACHE, batch_listing.CACHE_WIDTH, texts=True)
     assert last == {row[0]: tuple(row[1:]) for row in rows}
     again, _ = listing(conn, fingerprints, last)
     assert again == made

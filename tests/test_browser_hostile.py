@@ -191,7 +191,7 @@ def test_every_page_shows_the_payloads_as_text_and_runs_none(page, hostile_url: 
             target = urldefrag(link).url
             if target.startswith(hostile_url) and target.endswith(".html"):
                 queue.append(target)
-    run_pages = {hostile_url + f"runs/{paths.segment(r['runId'])}.html" for r in RUNS}
+    run_pages = {hostile_url + f"runs/{paths.file_name(r['runId'])}.html" for r in RUNS}
     assert run_pages <= seen
     assert hovered >= 10
     assert len(seen) > len(RUNS) + BATCHES + 10  # lists, catalog, batch, scenario pages too
@@ -201,7 +201,7 @@ def test_a_run_page_shows_every_field_as_written(page, hostile_url: str) -> None
     watch(page, hostile_url)
     for k in (0, 5, 7, 10, 11):
         payload = RUNS[k]
-        page.goto(hostile_url + f"runs/{paths.segment(payload['runId'])}.html")
+        page.goto(hostile_url + f"runs/{paths.file_name(payload['runId'])}.html")
         for summary in page.query_selector_all("details > summary"):
             summary.click()  # open the collapsed metadata, prompt and patches
         check(page, payload["runId"])

@@ -56,9 +56,9 @@ def test_every_page_type_is_written(built_site: Path, site_db: Path) -> None:
     ):
         assert (built_site / path).is_file(), path
     for run_id in run_ids:
-        assert (built_site / "runs" / f"{paths.segment(run_id)}.html").is_file()
+        assert (built_site / "runs" / f"{paths.file_name(run_id)}.html").is_file()
     for batch_id in batch_ids:
-        seg = paths.segment(batch_id)
+        seg = paths.file_name(batch_id)
         for name in (f"batches/{seg}.html", f"batches/{seg}.csv", f"data/batches/{seg}.js"):
             assert (built_site / name).is_file(), name
 
@@ -184,7 +184,7 @@ def test_no_page_or_script_refers_to_another_host(built_site: Path) -> None:
 
 
 def test_hostile_text_is_escaped_everywhere(built_site: Path) -> None:
-    run_page = built_site / "runs" / f"{paths.segment(hostile_run()['runId'])}.html"
+    run_page = built_site / "runs" / f"{paths.file_name(hostile_run()['runId'])}.html"
     assert run_page.is_file()
     for path in html_files(built_site):
         text = path.read_text(encoding="utf-8")

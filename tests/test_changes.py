@@ -294,7 +294,7 @@ def test_incremental_build_after_record_is_the_full_build(demo_db, tmp_path, env
     site = tmp_path / "site"
     first = build.build(demo_db, site)
     assert first.kept == 0
-    kept_page = site / "runs" / f"{paths.segment(min(fingerprints(demo_db)[0]))}.html"
+    kept_page = site / "runs" / f"{paths.file_name(min(fingerprints(demo_db)[0]))}.html"
     before = inode(kept_page)
     record(demo_db, tmp_path, list(demo.iter_run_payloads(3, seed=11)))
     second = build.build(demo_db, site)
@@ -332,7 +332,7 @@ def test_incremental_build_after_replace_and_merge_is_the_full_build(demo_db, tm
     payload = next(iter(demo.iter_run_payloads(40)))
     payload["weightedScore"] = 1.25
     record(demo_db, tmp_path, [payload], replace=True)
-    page = site / "runs" / f"{paths.segment(payload['runId'])}.html"
+    page = site / "runs" / f"{paths.file_name(payload['runId'])}.html"
     old_page = page.read_bytes()
     build.build(demo_db, site)
     assert page.read_bytes() != old_page  # the replaced run was rendered again
@@ -354,7 +354,7 @@ def test_a_run_deleted_by_another_writer_leaves_no_files(demo_db, tmp_path, env_
             conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (gone,))
     conn.close()
     build.build(demo_db, site)
-    assert not (site / "runs" / f"{paths.segment(gone)}.html").exists()
+    assert not (site / "runs" / f"{paths.file_name(gone)}.html").exists()
     assert_same_as_full_build(demo_db, site, tmp_path)
 
 
@@ -457,7 +457,7 @@ def test_new_code_renders_every_run_again_into_the_full_build(
 ):
     site = tmp_path / "site"
     build.build(demo_db, site)
-    page = site / "runs" / f"{paths.segment(min(fingerprints(demo_db)[0]))}.html"
+    page = site / "runs" / f"{paths.file_name(min(fingerprints(demo_db)[0]))}.html"
     before = inode(page)
     monkeypatch.setattr(changes, "code_digest", lambda: "the code of a later release")
     result = build.build(demo_db, site)
@@ -512,5 +512,5 @@ def test_the_plan_says_whether_a_run_or_batch_is_gone(demo_db, tmp_path, env_epo
     gone_batch = plan_for(demo_db, site)
     assert gone_batch.reuse and gone_batch.gone is True
     build.build(demo_db, site)
-    assert not (site / "batches" / f"{paths.segment(batch_id)}.html").exists()
+    assert not (site / "batches" / f"{paths.file_name(batch_id)}.html").exists()
     assert_same_as_full_build(demo_db, site, tmp_path)

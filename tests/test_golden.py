@@ -24,7 +24,7 @@ PAGES = (
     "agents/index.html",
     "evaluators/index.html",
     "data/runs/index.js",
-    f"runs/{paths.segment(hostile_run()['runId'])}.html",
+    f"runs/{paths.file_name(hostile_run()['runId'])}.html",
 )
 
 

@@ -19,7 +19,7 @@ from conftest import build_site
 
 from generator.cli import main
 from generator.queries.api import quote_segment as q
-from generator.site.paths import segment
+from generator.site.paths import file_name
 
 NAMES = [
     "../../x", "/etc/passwd", "a/b", "a\\b", ".", "..", "...", "CON", "con", "nul.txt",
@@ -107,14 +107,14 @@ PER_ENTITY = [
 def test_one_file_per_entity_for_every_page_type_and_endpoint(hostile_tree, folder, suffix, extra):
     _, out = hostile_tree
     found = _pages(out, folder, suffix)
-    expected = {segment(name) for name in NAMES}
+    expected = {file_name(name) for name in NAMES}
     assert len(expected) == len(NAMES)
     assert found == expected | extra
 
 
 def test_data_files_of_batches_and_nested_files_are_one_per_entity(hostile_tree):
     _, out = hostile_tree
-    segs = {segment(name) for name in NAMES}
+    segs = {file_name(name) for name in NAMES}
     files = files_under(out)
     data = {
         n.removeprefix("data/batches/").removesuffix(".js")
@@ -141,7 +141,7 @@ def test_data_files_of_batches_and_nested_files_are_one_per_entity(hostile_tree)
 def test_each_file_holds_its_own_entity(hostile_tree):
     _, out = hostile_tree
     for name in NAMES:
-        seg = segment(name)
+        seg = file_name(name)
         detail = json.loads((out / "api" / "runs" / f"{seg}.json").read_text())
         assert detail["run"]["runId"] == name
         batch = json.loads((out / "api" / "batches" / f"{seg}.json").read_text())
@@ -170,7 +170,7 @@ def test_zebench_api_answers_for_every_hostile_id_as_the_static_file_does(hostil
     # read from its static file (or /api/batches) only; its file is checked above.
     db, out = hostile_tree
     for name in NAMES:
-        seg = segment(name)
+        seg = file_name(name)
         batch = (
             [] if name == "compare" else [(f"/api/batches/{q(name)}", f"api/batches/{seg}.json")]
         )

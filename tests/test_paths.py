@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from generator.site.paths import segment
+from generator.site.paths import file_name
 
 HOSTILE = [
     "../../x", "/etc/passwd", "a/b", ".", "..", "CON", "con", "con.txt", "x" * 300,
@@ -13,13 +13,13 @@ HOSTILE = [
 
 def test_ordinary_ids_are_kept():
     for name in ["update-deps", "nx-pnpm-monorepo", "943aaf04-e2e5-46a9-b81d-e5fdd16b6bdd", "l2"]:
-        assert segment(name) == name
+        assert file_name(name) == name
 
 
 def test_hostile_names_become_safe_distinct_segments():
     seen = {}
     for name in HOSTILE:
-        seg = segment(name)
+        seg = file_name(name)
         assert seg not in (".", "..", "")
         assert "/" not in seg and "\\" not in seg and "\x00" not in seg
         assert len(seg) <= 100
@@ -31,4 +31,4 @@ def test_hostile_names_become_safe_distinct_segments():
 
 
 def test_segment_is_deterministic():
-    assert segment("Run/1") == segment("Run/1")
+    assert file_name("Run/1") == file_name("Run/1")

@@ -73,12 +73,12 @@ def test_an_empty_file_has_one_empty_page_and_no_table_chunks(empty_db):
     assert made["downloads/runs.csv"].count(b"\r\n") == 1  # the header alone
 
 
-def shares(site: Path, rows, width: int = run_listing.KEPT_WIDTH) -> Path:
-    return keep_listing(site, run_listing.KEPT, rows, width)
+def shares(site: Path, rows, width: int = run_listing.CACHE_WIDTH) -> Path:
+    return keep_listing(site, run_listing.CACHE, rows, width)
 
 
-def read_kept(site: Path | None, width: int = run_listing.KEPT_WIDTH, texts: bool = False):
-    return read_listing(site, run_listing.KEPT, width, texts)
+def read_kept(site: Path | None, width: int = run_listing.CACHE_WIDTH, texts: bool = False):
+    return read_listing(site, run_listing.CACHE, width, texts)
 
 
 def test_kept_entries_round_trip_through_the_site_and_give_the_same_bytes(conn, tmp_path):
@@ -91,12 +91,12 @@ def test_kept_entries_round_trip_through_the_site_and_give_the_same_bytes(conn, 
     assert again == made
     copy = shares(tmp_path / "copy", rows)
     assert copy.read_bytes() == folder.read_bytes()
-    assert read_kept(tmp_path / "site", run_listing.KEPT_WIDTH + 1) == {}
+    assert read_kept(tmp_path / "site", run_listing.CACHE_WIDTH + 1) == {}
 
 
 @pytest.mark.parametrize("content", [b"", b"not a database at all", None])
 def test_unreadable_kept_entries_are_ignored(tmp_path, content):
-    target = tmp_path / cache.path(run_listing.KEPT)
+    target = tmp_path / cache.path(run_listing.CACHE)
     target.parent.mkdir(parents=True)
     if content is None:  # a database of another shape
         sqlite3.connect(target).execute("CREATE TABLE runs (x)").connection.close()

@@ -9,7 +9,7 @@ import pytest
 
 from generator.errors import ConflictError, ValidationError
 from generator.results import ingest, payloads
-from generator.results.validated import RunSpool
+from generator.results.validated import ValidatedRuns
 
 SIZE = 1200  # more than two write chunks
 
@@ -49,7 +49,7 @@ def test_conflicts_in_several_chunks_are_all_counted_and_nothing_written(
 
 
 def test_a_repeated_run_id_far_apart_must_match(make_run):
-    with RunSpool() as spool:
+    with ValidatedRuns() as spool:
         spool.add("f line 1", make_run("x"))
         for i in range(50):
             spool.add(f"f line {i + 2}", make_run(f"y{i}"))

@@ -69,7 +69,7 @@ def build(
         swap.staging(out) as writer,
     ):
         site = _site(conn, base_url, owner_pages)
-        copy = writer.claim(f"downloads/{paths.segment(Path(db).name)}")
+        copy = writer.claim(f"downloads/{paths.file_name(Path(db).name)}")
         snapshot.write(conn, copy)  # what the workers read
         job = Job(str(copy), str(writer.root), site, detail_site(site), last_site)
         with Workers(job) as workers:
@@ -121,7 +121,7 @@ def _write_pages(
         run_pages.index_page(conn),
         batch_pages.index_page(conn),
         batch_pages.compare_page(),
-        overview.downloads(conn, paths.segment(db_name)),
+        overview.downloads(conn, paths.file_name(db_name)),
         *markdown.pages(owner_pages),
     ]
     return render.render_all(render.environment(), site, pages, writer)

@@ -24,8 +24,8 @@ from generator.site import api_files, paths
 from generator.site.pages import batches as batch_pages
 from generator.site.pages.runs import CHUNK_ROWS, data_script
 
-KEPT = "batch-listing"  # the kind of kept file: (batchId, fingerprint, *entries) rows
-KEPT_WIDTH = 5
+CACHE = "batch-listing"  # the kind of kept file: (batchId, fingerprint, *entries) rows
+CACHE_WIDTH = 5
 Entries = tuple[str, str, str]  # API object (JSON), table row (script JSON), status
 File = tuple[str, bytes]
 
@@ -59,7 +59,7 @@ def encode(
     out: dict[str, Entries] = {}
     for batch in batches.batch_dicts(conn, None if everything else list(batch_ids)):
         fields = [batch_pages.list_value(batch, field) for field in batch_pages.LIST_FIELDS[1:]]
-        row: list[Any] = [paths.segment(batch["batchId"]), *fields]
+        row: list[Any] = [paths.file_name(batch["batchId"]), *fields]
         out[batch["batchId"]] = (
             encoding.dumps(batch),
             str(encoding.script_json(row)),

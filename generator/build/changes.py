@@ -193,7 +193,7 @@ def prune(folder: Path, *keep: Container[str]) -> None:
 # Planning and reuse -----------------------------------------------------------
 
 # Where each run's and batch's files go, as (folder, name) with "{}" for the id's
-# segment; the folders hold little else (a few pages about all runs or batches).
+# file name; the folders hold little else (a few pages about all runs or batches).
 RUN_FILES = (
     ("runs", "{}.html"),
     ("api/runs", "{}.json"),
@@ -209,18 +209,18 @@ BATCH_FILES = (
 )
 _RUN_DIRS = tuple(dict.fromkeys(folder for folder, _ in RUN_FILES))
 _BATCH_DIRS = tuple(dict.fromkeys(folder for folder, _ in BATCH_FILES))
-UNIT_DIRS = _RUN_DIRS + _BATCH_DIRS
+RUN_AND_BATCH_DIRS = _RUN_DIRS + _BATCH_DIRS
 
 
 def run_paths(run_id: str) -> tuple[str, ...]:
     """The site paths of one run's files: its page and its static API answers."""
-    seg = paths.segment(run_id)
+    seg = paths.file_name(run_id)
     return tuple(f"{folder}/{name.format(seg)}" for folder, name in RUN_FILES)
 
 
 def batch_paths(batch_id: str) -> tuple[str, ...]:
     """The site paths of one batch's files: page, CSV, comparison data, API answers."""
-    seg = paths.segment(batch_id)
+    seg = paths.file_name(batch_id)
     return tuple(f"{folder}/{name.format(seg)}" for folder, name in BATCH_FILES)
 
 
@@ -289,7 +289,7 @@ def reuse(out: Path, staging: Path, plan: Plan) -> None:
     names = wanted_names(plan) if plan.gone else {}
     moved: list[str] = []
     try:
-        for folder in UNIT_DIRS:
+        for folder in RUN_AND_BATCH_DIRS:
             old, new = out / folder, staging / folder
             if not old.is_dir():
                 continue
@@ -311,10 +311,10 @@ def reuse(out: Path, staging: Path, plan: Plan) -> None:
 def wanted_names(plan: Plan) -> dict[str, set[str]]:
     """folder -> the names (files, or folders of files) that the files of every run
     and batch of *plan* take directly inside it."""
-    names: dict[str, set[str]] = {folder: set() for folder in UNIT_DIRS}
+    names: dict[str, set[str]] = {folder: set() for folder in RUN_AND_BATCH_DIRS}
     for layout, keys in ((RUN_FILES, plan.runs), (BATCH_FILES, plan.batches)):
-        segments = [paths.segment(key) for key in keys]
+        names_of_ids = [paths.file_name(key) for key in keys]
         for folder, name in layout:
             top = name.split("/", 1)[0]  # a run's evaluations and telemetry share a folder
-            names[folder].update(top.format(segment) for segment in segments)
+            names[folder].update(top.format(name) for name in names_of_ids)
     return names

@@ -46,7 +46,7 @@ def forget_folders() -> None:
 
 def write(root: str, relative: str, data: bytes) -> None:
     """Write *data* at *relative* under *root*, making its folder if need be."""
-    # No Writer here: a run's paths come from its id's segment, which no file about
+    # No Writer here: a run's paths come from its id's file name, which no file about
     # all runs can take (see Writer). Plain strings and os calls: a large site has
     # half a million of these files, and pathlib and a buffered file object cost
     # half as much again as the write itself.

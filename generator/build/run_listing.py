@@ -27,8 +27,8 @@ from generator.queries import api, common, encoding
 from generator.site import api_files, paths
 from generator.site.pages import runs as run_pages
 
-KEPT = "listing"  # the kind of kept file: (runId, fingerprint, *entries) rows
-KEPT_WIDTH = 5
+CACHE = "listing"  # the kind of kept file: (runId, fingerprint, *entries) rows
+CACHE_WIDTH = 5
 Entries = tuple[str, str, str]  # API object (JSON), table row (script JSON), CSV line
 File = tuple[str, bytes]
 
@@ -71,7 +71,7 @@ def encode(
             line.seek(0)
             line.truncate()
             writer.writerow(run_pages.csv_values(_PICK_CSV(run)))
-            row = [paths.segment(run["runId"]), *_PICK_TABLE(run)]
+            row = [paths.file_name(run["runId"]), *_PICK_TABLE(run)]
             out[api_run["runId"]] = (
                 encoding.dumps(api_run),
                 str(encoding.script_json(row)),

@@ -52,10 +52,10 @@ def batches_listing(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page |
 def _kept_listing(listing: Any, conn: sqlite3.Connection, inputs: Inputs) -> Iterator[File]:
     """The files of a listing module (``run_listing``, ``batch_listing``), from the
     entries the last build kept where they still hold; this build's entries kept."""
-    kept = cache.read_rows(inputs.last_site, listing.KEPT, listing.KEPT_WIDTH, texts=True)
+    kept = cache.read_rows(inputs.last_site, listing.CACHE, listing.CACHE_WIDTH, texts=True)
     files, rows = listing.files(conn, inputs.fingerprints, {row[0]: row[1:] for row in kept})
     yield from files
-    cache.write(inputs.create(cache.path(listing.KEPT)), rows, listing.KEPT_WIDTH)
+    cache.write(inputs.create(cache.path(listing.CACHE)), rows, listing.CACHE_WIDTH)
 
 
 JUDGE = "judge"  # kept: (bucket, stamp, agent, model, category, count, scaled sum) rows

@@ -9,9 +9,9 @@ from generator.errors import BuildError
 from generator.site import paths
 
 # Where runs' and batches' files go, as (folder, head, tail) of their names: a
-# run's page is runs/<segment>.html, its API answers api/runs/<segment>.json and
-# api/runs/<segment>/…
-_UNIT_FORMS = tuple(
+# run's page is runs/<file name>.html, its API answers api/runs/<file name>.json and
+# api/runs/<file name>/…
+_RUN_AND_BATCH_FORMS = tuple(
     dict.fromkeys(
         (folder, *name.split("/", 1)[0].split("{}")) for folder, name in RUN_FILES + BATCH_FILES
     )
@@ -45,7 +45,7 @@ class Writer:
         if any(p in ("", ".", "..") or "\\" in p or "\0" in p for p in parts):
             raise ValueError(f"unsafe site path {relative!r}")
         key = relative.lower()  # two names differing in case are one file on some systems
-        if key in self._claimed or _unit_name(key):
+        if key in self._claimed or _run_or_batch_name(key):
             raise _clash(relative)
         self._claimed.add(key)
         self.files += 1
@@ -75,17 +75,17 @@ class Writer:
         return sum(path.stat().st_size for path in self._created)
 
 
-def _unit_name(key: str) -> bool:
+def _run_or_batch_name(key: str) -> bool:
     """Whether the site path *key* is (or is inside) a name that a run's or a batch's
     files could take: only those write there (``per_run``); the files about all runs
-    take other names there (``index``, ``compare``, numbers), which no segment is."""
-    for folder, head, tail in _UNIT_FORMS:
+    take other names there (``index``, ``compare``, numbers), which no file name of an id is."""
+    for folder, head, tail in _RUN_AND_BATCH_FORMS:
         if not key.startswith(folder + "/"):
             continue
         name = key[len(folder) + 1 :].split("/", 1)[0]
         if name.startswith(head) and name.endswith(tail):
             middle = name[len(head) : len(name) - len(tail)]
-            if middle and (paths.segment(middle) == middle or middle.startswith("_")):
+            if middle and (paths.file_name(middle) == middle or middle.startswith("_")):
                 return True
     return False
 

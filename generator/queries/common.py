@@ -31,41 +31,17 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from generator import times
+from generator import store, times
+from generator.store import schema
 
 SUCCESS_SQL = "(status = 'completed' AND is_successful = 1)"
 KNOWN_SQL = "(is_successful IS NOT NULL OR status IN ('failed', 'incomplete'))"
 RUN_STATUSES = ("completed", "failed", "running", "incomplete")
 
 # Run columns in the order of RUN_KEYS; metadata is last so summaries can stop before it.
-RUN_SUMMARY_COLUMNS = (
-    "run_id, batchId, suite, scenario, tier, agent, model, status, started_at, completed_at, "
-    "total_score, weighted_score, is_successful, success_metric, specialist_enabled, "
-    "specialist_name, specialist_version, package_manager, test_results"
-)
+RUN_KEYS = tuple(schema.RUN_COLUMNS)
+RUN_SUMMARY_COLUMNS = ", ".join(list(schema.RUN_COLUMNS.values())[:-1])
 RUN_COLUMNS = RUN_SUMMARY_COLUMNS + ", metadata"
-RUN_KEYS = (
-    "runId",
-    "batchId",
-    "suite",
-    "scenario",
-    "tier",
-    "agent",
-    "model",
-    "status",
-    "startedAt",
-    "completedAt",
-    "totalScore",
-    "weightedScore",
-    "isSuccessful",
-    "successMetric",
-    "specialistEnabled",
-    "specialistName",
-    "specialistVersion",
-    "packageManager",
-    "testResults",
-    "metadata",
-)
 _TIME_KEYS = ("startedAt", "completedAt")
 _FLAG_KEYS = ("isSuccessful", "specialistEnabled")
 
@@ -73,10 +49,8 @@ _FLAG_KEYS = ("isSuccessful", "specialistEnabled")
 TELEMETRY_ONE_SQL = (
     "(SELECT * FROM run_telemetry WHERE id IN (SELECT MIN(id) FROM run_telemetry GROUP BY run_id))"
 )
-TELEMETRY_COLUMNS = (
-    "run_id, tool_calls, tokens_in, tokens_out, cost_usd, duration_ms, workspace_dir, prompt_sent"
-)
-EVALUATION_COLUMNS = "run_id, evaluator_name, score, max_score, details, created_at"
+TELEMETRY_COLUMNS = ", ".join(["run_id", *schema.TELEMETRY_COLUMNS.values()])
+EVALUATION_COLUMNS = ", ".join(["run_id", *schema.EVALUATION_COLUMNS.values()])
 
 # What tally.figures() reads from each row, in this order (r and t of FIGURE_FROM).
 FIGURE_COLUMNS = (
@@ -243,10 +217,7 @@ def telemetry_dict(row: Sequence[Any]) -> dict[str, Any]:
     }
 
 
-IDS_AT_ONCE = 500  # ids bound in one "IN (…)" query, well under SQLite's limit
-
-
-def id_slices(ids: Sequence[Any], size: int = IDS_AT_ONCE) -> Iterator[Sequence[Any]]:
+def id_slices(ids: Sequence[Any], size: int = store.IDS_PER_QUERY) -> Iterator[Sequence[Any]]:
     """*ids* in slices small enough to bind in one query."""
     for start in range(0, len(ids), size):
         yield ids[start : start + size]

@@ -9,7 +9,7 @@ ones are refused unless the caller asked to replace them. Rows go in with
 thousands of runs per second possible while parallel writers queue safely.
 
 Memory stays flat however large the input: JSON Lines are read a line at a
-time, validated runs wait in a ``RunSpool`` (pickled, spilling to disk), and the
+time, validated runs wait in a ``ValidatedRuns`` (pickled, spilling to disk), and the
 write pass reads them back and writes them 500 at a time in that one transaction.
 """
 
@@ -33,13 +33,12 @@ from generator.results.stored_runs import (
     stored_runs,
 )
 from generator.results.validate import normalise_batch, normalise_run
-from generator.results.validated import Located, RunSpool
+from generator.results.validated import Located, ValidatedRuns
 
 OnConflict = Literal["refuse", "replace", "keep"]
 T = TypeVar("T")
 
 _BOOLEAN_INDEXES = [list(RUN_COLUMNS).index(key) for key in BOOLEAN_KEYS]
-_CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 
 
 def _insert_sql(table: str, columns: Iterable[str]) -> str:
@@ -77,25 +76,25 @@ def writing(db_path: str | os.PathLike[str]) -> Iterator[None]:
         raise StoreError(f"cannot write to {db_path} ({exc}); nothing was written") from None
 
 
-def load_runs(sources: Iterable[str]) -> RunSpool:
-    """Parse and normalise every run of every file into a spool; a runId seen twice must match."""
-    spool = RunSpool()
+def load_runs(sources: Iterable[str]) -> ValidatedRuns:
+    """Parse and normalise every run of every file kept on disk; a runId seen twice must match."""
+    validated = ValidatedRuns()
     try:
         for source in sources:
             for record in iter_records(source):
-                spool.add(record.where, normalise_run(record.payload, record.where))
+                validated.add(record.where, normalise_run(record.payload, record.where))
     except BaseException:
-        spool.close()
+        validated.close()
         raise
-    return spool
+    return validated
 
 
 def record_files(
     db_path: str | os.PathLike[str], sources: Iterable[str], *, replace: bool = False
 ) -> RecordSummary:
     """``zebench record``: validate every run of *sources*, then write them in one go."""
-    with load_runs(sources) as spool:
-        return _record(db_path, spool.chunks(_CHUNK), replace)
+    with load_runs(sources) as validated:
+        return _record(db_path, validated.chunks(store.IDS_PER_QUERY), replace)
 
 
 def record_runs(
@@ -282,7 +281,7 @@ class _NewBatches:
         )
 
 
-def _chunks(items: list[T], size: int = _CHUNK) -> Iterator[list[T]]:
+def _chunks(items: list[T], size: int = store.IDS_PER_QUERY) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
 

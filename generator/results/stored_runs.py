@@ -9,31 +9,13 @@ from __future__ import annotations
 
 import sqlite3
 
+from generator import store
 from generator.errors import ValidationError
 from generator.results.payloads import loads
 from generator.results.validate import normalise_run
+from generator.store.schema import EVALUATION_COLUMNS, RUN_COLUMNS, TELEMETRY_COLUMNS
 
-# Payload key -> column, in insert order.
-RUN_COLUMNS = {
-    "runId": "run_id", "batchId": "batchId", "suite": "suite", "scenario": "scenario",
-    "tier": "tier", "agent": "agent", "model": "model", "status": "status",
-    "startedAt": "started_at", "completedAt": "completed_at", "totalScore": "total_score",
-    "weightedScore": "weighted_score", "isSuccessful": "is_successful",
-    "successMetric": "success_metric", "specialistEnabled": "specialist_enabled",
-    "specialistName": "specialist_name", "specialistVersion": "specialist_version",
-    "packageManager": "package_manager", "testResults": "test_results", "metadata": "metadata",
-}  # fmt: skip
-EVALUATION_COLUMNS = {
-    "evaluatorName": "evaluator_name", "score": "score", "maxScore": "max_score",
-    "details": "details", "createdAt": "created_at",
-}  # fmt: skip
-TELEMETRY_COLUMNS = {
-    "toolCalls": "tool_calls", "tokensIn": "tokens_in", "tokensOut": "tokens_out",
-    "costUsd": "cost_usd", "durationMs": "duration_ms", "workspaceDir": "workspace_dir",
-    "promptSent": "prompt_sent",
-}  # fmt: skip
 BOOLEAN_KEYS = ("isSuccessful", "specialistEnabled")
-_CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 
 
 def stored_runs(conn: sqlite3.Connection, run_ids: list[str]) -> dict[str, dict]:
@@ -50,8 +32,8 @@ def stored_payloads(conn: sqlite3.Connection, run_ids: list[str]) -> dict[str, d
     """Stored runs as payload dicts (metadata still JSON text), keyed by runId."""
     found: dict[str, dict] = {}
     unique = list(dict.fromkeys(run_ids))
-    for start in range(0, len(unique), _CHUNK):
-        chunk = unique[start : start + _CHUNK]
+    for start in range(0, len(unique), store.IDS_PER_QUERY):
+        chunk = unique[start : start + store.IDS_PER_QUERY]
         marks = ", ".join("?" * len(chunk))
         rows = conn.execute(
             f"SELECT {', '.join(RUN_COLUMNS.values())} FROM benchmark_runs "

@@ -20,7 +20,7 @@ Located = tuple[str, dict]  # (where, normalised payload)
 MEMORY_LIMIT = 128 * 1024 * 1024
 
 
-class RunSpool:
+class ValidatedRuns:
     """An append-only file of (where, run), one per runId, in first-seen order."""
 
     def __init__(self) -> None:
@@ -30,7 +30,7 @@ class RunSpool:
     def __len__(self) -> int:
         return len(self._first)
 
-    def __enter__(self) -> RunSpool:
+    def __enter__(self) -> ValidatedRuns:
         return self
 
     def __exit__(self, *exc: object) -> None:

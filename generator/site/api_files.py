@@ -2,7 +2,7 @@
 
 A GET path maps to the file at that path plus ``.json`` under the site root
 (``/api/runs/<id>/telemetry`` → ``api/runs/<seg>/telemetry.json``, ``/health`` →
-``api/health.json``) where ``<seg>`` is ``paths.segment(id)``. Each file holds
+``api/health.json``) where ``<seg>`` is ``paths.file_name(id)``. Each file holds
 ``api.dumps()`` of the same answer ``api.get()`` gives, built from a few
 ordered scans of the whole file instead of one query per path.
 """
@@ -25,7 +25,7 @@ from generator.queries.api import (
 )
 from generator.queries.api import quote_segment as q
 from generator.queries.summary import Summary
-from generator.site.paths import segment
+from generator.site.paths import file_name
 
 Entry = tuple[str, str, Any]  # (file path under the site root, GET path, answer)
 Rows = list[tuple[Any, ...]]
@@ -112,10 +112,10 @@ def _batches_listing(batches: list[dict[str, Any]]) -> Iterator[Entry]:
 def suite_entries(summary: Summary) -> Iterator[Entry]:
     """The statistics of every suite and every scenario."""
     for suite, data in summary.suites.items():
-        yield f"api/stats/suites/{segment(suite)}.json", f"/api/stats/suites/{q(suite)}", data
+        yield f"api/stats/suites/{file_name(suite)}.json", f"/api/stats/suites/{q(suite)}", data
     for (suite, scenario), data in summary.scenarios.items():
         yield (
-            f"api/stats/scenarios/{segment(suite)}/{segment(scenario)}.json",
+            f"api/stats/scenarios/{file_name(suite)}/{file_name(scenario)}.json",
             f"/api/stats/scenarios/{q(suite)}/{q(scenario)}",
             data,
         )
@@ -125,7 +125,7 @@ def trend_entries(summary: Summary) -> Iterator[Entry]:
     """The daily trend of every evaluator."""
     for name, data in summary.trends.items():
         yield (
-            f"api/stats/evaluators/{segment(name)}/trends.json",
+            f"api/stats/evaluators/{file_name(name)}/trends.json",
             f"/api/stats/evaluators/{q(name)}/trends",
             data,
         )
@@ -139,7 +139,7 @@ def _runs(conn: sqlite3.Connection) -> Iterator[Entry]:
 def run_entries(detail: dict[str, Any]) -> Iterator[Entry]:
     """The static API files of one run, from ``queries.get_run`` for it."""
     run_id = detail["run"]["runId"]
-    base, path = f"api/runs/{segment(run_id)}", f"/api/runs/{q(run_id)}"
+    base, path = f"api/runs/{file_name(run_id)}", f"/api/runs/{q(run_id)}"
     yield f"{base}.json", path, detail
     yield f"{base}/evaluations.json", f"{path}/evaluations", detail["evaluations"]
     yield f"{base}/telemetry.json", f"{path}/telemetry", detail["telemetry"]
@@ -153,7 +153,7 @@ def _batches(conn: sqlite3.Connection, rows: Rows) -> Iterator[Entry]:
 def batch_entries(batch: dict[str, Any], analytics: dict[str, Any]) -> Iterator[Entry]:
     """The static API files of one batch, from ``queries.iter_batch_details``."""
     batch_id = batch["batchId"]
-    base, path = f"api/batches/{segment(batch_id)}", f"/api/batches/{q(batch_id)}"
+    base, path = f"api/batches/{file_name(batch_id)}", f"/api/batches/{q(batch_id)}"
     yield f"{base}.json", path, batch
     yield f"{base}/analytics.json", f"{path}/analytics", analytics
 

@@ -1,7 +1,7 @@
 """Safe, deterministic file names for ids that come from results.
 
 Run ids, batch ids, suites, scenarios and evaluator names are untrusted text.
-Every page and JSON file named after one goes through ``segment()``:
+Every page and JSON file named after one goes through ``file_name()``:
 
 - a name made only of ``a-z 0-9 . _ -``, starting with a letter or digit, at most
   100 characters, not ending in ``.``, not a reserved device name (``con``,
@@ -28,8 +28,8 @@ _RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{n}" for p in ("com", "lpt") fo
 _SITE_NAMES = {"index", "compare"}  # runs/index.html, batches/compare.html, …
 
 
-def segment(name: str) -> str:
-    """The file-name segment for one id (see module docstring)."""
+def file_name(name: str) -> str:
+    """The file name (without suffix) for one id (see module docstring)."""
     if _KEEP.fullmatch(name) and not name.endswith(".") and not _reserved(name):
         return name
     slug = _SLUG_DROP.sub("-", name.lower()).strip("-")[:40].strip("-")

@@ -143,7 +143,7 @@ def environment() -> jinja2.Environment:
         duration=duration,
         when=when,
         iso=iso,
-        seg=paths.segment,
+        file_name=paths.file_name,
         script_json=script_json,
         pretty=pretty,
     )

@@ -1,9 +1,8 @@
-"""The results file: open it, create it, migrate it.
+"""The results file: open it, create it, upgrade it (``migrations``), read it safely.
 
 One SQLite file holds everything, with the upstream harness's table and column
-names so that its files, its Worker's D1 exports and ours open unchanged.
-Migrations are ordered, inspect the file before acting (upstream files may
-already carry a column), and are recorded in ``zebench_migrations``.
+names (``schema``) so that its files, its Worker's D1 exports and ours open
+unchanged.
 """
 
 from __future__ import annotations
@@ -11,157 +10,16 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from generator.errors import StoreError
+from generator.store.migrations import SCHEMA_VERSION, migrate, schema_version
 
 DEFAULT_DB = "data/benchmarks.db"
 BUSY_TIMEOUT_MS = 60_000
-
-# Version 1 is the upstream harness's first schema, the plan's tables and
-# indexes without the later columns: the shape of files in the wild.
-_V1_SCHEMA = """
-CREATE TABLE IF NOT EXISTS batch_runs (
-  batchId TEXT PRIMARY KEY,
-  createdAt INTEGER NOT NULL,
-  completedAt INTEGER,
-  totalRuns INTEGER DEFAULT 0,
-  successfulRuns INTEGER DEFAULT 0,
-  avgScore REAL,
-  avgWeightedScore REAL,
-  metadata TEXT
-);
-CREATE TABLE IF NOT EXISTS benchmark_runs (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  run_id TEXT UNIQUE NOT NULL,
-  batchId TEXT,
-  suite TEXT NOT NULL,
-  scenario TEXT NOT NULL,
-  tier TEXT NOT NULL,
-  agent TEXT NOT NULL,
-  model TEXT,
-  status TEXT NOT NULL,
-  started_at DATETIME DEFAULT CURRENT_TIMESTAMP,
-  completed_at DATETIME,
-  total_score REAL,
-  weighted_score REAL,
-  metadata TEXT,
-  FOREIGN KEY (batchId) REFERENCES batch_runs(batchId)
-);
-CREATE TABLE IF NOT EXISTS evaluation_results (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  run_id TEXT NOT NULL,
-  evaluator_name TEXT NOT NULL,
-  score REAL NOT NULL,
-  max_score REAL NOT NULL,
-  details TEXT,
-  created_at DATETIME DEFAULT CURRENT_TIMESTAMP,
-  FOREIGN KEY (run_id) REFERENCES benchmark_runs(run_id)
-);
-CREATE TABLE IF NOT EXISTS run_telemetry (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  run_id TEXT NOT NULL,
-  tool_calls INTEGER,
-  tokens_in INTEGER,
-  tokens_out INTEGER,
-  cost_usd REAL,
-  duration_ms INTEGER,
-  workspace_dir TEXT,
-  FOREIGN KEY (run_id) REFERENCES benchmark_runs(run_id)
-);
-CREATE INDEX IF NOT EXISTS idx_runs_suite_scenario ON benchmark_runs(suite, scenario);
-CREATE INDEX IF NOT EXISTS idx_runs_agent ON benchmark_runs(agent);
-CREATE INDEX IF NOT EXISTS idx_runs_status ON benchmark_runs(status);
-CREATE INDEX IF NOT EXISTS idx_runs_batchId ON benchmark_runs(batchId);
-CREATE INDEX IF NOT EXISTS idx_evals_run_id ON evaluation_results(run_id);
-"""
-
-
-def _columns(conn: sqlite3.Connection, table: str) -> set[str]:
-    return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
-
-
-def _add_columns(conn: sqlite3.Connection, table: str, columns: dict[str, str]) -> None:
-    # No DEFAULT: rows written before the column existed stay NULL ("unknown").
-    present = _columns(conn, table)
-    for name, sql_type in columns.items():
-        if name not in present:
-            conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}")
-
-
-def _v1_initial(conn: sqlite3.Connection) -> None:
-    # Not executescript(): it COMMITs first, dropping the write lock that stops
-    # two processes opening a new file at once from both running migrations.
-    for statement in _V1_SCHEMA.split(";"):
-        if statement.strip():
-            conn.execute(statement)
-
-
-def _v2_success(conn: sqlite3.Connection) -> None:
-    _add_columns(conn, "benchmark_runs", {"is_successful": "INTEGER", "success_metric": "REAL"})
-    conn.execute(
-        "CREATE INDEX IF NOT EXISTS idx_runs_is_successful ON benchmark_runs(is_successful)"
-    )
-
-
-def _v3_later_upstream_columns(conn: sqlite3.Connection) -> None:
-    _add_columns(
-        conn,
-        "benchmark_runs",
-        {
-            "package_manager": "TEXT",
-            "test_results": "TEXT",
-            "specialist_enabled": "INTEGER",
-            "specialist_name": "TEXT",
-            "specialist_version": "TEXT",
-        },
-    )
-    _add_columns(conn, "run_telemetry", {"prompt_sent": "TEXT"})
-
-
-def _v4_telemetry_index(conn: sqlite3.Connection) -> None:
-    # Re-recording and --replace look telemetry up by run; without it, a scan.
-    conn.execute("CREATE INDEX IF NOT EXISTS idx_telemetry_run_id ON run_telemetry(run_id)")
-
-
-MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
-    ("initial upstream schema", _v1_initial),
-    ("is_successful and success_metric", _v2_success),
-    ("specialist, package manager, test results and prompt columns", _v3_later_upstream_columns),
-    ("index on run_telemetry(run_id)", _v4_telemetry_index),
-]
-SCHEMA_VERSION = len(MIGRATIONS)
-
-
-def schema_version(conn: sqlite3.Connection) -> int:
-    """The number of migrations recorded in the file (0 for foreign files)."""
-    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    if "zebench_migrations" not in tables:
-        return 0
-    row = conn.execute("SELECT MAX(version) FROM zebench_migrations").fetchone()
-    return row[0] or 0
-
-
-def migrate(conn: sqlite3.Connection) -> list[str]:
-    """Apply pending migrations in one transaction; return the names applied."""
-    applied: list[str] = []
-    with transaction(conn):
-        conn.execute(
-            "CREATE TABLE IF NOT EXISTS zebench_migrations ("
-            "version INTEGER PRIMARY KEY, name TEXT NOT NULL)"
-        )
-        current = schema_version(conn)
-        for version, (name, step) in enumerate(MIGRATIONS, start=1):
-            if version <= current:
-                continue
-            step(conn)
-            conn.execute(
-                "INSERT INTO zebench_migrations (version, name) VALUES (?, ?)", (version, name)
-            )
-            applied.append(name)
-    return applied
+IDS_PER_QUERY = 500  # ids bound in one "IN (…)" query, well under SQLite's limit
 
 
 @contextmanager

@@ -107,7 +107,7 @@ def batch_pages(conn: sqlite3.Connection) -> Iterator[Page | File]:
 
 def batch_files(batch: dict[str, Any], analytics: dict[str, Any]) -> Iterator[Page | File]:
     """One batch's page, CSV and comparison data file, from ``iter_batch_details``."""
-    seg = paths.segment(batch["batchId"])
+    seg = paths.file_name(batch["batchId"])
     yield Page(
         path=f"batches/{seg}.html",
         template="batch.html",

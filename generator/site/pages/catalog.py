@@ -74,7 +74,7 @@ def suite_pages(conn: sqlite3.Connection, summary: Summary | None = None) -> Ite
     for suite, data in suites.items():
         key = (suite,)
         yield _entity_page(
-            path=f"suites/{paths.segment(suite)}.html",
+            path=f"suites/{paths.file_name(suite)}.html",
             title=f"Suite {suite}",
             crumbs=SUITES_CRUMB,
             ctx={"kind": "suite", "stats": data, "suite": suite, "scenario": None},
@@ -87,9 +87,9 @@ def suite_pages(conn: sqlite3.Connection, summary: Summary | None = None) -> Ite
     for (suite, scenario), data in scenarios.items():
         key = (suite, scenario)
         yield _entity_page(
-            path=f"scenarios/{paths.segment(suite)}/{paths.segment(scenario)}.html",
+            path=f"scenarios/{paths.file_name(suite)}/{paths.file_name(scenario)}.html",
             title=f"Scenario {scenario}",
-            crumbs=SUITES_CRUMB + ((f"Suite {suite}", f"suites/{paths.segment(suite)}.html"),),
+            crumbs=SUITES_CRUMB + ((f"Suite {suite}", f"suites/{paths.file_name(suite)}.html"),),
             ctx={"kind": "scenario", "stats": data, "suite": suite, "scenario": scenario},
             parts=(pairs.get(key, []), tiers.get(key, []), days.get(key, [])),
         )
@@ -150,7 +150,7 @@ def evaluator_pages(
     for row in summary:
         name = row["evaluator"]
         yield Page(
-            path=f"evaluators/{paths.segment(name)}.html",
+            path=f"evaluators/{paths.file_name(name)}.html",
             title=f"Evaluator {name}",
             template="evaluator.html",
             section="evaluators",

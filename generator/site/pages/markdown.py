@@ -57,7 +57,7 @@ def _page(path: Path) -> MarkdownPage:
     html = md.markdown(body, extensions=["extra", "sane_lists"], output_format="html")
     opens_with_title = bool(heading) and not body[: heading.start()].strip()
     return MarkdownPage(
-        slug=paths.segment(path.stem),
+        slug=paths.file_name(path.stem),
         title=title,
         html=Markup(html),
         show_title=not (opens_with_title and heading.group(1) == title),

@@ -91,7 +91,7 @@ def run_page(detail: dict[str, Any]) -> Page:
     """The page of one run, from ``runs.get_run`` for it."""
     run = detail["run"]
     return Page(
-        path=f"runs/{paths.segment(run['runId'])}.html",
+        path=f"runs/{paths.file_name(run['runId'])}.html",
         template="run.html",
         title=f"Run {run['runId']}",
         section="runs",
