@@ -9,7 +9,7 @@ DB     ?= data/benchmarks.db
 OUT    ?= site
 PORT   ?= 8000
 
-.PHONY: site test serve lint format clean bench
+.PHONY: site test check serve lint format clean bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ site: $(STAMP) $(DB)
 
 test: $(STAMP)
 	$(BIN)/pytest
+
+# The quick loop while editing: everything but the slow and the browser tests.
+check: $(STAMP)
+	$(BIN)/pytest -q -m "not slow and not browser"
 
 serve: site
 	$(BIN)/zebench serve --out $(OUT) --port $(PORT)

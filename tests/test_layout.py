@@ -13,7 +13,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "generator"
 STAGES = [
     {"", "__version__", "errors", "times"},
     {"store"},
-    {"results"},
+    {"results", "recorder"},
     {"statistics"},
     {"queries"},
     {"site"},
