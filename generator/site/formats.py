@@ -96,9 +96,10 @@ def count(value: float | int | None) -> str:
 
 def percent(value: float | None, digits: int = 1) -> str:
     """A 0–1 fraction as a percentage."""
-    if _missing(value):
+    scaled = None if value is None else float(value) * 100
+    if _missing(scaled):
         return DASH
-    return _grouped(fixed(float(value) * 100, digits)) + "%"
+    return _grouped(fixed(scaled, digits)) + "%"
 
 
 def cost(value: float | None) -> str:
@@ -123,11 +124,12 @@ def duration(ms: float | None) -> str:
     tenths = fixed(seconds, 1)
     if float(tenths) < 60:
         return f"{tenths} s"
-    minutes, secs = divmod(int(fixed(seconds, 0)), 60)
+    # In floats, as JavaScript counts: the same answer for any number of hours.
+    total = float(fixed(seconds, 0))
+    minutes = math.floor(total / 60)
     if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
+        return f"{minutes}m {int(math.fmod(total, 60)):02d}s"
+    return f"{count(math.floor(minutes / 60))}h {int(math.fmod(minutes, 60)):02d}m"
 
 
 def when(value: object) -> str:
