@@ -28,6 +28,11 @@ def label(agent: str, model: str | None) -> str:
 _PLOTLY_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 
 
+def shown(text: str) -> str:
+    """Chart text as the page should show it: the escaping for Plotly undone."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, str):
         return value.translate(_PLOTLY_ESCAPES)

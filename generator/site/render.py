@@ -21,7 +21,7 @@ from markupsafe import Markup, escape
 import generator
 from generator import times
 from generator.queries.encoding import script_json
-from generator.site import formats, paths
+from generator.site import chart_data, formats, paths
 from generator.site.formats import cost, duration, number, percent, when
 from generator.site.pages import Crumb, Page, Site
 
@@ -102,6 +102,7 @@ def environment() -> jinja2.Environment:
         seg=paths.segment,
         script_json=script_json,
         pretty=pretty,
+        chart_table=chart_data.table,
     )
     env.globals.update(NO_MODEL=formats.NO_MODEL, success=formats.success, RULES=formats.RULES)
     return env

@@ -12,7 +12,10 @@
   var pageEl = document.getElementById('table-page');
   var form = document.getElementById('table-filters');
   var columns = Array.prototype.map.call(table.querySelectorAll('thead th'), function (th) {
-    return { th: th, key: th.dataset.sort, type: th.dataset.type || 'text', link: th.dataset.link };
+    return {
+      th: th, button: th.querySelector('button.sort'), key: th.dataset.sort,
+      type: th.dataset.type || 'text', link: th.dataset.link
+    };
   });
   var format = ZB.format;
   var NUMERIC = ['num', 'int', 'pct', 'cost'];
@@ -150,9 +153,10 @@
     pageEl.textContent = 'page ' + format.count(page) + ' of ' + format.count(pages);
     form.parentNode.querySelector('[data-page=prev]').disabled = page <= 1;
     form.parentNode.querySelector('[data-page=next]').disabled = page >= pages;
-    columns.forEach(function (col) {
+    columns.forEach(function (col) {  // only the sorted column says how it is sorted
       var s = state.sort || '';
-      col.th.setAttribute('aria-sort', s === col.key ? 'ascending' : s === '-' + col.key ? 'descending' : 'none');
+      var order = s === col.key ? 'ascending' : s === '-' + col.key ? 'descending' : '';
+      if (order) col.th.setAttribute('aria-sort', order); else col.th.removeAttribute('aria-sort');
     });
   }
 
@@ -192,16 +196,14 @@
 
   function wire() {
     columns.forEach(function (col) {
-      if (!col.key || col.type === 'check') return;
-      col.th.tabIndex = 0;
-      var toggle = function () {
+      if (!col.key || !col.button) return;
+      // A button: Enter and Space press it as a click does.
+      col.button.addEventListener('click', function () {
         state.sort = state.sort === col.key ? '-' + col.key : col.key;
         state.page = '';
         writeHash();
         refresh();
-      };
-      col.th.addEventListener('click', toggle);
-      col.th.addEventListener('keydown', function (e) { if (e.key === 'Enter') toggle(); });
+      });
     });
     Array.prototype.forEach.call(form.parentNode.querySelectorAll('[data-page]'), function (btn) {
       btn.addEventListener('click', function () {
