@@ -48,27 +48,19 @@ _SAFE = 2.0**53  # floats at and above this are whole numbers
 _STEPS = {digits: Decimal(1).scaleb(-digits) for digits in range(9)}
 
 
-def fixed(value: float, digits: int) -> str:
-    """*value* with *digits* decimals, no separators; a half rounds away from zero.
+def fixed(value: float, digits: int, grouping: str = "") -> str:
+    """*value* with *digits* decimals (and *grouping* "," for thousands separators); a
+    half rounds away from zero; never "-0.00".
 
     Formatting rounds the float's exact value, so only an exact half can come out
     differently from ``toFixed``: only then (a rare case) is Decimal asked.
     """
-    value = float(value)
-    scaled = value * (2 * 10**digits)  # exactly an odd whole number at a half
-    tie = abs(scaled) >= _SAFE or (scaled.is_integer() and scaled % 2 == 1)
-    if tie and abs(value) < _SAFE:
-        text = f"{Decimal(value).quantize(_STEPS[digits], ROUND_HALF_UP):.{digits}f}"
-    else:
-        text = f"{value:.{digits}f}"
-    return text[1:] if text[0] == "-" and not text.strip("-0.") else text  # no "-0.00"
-
-
-def _grouped(text: str) -> str:
-    """A ``fixed`` text with thousands separators in its whole part."""
-    sign = "-" if text[0] == "-" else ""
-    whole, dot, decimals = text.lstrip("-").partition(".")
-    return f"{sign}{int(whole):,}{dot}{decimals}"
+    x: float | Decimal = float(value)
+    scaled = x * (2 * 10**digits)  # exactly an odd whole number at a half
+    if abs(x) < _SAFE and (abs(scaled) >= _SAFE or (scaled.is_integer() and scaled % 2 == 1)):
+        x = Decimal(x).quantize(_STEPS[digits], ROUND_HALF_UP)
+    text = f"{x:{grouping}.{digits}f}"
+    return text[1:] if text[0] == "-" and not text.strip("-0.,") else text
 
 
 def _missing(value: Any) -> bool:
@@ -82,7 +74,7 @@ def number(value: float | int | None, digits: int = 2) -> str:
         return DASH
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
-    return _grouped(fixed(float(value), digits))
+    return fixed(value, digits, ",")
 
 
 def count(value: float | int | None) -> str:
@@ -91,7 +83,7 @@ def count(value: float | int | None) -> str:
         return DASH
     if isinstance(value, int) and not isinstance(value, bool):
         return f"{value:,}"
-    return _grouped(fixed(float(value), 0))
+    return fixed(value, 0, ",")
 
 
 def percent(value: float | None, digits: int = 1) -> str:
@@ -99,7 +91,7 @@ def percent(value: float | None, digits: int = 1) -> str:
     scaled = None if value is None else float(value) * 100
     if _missing(scaled):
         return DASH
-    return _grouped(fixed(scaled, digits)) + "%"
+    return fixed(scaled, digits, ",") + "%"
 
 
 def cost(value: float | None) -> str:
@@ -107,7 +99,7 @@ def cost(value: float | None) -> str:
     if _missing(value):
         return DASH
     digits = 4 if fixed(abs(value), 4)[0] == "0" else 2  # 0.99996 is $1.00, not $1.0000
-    return "$" + _grouped(fixed(float(value), digits))
+    return "$" + fixed(value, digits, ",")
 
 
 def duration(ms: float | None) -> str:
