@@ -13,17 +13,24 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from generator.site import formats
+
 Row = Mapping[str, Any]
 
 
 def label(agent: str, model: str | None) -> str:
     """How an agent + model pair is named on every chart and card."""
-    return f"{agent} · {model}" if model else f"{agent} (no model)"
+    return formats.pair(agent, model)
 
 
 # Plotly reads <b>, <br>, <a href=…> and &entities; in chart text. Text from results
 # (names in x, y, text and legend) is escaped so it shows exactly as written.
 _PLOTLY_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def shown(text: str) -> str:
+    """Chart text as the page should show it: the escaping for Plotly undone."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _plain(value: Any) -> Any:
@@ -142,10 +149,10 @@ def grouped_bars(
 def heatmap(rows: Sequence[Row], value: str = "avgWeightedScoreCompleted") -> go.Figure:
     """Agents down, models across, coloured by ``value`` (mean weighted score by default)."""
     agents = sorted({r["agent"] for r in rows})
-    models = sorted({r["model"] or "(no model)" for r in rows})
-    cells = {(r["agent"], r["model"] or "(no model)"): r for r in rows}
+    models = sorted({r["model"] or formats.NO_MODEL for r in rows})
+    cells = {(r["agent"], r["model"] or formats.NO_MODEL): r for r in rows}
     z = [[_cell(cells.get((a, m)), value) for m in models] for a in agents]
-    text = [["" if v is None else f"{v:.2f}" for v in line] for line in z]
+    text = [["" if v is None else formats.number(float(v)) for v in line] for line in z]
     trace = go.Heatmap(
         z=z,
         x=models,
@@ -263,7 +270,7 @@ def category_heatmap(rows: Sequence[Row]) -> go.Figure:
         z=z,
         x=categories,
         y=[label(a, m or None) for a, m in pairs],
-        text=[["" if v is None else f"{v:.2f}" for v in line] for line in z],
+        text=[["" if v is None else formats.number(float(v)) for v in line] for line in z],
         texttemplate="%{text}",
         colorscale="Viridis",
         hoverongaps=False,

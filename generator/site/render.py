@@ -2,6 +2,8 @@
 
 Autoescaping is on for every HTML template and undefined names are errors, so a
 result's text is always escaped and a missing context key fails the build.
+How figures, statuses and names read is ``formats``' business; its functions
+are the filters here.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from markupsafe import Markup, escape
 import generator
 from generator import times
 from generator.queries.encoding import script_json
-from generator.site import paths
+from generator.site import chart_data, formats, paths
+from generator.site.formats import cost, duration, number, percent, when
 from generator.site.pages import Crumb, Page, Site
 
 
@@ -31,61 +34,11 @@ def templates_dir() -> Path:
     return installed if installed.is_dir() else package.parent / "templates"
 
 
-def number(value: float | int | None, digits: int = 2) -> str:
-    """A number with thousands separators; a dash when missing."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "—"
-    if isinstance(value, int) and not isinstance(value, bool):
-        return f"{value:,}"
-    return f"{value:,.{digits}f}"
-
-
-def percent(value: float | None, digits: int = 1) -> str:
-    """A 0–1 fraction as a percentage."""
-    if value is None or not math.isfinite(value):
-        return "—"
-    return f"{value * 100:.{digits}f}%"
-
-
 def width(fraction: float | None) -> str:
     """A 0–1 fraction as a CSS width percentage, clamped to the bar (the label shows the value)."""
     if fraction is None or not math.isfinite(fraction):
         return "0"
     return f"{min(max(fraction, 0.0), 1.0) * 100:.1f}"
-
-
-def cost(value: float | None) -> str:
-    """US dollars: four decimals below a dollar, where agent runs usually are."""
-    if value is None or not math.isfinite(value):
-        return "—"
-    return f"${value:,.4f}" if abs(value) < 1 else f"${value:,.2f}"
-
-
-def duration(ms: float | None) -> str:
-    """Milliseconds as ``850 ms``, ``12.3 s``, ``4m 05s`` or ``2h 03m``."""
-    if ms is None or not math.isfinite(ms):
-        return "—"
-    if ms < 1000:
-        return f"{ms:.0f} ms"
-    seconds = ms / 1000
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    if minutes < 60:
-        return f"{minutes}m {secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
-
-
-def when(value: object) -> str:
-    """Any stored timestamp as ``YYYY-MM-DD HH:MM:SS UTC``; a dash when missing or unreadable."""
-    if value is None:
-        return "—"
-    try:
-        iso = times.to_iso(value)
-    except ValueError:
-        return str(value)
-    return f"{iso[:10]} {iso[11:19]} UTC"
 
 
 def iso(value: object) -> str:
@@ -137,16 +90,22 @@ def environment() -> jinja2.Environment:
     )
     env.filters.update(
         number=number,
+        count=formats.count,
         percent=percent,
         width=width,
         cost=cost,
         duration=duration,
         when=when,
+        text=formats.text,
+        short_id=formats.short_id,
+        status_class=formats.status_class,
         iso=iso,
         file_name=paths.file_name,
         script_json=script_json,
         pretty=pretty,
+        chart_table=chart_data.table,
     )
+    env.globals.update(NO_MODEL=formats.NO_MODEL, success=formats.success, RULES=formats.RULES)
     return env
 
 

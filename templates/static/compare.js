@@ -14,20 +14,7 @@
     ['totalCostUsd', 'Total cost', 'cost', -1]
   ];
 
-  function fmt(type, v) {
-    if (v === null || v === undefined) return '—';
-    if (type === 'pct') return (v * 100).toFixed(1) + '%';
-    if (type === 'cost') return '$' + v.toFixed(Math.abs(v) < 1 ? 4 : 2);
-    if (type === 'int') return String(v);
-    return v.toFixed(2);
-  }
-
-  function signed(type, d) {
-    if (d === null) return '';
-    var a = Math.abs(d);
-    var s = type === 'pct' ? (a * 100).toFixed(1) + ' pts' : type === 'int' ? String(a) : type === 'cost' ? '$' + a.toFixed(4) : a.toFixed(2);
-    return (d > 0 ? '+' : '−') + s;
-  }
+  var format = ZB.format;
 
   function delta(a, b) { return a === null || a === undefined || b === null || b === undefined ? null : a - b; }
 
@@ -52,11 +39,11 @@
     tr.appendChild(el('th', first));
     batches.forEach(function (b, i) {
       var th = el('th');
-      var a = el('a', b.batchId.length > 13 ? b.batchId.slice(0, 12) + '…' : b.batchId, 'mono');
+      var a = el('a', format.shortId(b.batchId), 'mono');
       a.href = ZB.root + 'batches/' + b.seg + '.html';
       a.title = b.batchId;
       th.appendChild(a);
-      th.appendChild(el('div', i === 0 ? 'baseline' : (b.createdAt || '').slice(0, 10), 'muted'));
+      th.appendChild(el('div', i === 0 ? 'baseline' : format.when(b.createdAt), 'muted'));
       tr.appendChild(th);
     });
     table.querySelector('thead').appendChild(tr);
@@ -66,7 +53,7 @@
     td.appendChild(document.createTextNode(text));
     if (d !== null && d !== undefined && Math.abs(d) > SAME_WITHIN) {
       var good = d * direction;
-      td.appendChild(el('span', ' (' + signed(type, d) + ')', good > 0 ? 'better' : good < 0 ? 'worse' : 'muted'));
+      td.appendChild(el('span', ' (' + format.delta(type, d) + ')', good > 0 ? 'better' : good < 0 ? 'worse' : 'muted'));
     }
   }
 
@@ -79,7 +66,7 @@
       tr.appendChild(el('td', f[1]));
       batches.forEach(function (b, i) {
         var td = el('td', undefined, 'num');
-        withDelta(td, fmt(f[2], b[f[0]]), i ? delta(b[f[0]], batches[0][f[0]]) : null, f[2], f[3]);
+        withDelta(td, format.figure(f[2], b[f[0]]), i ? delta(b[f[0]], batches[0][f[0]]) : null, f[2], f[3]);
         tr.appendChild(td);
       });
       body.appendChild(tr);
@@ -113,7 +100,7 @@
         } else {
           var verdict = i ? change(s, entries[0]) : '';
           if (verdict in counts) counts[verdict] += 1;
-          withDelta(td, fmt('num', s.avgWeightedScoreCompleted),
+          withDelta(td, format.number(s.avgWeightedScoreCompleted),
             i ? delta(s.avgWeightedScoreCompleted, entries[0] && entries[0].avgWeightedScoreCompleted) : null, 'num', 1);
           var said = verdict === 'absent' ? 'not in baseline' : verdict;
           if (verdict && verdict !== 'same') td.appendChild(el('div', said, verdict === 'better' || verdict === 'worse' ? verdict : 'muted'));
@@ -124,7 +111,8 @@
       body.appendChild(tr);
     });
     document.getElementById('compare-verdict').textContent =
-      'Against the baseline: ' + counts.better + ' better, ' + counts.worse + ' worse, ' + counts.same + ' unchanged.';
+      'Against the baseline: ' + format.count(counts.better) + ' better, ' + format.count(counts.worse) +
+      ' worse, ' + format.count(counts.same) + ' unchanged.';
     document.getElementById('compare-scenarios').hidden = false;
   }
 

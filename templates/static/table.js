@@ -12,9 +12,13 @@
   var pageEl = document.getElementById('table-page');
   var form = document.getElementById('table-filters');
   var columns = Array.prototype.map.call(table.querySelectorAll('thead th'), function (th) {
-    return { th: th, key: th.dataset.sort, type: th.dataset.type || 'text', link: th.dataset.link };
+    return {
+      th: th, button: th.querySelector('button.sort'), key: th.dataset.sort,
+      type: th.dataset.type || 'text', link: th.dataset.link
+    };
   });
-  var STATUSES = ['completed', 'failed', 'running', 'incomplete'];
+  var format = ZB.format;
+  var NUMERIC = ['num', 'int', 'pct', 'cost'];
   var index = null;
   var fields = {};
   var chunks = {};
@@ -98,30 +102,21 @@
     };
   }
 
-  function text(type, v) {
-    if (v === null || v === undefined || v === '') return '—';
-    if (type === 'num') return Number(v).toFixed(2);
-    if (type === 'pct') return (Number(v) * 100).toFixed(1) + '%';
-    if (type === 'cost') return '$' + Number(v).toFixed(Math.abs(v) < 1 ? 4 : 2);
-    if (type === 'date') return String(v).slice(0, 16).replace('T', ' ');
-    return String(v);
-  }
-
   function cell(col, row) {
     var td = document.createElement('td');
     var v = value(row, col.key);
-    if (col.type === 'num' || col.type === 'cost' || col.type === 'pct') td.className = 'num';
+    if (NUMERIC.indexOf(col.type) >= 0) td.className = 'num';
     if (col.type === 'link') {
       var a = document.createElement('a');
       a.href = ZB.root + col.link + value(row, 'href') + '.html';
       a.className = 'mono';
-      a.textContent = String(v).length > 13 ? String(v).slice(0, 12) + '…' : String(v);
+      a.textContent = format.shortId(v);
       a.title = String(v);
       td.appendChild(a);
     } else if (col.type === 'status') {
       var badge = document.createElement('span');
-      badge.className = 'badge badge-' + (STATUSES.indexOf(v) >= 0 ? v : 'other');
-      badge.textContent = text('text', v);
+      badge.className = 'badge ' + format.statusClass(v);
+      badge.textContent = format.text(v);
       td.appendChild(badge);
     } else if (col.type === 'check') {
       var box = document.createElement('input');
@@ -135,7 +130,7 @@
       });
       td.appendChild(box);
     } else {
-      td.textContent = text(col.type, v);
+      td.textContent = format.figure(col.type, v);
     }
     return td;
   }
@@ -152,15 +147,16 @@
     });
     var from = filtered ? (page - 1) * size + 1 : 0;
     var shown = from ? from + rows.length - 1 : 0;
-    statusEl.textContent = 'Showing ' + from + '–' + shown + ' of ' + filtered +
-      (filtered !== total ? ' (filtered from ' + total + ')' : '');
+    statusEl.textContent = 'Showing ' + format.count(from) + '–' + format.count(shown) + ' of ' +
+      format.count(filtered) + (filtered !== total ? ' (filtered from ' + format.count(total) + ')' : '');
     statusEl.dataset.count = String(filtered);
-    pageEl.textContent = 'page ' + page + ' of ' + pages;
+    pageEl.textContent = 'page ' + format.count(page) + ' of ' + format.count(pages);
     form.parentNode.querySelector('[data-page=prev]').disabled = page <= 1;
     form.parentNode.querySelector('[data-page=next]').disabled = page >= pages;
-    columns.forEach(function (col) {
+    columns.forEach(function (col) {  // only the sorted column says how it is sorted
       var s = state.sort || '';
-      col.th.setAttribute('aria-sort', s === col.key ? 'ascending' : s === '-' + col.key ? 'descending' : 'none');
+      var order = s === col.key ? 'ascending' : s === '-' + col.key ? 'descending' : '';
+      if (order) col.th.setAttribute('aria-sort', order); else col.th.removeAttribute('aria-sort');
     });
   }
 
@@ -200,16 +196,14 @@
 
   function wire() {
     columns.forEach(function (col) {
-      if (!col.key || col.type === 'check') return;
-      col.th.tabIndex = 0;
-      var toggle = function () {
+      if (!col.key || !col.button) return;
+      // A button: Enter and Space press it as a click does.
+      col.button.addEventListener('click', function () {
         state.sort = state.sort === col.key ? '-' + col.key : col.key;
         state.page = '';
         writeHash();
         refresh();
-      };
-      col.th.addEventListener('click', toggle);
-      col.th.addEventListener('keydown', function (e) { if (e.key === 'Enter') toggle(); });
+      });
     });
     Array.prototype.forEach.call(form.parentNode.querySelectorAll('[data-page]'), function (btn) {
       btn.addEventListener('click', function () {

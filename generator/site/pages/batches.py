@@ -77,7 +77,7 @@ def index_page(conn: sqlite3.Connection) -> Page:
         title="Batches",
         section="batches",
         ctx={"total": batches.count_batches(conn), "config": config},
-        scripts=("table.js", "pick.js"),
+        scripts=("format.js", "table.js", "pick.js"),
     )
 
 
@@ -90,7 +90,7 @@ def compare_page() -> Page:
         section="batches",
         crumbs=BATCHES_CRUMB,
         ctx={},
-        scripts=("compare.js",),
+        scripts=("format.js", "compare.js"),
     )
 
 

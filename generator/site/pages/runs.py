@@ -206,7 +206,7 @@ def index_page(conn: sqlite3.Connection) -> Page:
         title="Runs",
         section="runs",
         ctx={"total": runs.count_runs(conn), "config": config},
-        scripts=("table.js",),
+        scripts=("format.js", "table.js"),
     )
 
 
