@@ -288,12 +288,22 @@ def api_command(db_path: str, path: str) -> None:
     default=None,
     help="Folder of markdown pages to add. Default: data/pages, if it exists.",
 )
-def build(db_path: str, out: str, base_url: str | None, pages_dir: str | None) -> None:
+@click.option(
+    "--no-search", "no_search", is_flag=True, help="Skip the full-text search index (Pagefind)."
+)
+def build(
+    db_path: str, out: str, base_url: str | None, pages_dir: str | None, no_search: bool
+) -> None:
     """Build the static report site from the results file.
 
     The new site replaces OUT only once it is complete; a failed build leaves
     the previous one as it was. Set SOURCE_DATE_EPOCH for a build date in the
-    footer; the same file always gives the same bytes.
+    footer; the same file always gives the same bytes. The run pages are
+    indexed for the search box (Pagefind) unless --no-search.
+
+    \b
+    Example:
+      zebench build --db data/benchmarks.db --out site && zebench serve
     """
     from generator import build as site_build
 
@@ -302,7 +312,9 @@ def build(db_path: str, out: str, base_url: str | None, pages_dir: str | None) -
     def log(message: str) -> None:
         click.echo(f"  {time.perf_counter() - started:6.1f} s  {message}")
 
-    result = site_build.build(db_path, out, base_url=base_url, pages_dir=pages_dir, log=log)
+    result = site_build.build(
+        db_path, out, base_url=base_url, pages_dir=pages_dir, log=log, search=not no_search
+    )
     kept = f", {result.kept:,} runs and batches kept from the last build" if result.kept else ""
     click.echo(
         f"Built {result.out}/ from {db_path}: {result.pages:,} pages ({result.run_pages:,} runs), "

@@ -43,6 +43,7 @@ import plotly
 
 from generator import store, times
 from generator.build import changes, per_run, site_wide, swap
+from generator.build import search as site_search
 from generator.build.writer import BuildError, Writer
 from generator.errors import ParameterError
 from generator.queries import reports, runs
@@ -75,6 +76,7 @@ def build(
     base_url: str | None = None,
     pages_dir: str | os.PathLike[str] | None = None,
     log: Log = lambda message: None,
+    search: bool = True,
 ) -> BuildResult:
     """Build the site for *db* into *out*; a failed build leaves *out* as it was."""
     started = time.perf_counter()
@@ -82,6 +84,8 @@ def build(
     base_url = check_base_url(base_url)
     owner_pages = markdown.load(pages_dir)
     _check_out(out)
+    if search:
+        site_search.check()
     last_site = out if (out / MARKER).is_file() else None  # made by a build: it kept things
     staging = swap.staging_folder(out)
     parts = _Parts()
@@ -125,6 +129,10 @@ def build(
         if plan.reuse:
             changes.reuse(out, staging, plan)
             log("kept the files of unchanged runs and batches")
+        if search:  # every run page is in place now, kept or new
+            indexed = site_search.index(staging, give_back=out if plan.reuse else None)
+            writer.files, writer.bytes = writer.files + indexed.files, writer.bytes + indexed.bytes
+            log(f"search index of {len(plan.runs):,} run pages ({indexed.seconds:.1f} s)")
         swap.replace(staging, out)
     except BaseException:
         if copying is not None:
