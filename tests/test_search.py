@@ -115,3 +115,13 @@ def test_from_file_urls_the_box_says_to_serve_the_site(search_site: Path, page):
     assert "zebench serve" in box.get_attribute("placeholder")
     box.focus()
     assert "zebench serve" in page.locator("form[data-search] .search-results").inner_text()
+
+
+def test_over_the_limit_the_build_says_so_and_leaves_the_index_out(
+    search_db: Path, tmp_path: Path, monkeypatch
+):
+    monkeypatch.setattr(search, "MAX_RUNS", 5)
+    said: list[str] = []
+    build_site(search_db, tmp_path / "site", log=said.append)
+    assert "no search index: 13 runs is over the 5 Pagefind can index here" in said
+    assert not (tmp_path / "site" / "pagefind").exists()

@@ -11,6 +11,7 @@
       in worker processes when there are many
     → meanwhile: the pages that need no figures of all runs
     → move the last build's files of unchanged runs and batches into the new tree
+    → index the run pages for the search box, with Pagefind (search)
     → swap the finished tree in place of the old one, deleted in the background (swap)
 
 Everything goes through ``Writer`` into a staging folder next to the output;
@@ -130,9 +131,7 @@ def build(
             changes.reuse(out, staging, plan)
             log("kept the files of unchanged runs and batches")
         if search:  # every run page is in place now, kept or new
-            indexed = site_search.index(staging, give_back=out if plan.reuse else None)
-            writer.files, writer.bytes = writer.files + indexed.files, writer.bytes + indexed.bytes
-            log(f"search index of {len(plan.runs):,} run pages ({indexed.seconds:.1f} s)")
+            site_search.add(staging, len(plan.runs), writer, log, out if plan.reuse else None)
         swap.replace(staging, out)
     except BaseException:
         if copying is not None:
