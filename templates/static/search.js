@@ -22,7 +22,7 @@
   if (location.protocol === 'file:') {
     input.placeholder = 'Search: run zebench serve';
     input.addEventListener('focus', function () {
-      say('Search needs the site served over http: run "zebench serve" and open http://127.0.0.1:8000/');
+      say('Search needs the site served by a web server: run "zebench serve" and open the address it prints.');
     });
     input.addEventListener('blur', function () { list.hidden = true; });
     return;
