@@ -9,7 +9,7 @@ DB     ?= data/benchmarks.db
 OUT    ?= site
 PORT   ?= 8000
 
-.PHONY: site test check serve lint format clean bench
+.PHONY: site test check serve lint format clean bench publish
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,13 @@ $(DB): | $(STAMP)
 
 site: $(STAMP) $(DB)
 	$(BIN)/zebench build --db $(DB) --out $(OUT)
+
+# CI with the results file kept as a release asset (docs/publishing.md): merge
+# the jobs' results files under ARTIFACTS into PREVIOUS, then build the site.
+PREVIOUS  ?= previous/benchmarks.db
+ARTIFACTS ?= artifacts
+publish: $(STAMP)
+	ZEBENCH=$(BIN)/zebench scripts/publish-from-artifacts.sh $(PREVIOUS) $(ARTIFACTS) $(DB) $(OUT)
 
 test: $(STAMP)
 	$(BIN)/pytest

@@ -6,8 +6,9 @@ For each size, in its own folder under the work folder:
     → the Python recorder on a sample, into a copy of that file, timed in this
       process (a rate only: it is a library, not a command)
     → the floor (``floor``): every row read, one minimal Jinja page per run, one process
-    → ``zebench build`` from scratch → size and file count of the site, weight
-      of the dashboard and the runs page
+    → ``zebench build`` from scratch → the search index of its run pages again,
+      alone (Pagefind: part of every build, timed on its own) → size and file
+      count of the site, weight of the dashboard and the runs page
     → three times: record 1 new run, build → three times: record 100, build
 
 An incremental step is measured three times and its median reported, with every
@@ -44,6 +45,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from generator.bench import process_memory
+from generator.build import search
 from generator.errors import ParameterError
 from generator.results import demo
 from generator.results.recorder import Recorder
@@ -155,6 +157,9 @@ def bench_size(runs: int, workdir: Path, log: Log) -> dict:
     result["floor"] = asdict(_floor(db, folder / "floor", log))
     log(f"[{runs:,} runs] full build")
     result["full_build"] = asdict(measure(["build", "--db", str(db), "--out", str(site)], log))
+    if runs <= search.MAX_RUNS:  # larger sites are built without one
+        log(f"[{runs:,} runs] search index alone (a part of every build)")
+        result["search_index"] = asdict(measure(search.command(site), log))
     size, files = site_size(site)
     result["site"] = {"mb": round(size / 1e6, 1), "files": files}
     result["dashboard_kb"] = round(page_weight(site, "index.html") / 1e3, 1)
@@ -342,6 +347,10 @@ def _build(key: str) -> Callable[[dict], str]:
     return cell
 
 
+def _seconds(step: dict | None) -> str:
+    return "–" if step is None else f"{step['seconds']:.2f} s"  # results.json of older code
+
+
 def _peak(key: str) -> Callable[[dict], str]:
     return lambda r: f"{r[key]['peak_mb']:,.0f} MB (RSS {r[key]['peak_rss_mb']:,.0f} MB)"
 
@@ -361,6 +370,8 @@ _ROWS: list[tuple[str, Callable[[dict], str]]] = [
     ("Full build (× floor, % of full)", _build("full_build")),
     ("… peak memory", _peak("full_build")),
     ("… CPU, user + kernel", _cpu("full_build")),
+    ("Search index, all run pages (Pagefind)", lambda r: _seconds(r.get("search_index"))),
+    ("… peak memory", lambda r: _peak("search_index")(r) if "search_index" in r else "–"),
     ("Build after recording 1 run", _build("build_after_1")),
     ("… peak memory", _peak("build_after_1")),
     ("… CPU, user + kernel", _cpu("build_after_1")),

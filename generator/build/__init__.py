@@ -3,7 +3,8 @@
 Everything is written into a staging folder beside the output; only a build that
 finished takes the place of the previous site (``swap``), so a failed build leaves
 it as it was. The files of runs and batches that did not change since the last
-build are kept from it (``changes``). Output is deterministic: pages in a fixed
+build are kept from it (``changes``); the run pages are indexed for the search box
+(``search``). Output is deterministic: pages in a fixed
 order, fixed chart ids, and the only clock read is ``SOURCE_DATE_EPOCH``; an
 incremental build writes the same tree as a full one.
 """
@@ -24,6 +25,7 @@ import plotly
 
 from generator import store, times
 from generator.build import changes, site_wide, swap
+from generator.build import search as site_search
 from generator.build.workers import Job, Workers
 from generator.build.writer import Writer
 from generator.errors import BuildError, ParameterError
@@ -57,11 +59,14 @@ def build(
     base_url: str | None = None,
     pages_dir: str | os.PathLike[str] | None = None,
     log: Log = lambda message: None,
+    search: bool = True,
 ) -> BuildResult:
     """Build the site for *db* into *out*; a failed build leaves *out* as it was."""
     started = time.perf_counter()
     out, base_url, owner_pages = Path(out), check_base_url(base_url), markdown.load(pages_dir)
     last_site = _last_site(out)
+    if search:
+        site_search.check()
     with (
         closing(store.open_read(db)) as conn,
         store.reading(db),
@@ -92,6 +97,8 @@ def build(
         writer.write(MARKER, b"zebench site: 'zebench build' replaces this folder\n")
         if plan.reuse:
             changes.reuse(out, writer.root, plan)
+        if search:  # every run page is in place now, kept or new
+            site_search.add(writer.root, len(plan.runs), writer, log, out if plan.reuse else None)
         swap.replace(writer.root, out)
     files = writer.files + len(changes.RUN_FILES) * len(plan.runs)
     files += len(changes.BATCH_FILES) * len(plan.batches)

@@ -1,0 +1,103 @@
+/* The header's search box: Pagefind's index of the run pages (pagefind/ in the
+   site, written by the build), loaded on first use. Browsers load no index from
+   file://, so there the box says to serve the site instead. */
+(function () {
+  'use strict';
+  var form = document.querySelector('form[data-search]');
+  if (!form) return;
+  var input = form.querySelector('input');
+  var list = form.querySelector('.search-results');
+  var root = document.documentElement.getAttribute('data-root') || '';
+  var engine = null;
+  var shown = 0;
+
+  function say(text) {
+    list.textContent = '';
+    var item = document.createElement('li');
+    item.textContent = text;
+    list.appendChild(item);
+    list.hidden = false;
+  }
+
+  if (location.protocol === 'file:') {
+    input.placeholder = 'Search: run zebench serve';
+    input.addEventListener('focus', function () {
+      say('Search needs the site served by a web server: run "zebench serve" and open the address it prints.');
+    });
+    input.addEventListener('blur', function () { list.hidden = true; });
+    return;
+  }
+
+  function load() {
+    if (!engine) {
+      var url = new URL(root + 'pagefind/pagefind.js', location.href);
+      engine = import(url.href).then(function (pagefind) {
+        // Result URLs are relative to the site's root, wherever it is served from.
+        return pagefind.options({ baseUrl: new URL(root || './', location.href).pathname })
+          .then(function () { return pagefind; });
+      });
+    }
+    return engine;
+  }
+
+  // Pagefind's excerpts are HTML with <mark>; keep their text and marks, nothing else.
+  function excerpt(html) {
+    var out = document.createElement('p');
+    var parsed = new DOMParser().parseFromString('<body>' + html, 'text/html').body;
+    Array.prototype.forEach.call(parsed.childNodes, function (node) {
+      if (node.nodeName === 'MARK') {
+        var mark = document.createElement('mark');
+        mark.textContent = node.textContent;
+        out.appendChild(mark);
+      } else {
+        out.appendChild(document.createTextNode(node.textContent));
+      }
+    });
+    return out;
+  }
+
+  function render(results) {
+    list.textContent = '';
+    results.forEach(function (result) {
+      var item = document.createElement('li');
+      var link = document.createElement('a');
+      link.href = result.url;
+      link.textContent = (result.meta && result.meta.title) || result.url;
+      item.appendChild(link);
+      item.appendChild(excerpt(result.excerpt || ''));
+      list.appendChild(item);
+    });
+    list.hidden = false;
+  }
+
+  function search() {
+    var term = input.value.trim();
+    var asked = ++shown;
+    if (!term) { list.hidden = true; return; }
+    load().then(function (pagefind) {
+      return pagefind.debouncedSearch(term, {}, 150);
+    }).then(function (found) {
+      if (found === null || asked !== shown) return null; // a newer search is on its way
+      if (!found.results.length) { say('No run matches “' + term + '”.'); return null; }
+      return Promise.all(found.results.slice(0, 10).map(function (r) { return r.data(); }));
+    }).then(function (results) {
+      if (results && asked === shown) render(results);
+    }).catch(function () {
+      say('No search index here: this site was built with --no-search.');
+    });
+  }
+
+  input.addEventListener('input', search);
+  input.addEventListener('focus', function () { load().catch(function () {}); });
+  input.addEventListener('keydown', function (event) {
+    if (event.key === 'Escape') { list.hidden = true; input.blur(); }
+  });
+  form.addEventListener('submit', function (event) {
+    event.preventDefault(); // Enter opens the first result
+    var first = list.querySelector('a');
+    if (first) location.href = first.href;
+  });
+  document.addEventListener('click', function (event) {
+    if (!form.contains(event.target)) list.hidden = true;
+  });
+}());
