@@ -391,7 +391,7 @@ def test_workers_render_their_share_of_runs_from_the_snapshot_copy(demo_db, tmp_
 
 
 def test_a_worker_that_dies_fails_with_an_error_saying_so(demo_db, tmp_path, monkeypatch):
-    def killed(pages, detail):
+    def killed(env, site, detail):
         os._exit(9)
 
     monkeypatch.setattr(per_run, "run_files", killed)  # workers are forked: they see it

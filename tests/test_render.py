@@ -6,7 +6,6 @@ import jinja2
 import pytest
 
 from generator.site import render
-from generator.site.pages import NAV, Page, Site
 
 
 @pytest.fixture(scope="module")
@@ -61,32 +60,3 @@ def test_a_dicts_keys_read_as_names_but_its_methods_still_win(env: jinja2.Enviro
     assert template.render(d={"a": 1, "items": 2}) == "1 True"
     with pytest.raises(jinja2.UndefinedError):
         env.from_string("{{ d.b }}").render(d={"a": 1})
-
-
-LAYOUT_TEMPLATES = {
-    "body.html": '{% extends "base.html" %}{% block content %}<p>{{ ctx }}</p>{% endblock %}',
-    # A name set outside the content block: such pages cannot be drawn from a frame.
-    "outside.html": (
-        '{% extends "base.html" %}{% set word = "w" %}'
-        "{% block content %}<p>{{ word }} {{ ctx }}</p>{% endblock %}"
-    ),
-}
-
-
-@pytest.mark.parametrize("name", sorted(LAYOUT_TEMPLATES))
-def test_page_renderer_draws_pages_as_their_templates_do(
-    env: jinja2.Environment, name: str
-) -> None:
-    pages_env = env.overlay(
-        loader=jinja2.ChoiceLoader([jinja2.DictLoader(LAYOUT_TEMPLATES), env.loader])
-    )
-    site = Site(NAV, "https://example.org/", None, None, None)
-    hostile = '"><script>alert(1)</script>\0title\0'
-    pages = [
-        Page(f"runs/{seg}.html", name, f"Run {title}", "runs", ctx, (("Runs", "runs/index.html"),))
-        for seg, title, ctx in [("a", "a", "x"), ("b", hostile, hostile), ("c&d", "c", "<b>")]
-    ]
-    renderer = render.PageRenderer(pages_env, site)
-    for page in pages + pages:
-        full = pages_env.get_template(name).render(site=site, page=page, ctx=page.ctx)
-        assert renderer.render(page) == full

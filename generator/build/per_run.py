@@ -10,26 +10,30 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 
+import jinja2
+
 from generator.site import api_files, render
-from generator.site.pages import Page
+from generator.site.pages import Page, Site
 from generator.site.pages import batches as batch_pages
 from generator.site.pages import runs as run_pages
 
 File = tuple[str, bytes]
 
 
-def run_files(pages: render.PageRenderer, detail: dict) -> Iterator[File]:
+def run_files(env: jinja2.Environment, site: Site, detail: dict) -> Iterator[File]:
     """(path, content) of one run's files, from ``runs.get_run`` for it."""
     page = run_pages.run_page(detail)
-    yield page.path, pages.render(page).encode("utf-8")
+    yield page.path, render.page_html(env, site, page).encode("utf-8")
     yield from api_files.encoded(api_files.run_entries(detail))
 
 
-def batch_files(pages: render.PageRenderer, batch: dict, analytics: dict) -> Iterator[File]:
+def batch_files(
+    env: jinja2.Environment, site: Site, batch: dict, analytics: dict
+) -> Iterator[File]:
     """(path, content) of one batch's files: page, CSV, comparison data, API answers."""
     for item in batch_pages.batch_files(batch, analytics):
         if isinstance(item, Page):
-            yield item.path, pages.render(item).encode("utf-8")
+            yield item.path, render.page_html(env, site, item).encode("utf-8")
         else:
             yield item
     yield from api_files.encoded(api_files.batch_entries(batch, analytics))

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jinja2
+
 from generator import store
 from generator.build import per_run, site_wide
 from generator.build.writer import Writer
@@ -134,20 +136,20 @@ class _Process:
 
     job: Job
     conn: sqlite3.Connection
-    pages: render.PageRenderer
+    env: jinja2.Environment
 
 
 def _start(job: Job) -> None:
     per_run.forget_folders()  # a previous build of this process may have made them
     _Process.job = job
     _Process.conn = store.open_snapshot(job.copy)
-    _Process.pages = render.PageRenderer(render.environment(), job.detail_site)
+    _Process.env = render.environment()
 
 
 def _render_runs(run_ids: list[str]) -> Written:
     written = Written()
     for detail in runs.iter_run_details(_Process.conn, run_ids):
-        written.files, written.bytes = _counted(per_run.run_files(_Process.pages, detail), written)
+        _write(per_run.run_files(_Process.env, _Process.job.detail_site, detail), written)
         written.run_pages += 1
     return written
 
@@ -155,19 +157,19 @@ def _render_runs(run_ids: list[str]) -> Written:
 def _render_batches(batch_ids: list[str]) -> Written:
     written = Written()
     for batch, analytics in batches.iter_batch_details(_Process.conn, batch_ids=batch_ids):
-        files = per_run.batch_files(_Process.pages, batch, analytics)
-        written.files, written.bytes = _counted(files, written)
+        _write(
+            per_run.batch_files(_Process.env, _Process.job.detail_site, batch, analytics), written
+        )
         written.batch_pages += 1
     return written
 
 
-def _counted(files: Iterable[per_run.File], written: Written) -> tuple[int, int]:
-    """Write *files* into the staging folder; the counts of *written* with them."""
-    count, size = written.files, written.bytes
+def _write(files: Iterable[per_run.File], written: Written) -> None:
+    """Write *files* into the staging folder, counting them in *written*."""
     for relative, data in files:
         per_run.write(_Process.job.root, relative, data)
-        count, size = count + 1, size + len(data)
-    return count, size
+        written.files += 1
+        written.bytes += len(data)
 
 
 def _write_part(name: str, fingerprints: dict[str, str]) -> Written:
@@ -176,7 +178,7 @@ def _write_part(name: str, fingerprints: dict[str, str]) -> Written:
     writer = Writer(Path(job.root))
     inputs = site_wide.Inputs(fingerprints, job.last_site, writer.create)
     items = site_wide.PARTS[name](_Process.conn, inputs)
-    pages = render.render_all(render.environment(), job.site, items, writer)
+    pages = render.render_all(_Process.env, job.site, items, writer)
     return Written(
         pages=pages, files=0, bytes=writer.bytes + writer.created_bytes(), paths=writer.paths
     )

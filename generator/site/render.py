@@ -10,21 +10,18 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
 import jinja2
-from markupsafe import Markup, escape
 
 import generator
 from generator import times
 from generator.queries.encoding import script_json
 from generator.site import chart_data, formats, paths
 from generator.site.formats import cost, duration, number, percent, when
-from generator.site.pages import Crumb, Page, Site
+from generator.site.pages import Page, Site
 
 
 def templates_dir() -> Path:
@@ -109,92 +106,9 @@ def environment() -> jinja2.Environment:
     return env
 
 
-# Stand-ins for a page's own parts in its layout: NUL is in no template.
-_MARKS = {"title": "\0title\0", "path": "\0path\0", "body": "\0body\0"}
-_MARK = re.compile("\0(title|path|body)\0")
-_LAYOUT = '{% extends "base.html" %}{% block content %}{{ body }}{% endblock %}'
-
-
-@dataclass(frozen=True)
-class _Shape:
-    """A page as base.html sees it, with stand-ins for its title and path: pages
-    of one template and shape share their layout."""
-
-    template: str
-    root: str
-    section: str
-    crumbs: tuple[Crumb, ...]
-    charts: bool
-    scripts: tuple[str, ...]
-    title: str = _MARKS["title"]
-    path: str = _MARKS["path"]
-
-
-class PageRenderer:
-    """Renders pages of one site, drawing their layout once for each shape of page.
-
-    A run's or a batch's page differs from the next in its title, path and
-    content block only, and base.html around them is most of a template's
-    work. So base.html is rendered once per shape, with stand-ins for those
-    three parts, and a page then renders its content block alone. The first
-    page of each shape is also rendered in full and must come out the same;
-    if not (a template that is more than base.html's content block), pages of
-    that shape are always rendered in full.
-    """
-
-    def __init__(self, env: jinja2.Environment, site: Site) -> None:
-        self._env = env
-        self._site = site
-        self._layout = env.from_string(_LAYOUT)
-        self._frames: dict[_Shape, list[str] | None] = {}
-
-    def render(self, page: Page) -> str:
-        """The HTML of *page*, the same as its template renders it."""
-        template = self._env.get_template(page.template)
-        shape = _Shape(
-            page.template, page.root, page.section, page.crumbs, bool(page.charts), page.scripts
-        )
-        if shape not in self._frames:
-            return self._first(shape, template, page)
-        frame = self._frames[shape]
-        if frame is None:
-            return self._full(template, page)
-        return self._framed(frame, template, page)
-
-    def _first(self, shape: _Shape, template: jinja2.Template, page: Page) -> str:
-        full = self._full(template, page)
-        frame = self._frame(shape, template)
-        try:
-            same = frame is not None and self._framed(frame, template, page) == full
-        except jinja2.UndefinedError:  # the block needs a name set outside it
-            same = False
-        self._frames[shape] = frame if same else None
-        return full
-
-    def _full(self, template: jinja2.Template, page: Page) -> str:
-        return template.render(site=self._site, page=page, ctx=page.ctx)
-
-    def _frame(self, shape: _Shape, template: jinja2.Template) -> list[str] | None:
-        """base.html around pages of *shape*: text and stand-in names, alternately."""
-        if set(template.blocks) != {"content"}:
-            return None
-        try:
-            html = self._layout.render(site=self._site, page=shape, body=Markup(_MARKS["body"]))
-        except jinja2.UndefinedError:  # base.html reads more of a page than a shape holds
-            return None
-        parts = _MARK.split(html)
-        if parts[1::2].count("body") != 1 or any("\0" in text for text in parts[::2]):
-            return None
-        return parts
-
-    def _framed(self, frame: list[str], template: jinja2.Template, page: Page) -> str:
-        context = template.new_context({"site": self._site, "page": page, "ctx": page.ctx})
-        values = {
-            "title": escape(page.title),
-            "path": escape(page.path),
-            "body": "".join(template.blocks["content"](context)),
-        }
-        return "".join([values[part] if i % 2 else part for i, part in enumerate(frame)])
+def page_html(env: jinja2.Environment, site: Site, page: Page) -> str:
+    """The HTML of *page* in the layout of *site*."""
+    return env.get_template(page.template).render(site=site, page=page, ctx=page.ctx)
 
 
 class _Writer(Protocol):
@@ -208,8 +122,7 @@ def render_all(
     count = 0
     for item in items:
         if isinstance(item, Page):
-            html = env.get_template(item.template).render(site=site, page=item, ctx=item.ctx)
-            writer.write(item.path, html.encode("utf-8"))
+            writer.write(item.path, page_html(env, site, item).encode("utf-8"))
             count += 1
         else:
             writer.write(*item)
