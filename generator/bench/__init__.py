@@ -13,7 +13,7 @@ For each size, in its own folder under the work folder:
 
 An incremental step is measured three times and its median reported, with every
 sample kept (``samples_s``): on a virtual machine the first build after a full
-one may take a second longer than the next (see the README), and one sample is
+one may take a second longer than the next (see docs/performance.md), and one sample is
 too few to tell that from the build. The full build and the floor, which write
 hundreds of thousands of files, are measured once: deleting those files to
 measure them again would slow down creating files for minutes.
