@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from generator import build
 from generator.build import batch_listing, cache, changes, per_run, run_listing
+from generator.queries.budget import NO_LIMIT
 from generator.results import demo, ingest, merge
 from generator.site import paths
 from generator.site.pages import markdown
@@ -373,7 +374,7 @@ def test_a_failed_incremental_build_leaves_the_old_site(demo_db, tmp_path, env_e
     before = tree(site)
     record(demo_db, tmp_path, list(demo.iter_run_payloads(2, seed=12)))
 
-    def broken(detail):
+    def broken(*args):
         raise RuntimeError("template bug")
 
     monkeypatch.setattr(run_pages, "run_page", broken)
@@ -386,7 +387,7 @@ def test_a_failed_incremental_build_leaves_the_old_site(demo_db, tmp_path, env_e
 def test_workers_render_their_share_of_runs_from_the_snapshot_copy(demo_db, tmp_path):
     conn = sqlite3.connect(demo_db)
     run_ids = [row[0] for row in conn.execute("SELECT run_id FROM benchmark_runs")]
-    site = build.detail_site(build._site(conn, None, []))
+    site = build.detail_site(build._site(conn, None, [], NO_LIMIT))
     conn.close()
     job = per_run.Job(str(demo_db), str(tmp_path / "out"), site)
     written = per_run.RunRenderer(job, run_ids, workers=2, chunk=7).wait()
@@ -404,7 +405,7 @@ def test_a_worker_that_dies_fails_with_an_error_saying_so(demo_db, tmp_path, mon
     monkeypatch.setattr(per_run, "write_details", killed)  # workers are forked: they see it
     conn = sqlite3.connect(demo_db)
     run_ids = [row[0] for row in conn.execute("SELECT run_id FROM benchmark_runs")]
-    site = build.detail_site(build._site(conn, None, []))
+    site = build.detail_site(build._site(conn, None, [], NO_LIMIT))
     conn.close()
     job = per_run.Job(str(demo_db), str(tmp_path / "out"), site)
     renderer = per_run.RunRenderer(job, run_ids, workers=2, chunk=7)
@@ -417,7 +418,7 @@ def test_workers_write_the_same_batch_files_as_one_process(demo_db, tmp_path, mo
     conn = sqlite3.connect(demo_db)
     run_ids = [row[0] for row in conn.execute("SELECT run_id FROM benchmark_runs")]
     batch_ids = [row[0] for row in conn.execute("SELECT batchId FROM batch_runs")]
-    site = build.detail_site(build._site(conn, None, []))
+    site = build.detail_site(build._site(conn, None, [], NO_LIMIT))
     conn.close()
     trees = []
     for workers in (2, 1):
@@ -471,7 +472,8 @@ def plan_for(db, site) -> changes.Plan:
     """The plan a build of *db* into *site* would make now."""
     conn = sqlite3.connect(db)
     try:
-        context = build.detail_site(build._site(conn, None, markdown.load(None)))
+        site_context = build._site(conn, None, markdown.load(None), build.Options().text_budget(db))
+        context = build.detail_site(site_context)
         return changes.plan(conn, context, site, changes.read_manifest(site))
     finally:
         conn.close()

@@ -1,7 +1,9 @@
 """The whole build, top to bottom: one read snapshot in, one static site out.
 
     open the file read-only, in one read transaction (a consistent snapshot)
-    → copy the snapshot into the site (downloads/<name>.db), in a thread (snapshot)
+    → copy the snapshot into the site (downloads/<name>.db), in a thread (snapshot);
+      a results file the site does not carry (sizes) is copied under .zebench/
+      for the build's own readers and deleted before the swap
     → meanwhile: fingerprint every run and batch; compare with the last manifest
     → child processes, reading that copy (site_files): the dashboard, agents,
       costs, suites, scenarios and API statistics once it is written; once
@@ -42,11 +44,11 @@ import jinja2
 import plotly
 
 from generator import store, times
-from generator.build import changes, per_run, site_wide, swap
+from generator.build import changes, per_run, site_wide, sizes, swap
 from generator.build.writer import BuildError, Writer
 from generator.errors import ParameterError
-from generator.queries import reports, runs
-from generator.site import paths, render
+from generator.queries import budget, reports, runs
+from generator.site import render
 from generator.site.pages import NAV, Page, Site, markdown, overview
 from generator.site.pages import batches as batch_pages
 from generator.site.pages import runs as run_pages
@@ -67,6 +69,8 @@ class BuildResult:
     bytes: int  # written by this build; files kept from the last one not counted
     seconds: float
     kept: int = 0  # runs and batches whose files were kept from the last build
+    site_bytes: int = 0  # the whole site on disk, kept files too (sizes.measure)
+    site_files: int = 0
 
 
 def build(
@@ -75,11 +79,14 @@ def build(
     base_url: str | None = None,
     pages_dir: str | os.PathLike[str] | None = None,
     log: Log = lambda message: None,
+    options: Options | None = None,
 ) -> BuildResult:
     """Build the site for *db* into *out*; a failed build leaves *out* as it was."""
     started = time.perf_counter()
     out = Path(out)
     base_url = check_base_url(base_url)
+    options = options or Options()
+    download = sizes.choose_download(db, options.db_download, options.db_url, options.copy_limit)
     owner_pages = markdown.load(pages_dir)
     _check_out(out)
     last_site = out if (out / MARKER).is_file() else None  # made by a build: it kept things
@@ -94,12 +101,18 @@ def build(
         shutil.rmtree(staging, ignore_errors=True)
         writer = Writer(staging)
         with store.reading(db), snapshot.held(conn):
-            site = _site(conn, base_url, owner_pages)
-            target = writer.claim(f"downloads/{paths.segment(Path(db).name)}")
+            site = _site(conn, base_url, owner_pages, options.text_budget(db))
+            # Every part reads the snapshot's copy; when the site is not to carry it,
+            # it is written beside the build's own files and deleted before the swap.
+            if download.copied:
+                target = writer.claim(download.site_path)
+            else:
+                target = staging / ".zebench" / "snapshot.db"
+                target.parent.mkdir(parents=True, exist_ok=True)
             parts.start(target, staging, site, last_site)
 
             def copied(copy: Path) -> None:  # in the copy's thread, when there is one
-                log("copied the results file")
+                log(download.describe())
                 parts.copied()
 
             copying = snapshot.Copy(conn, twin, target, copied)
@@ -111,16 +124,18 @@ def build(
             )
             copy = copying.wait()
             twin.close()  # its snapshot is in the copy
-            writer.bytes += copy.stat().st_size
+            writer.bytes += copy.stat().st_size if download.copied else 0
             job = per_run.Job(str(copy), str(staging), plan.site)
             renderer = per_run.RunRenderer(job, plan.runs_todo, plan.batches_todo)
             _reserve_units(writer, plan)
-            pages = _write_site(conn, writer, site, owner_pages, Path(db).name, log)
+            pages = _write_site(conn, writer, site, owner_pages, download, log)
             written = renderer.wait()  # a few runs are rendered here, while the parts run
             log(f"{written.pages:,} run pages ({len(plan.runs) - written.pages:,} kept)")
             log(f"{written.batches:,} batch pages")
             writer.write(changes.MANIFEST, plan.manifest())
             pages += parts.wait(writer, log)
+        if not download.copied:
+            copy.unlink()  # every reader of the snapshot is done; it is not to be published
         writer.write(MARKER, b"zebench site: 'zebench build' replaces this folder\n")
         if plan.reuse:
             changes.reuse(out, staging, plan)
@@ -138,11 +153,30 @@ def build(
         twin.close()
         if conn is not None:
             conn.close()
+    site_size = sizes.report(out, download.bytes, download, options.strict_size, log)
     seconds = time.perf_counter() - started
     run_count = len(plan.runs)
     total_pages = pages + run_count + len(plan.batches)
     files, size = writer.files, writer.bytes + written.bytes
-    return BuildResult(out, total_pages, run_count, files, size, seconds, plan.kept())
+    return BuildResult(
+        out, total_pages, run_count, files, size, seconds, plan.kept(),
+        site_size.bytes, site_size.files,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Options:
+    """The build's choices about sizes (docs/real-sized-results.md)."""
+
+    max_text_bytes: int = budget.DEFAULT_MAX_TEXT_BYTES  # 0: no limit
+    db_download: str | None = None  # "copy", "link", "none"; None: by size
+    db_url: str | None = None
+    copy_limit: int | None = None  # bytes; None: sizes.COPY_LIMIT
+    strict_size: bool = False  # a size warning is an error
+
+    def text_budget(self, db: str | os.PathLike[str]) -> budget.Budget:
+        """The budget of the texts of every run and batch; its marker names *db*."""
+        return budget.Budget(self.max_text_bytes, Path(db).name)
 
 
 def detail_site(site: Site) -> Site:
@@ -156,7 +190,7 @@ def _write_site(
     writer: Writer,
     site: Site,
     owner_pages: list[markdown.MarkdownPage],
-    db_name: str,
+    download: sizes.Download,
     log: Log,
 ) -> int:
     """The pages and files that ``site_files`` leaves to the main process: those
@@ -166,7 +200,7 @@ def _write_site(
         run_pages.index_page(conn),
         batch_pages.index_page(conn),
         batch_pages.compare_page(),
-        overview.downloads(conn, paths.segment(db_name)),
+        overview.downloads(conn, download.name, download.bytes, _db_link(download)),
         *markdown.pages(owner_pages),
     ]
     count = _render_all(render.environment(), site, pages, writer)
@@ -288,7 +322,7 @@ def _write_part(
     conn = store.open_snapshot(copy)
     try:
         writer = Writer(Path(staging))
-        inputs = site_wide.Inputs(fingerprints, last_site, writer.create)
+        inputs = site_wide.Inputs(fingerprints, last_site, writer.create, site.budget)
         items = site_wide.PARTS[name](conn, inputs)
         count = _render_all(render.environment(), site, items, writer)
         return writer.paths, writer.bytes + writer.created_bytes(), count
@@ -319,8 +353,16 @@ def _render_all(
     return count
 
 
+def _db_link(download: sizes.Download) -> str | None:
+    """The downloads page's link to the results file: in the site, elsewhere, or none."""
+    return download.site_path if download.copied else download.url
+
+
 def _site(
-    conn: sqlite3.Connection, base_url: str | None, owner_pages: list[markdown.MarkdownPage]
+    conn: sqlite3.Connection,
+    base_url: str | None,
+    owner_pages: list[markdown.MarkdownPage],
+    text_budget: budget.Budget,
 ) -> Site:
     return Site(
         nav=NAV + markdown.nav_items(owner_pages),
@@ -328,6 +370,7 @@ def _site(
         data_as_of=reports.newest_start(conn),
         built_at=build_time(),
         run_count=runs.count_runs(conn),
+        budget=text_budget,
     )
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from generator import store
 from generator.build.writer import BuildError
-from generator.queries import batches, runs
+from generator.queries import batches, budget, runs
 from generator.site import api_files, render
 from generator.site.pages import Page, Site
 from generator.site.pages import batches as batch_pages
@@ -34,13 +34,20 @@ Batch = tuple[dict, dict]  # (batch, analytics) as batches.iter_batch_details gi
 
 def files(pages: render.PageRenderer, detail: dict) -> Iterator[File]:
     """(path, content) of one run's files, from ``runs.get_run`` for it."""
-    page = run_pages.run_page(detail)
+    # One cut of the long texts, shared by the page and the API files; the page's
+    # patch sizes are those of the whole patches.
+    shown = budget.cut(detail, pages.site.budget)
+    page = run_pages.run_page(shown, budget.patch_sizes(detail))
     yield page.path, pages.render(page).encode("utf-8")
-    yield from api_files.encoded(api_files.run_entries(detail))
+    yield from api_files.encoded(api_files.run_entries(shown))
 
 
 def batch_files(pages: render.PageRenderer, batch: dict, analytics: dict) -> Iterator[File]:
     """(path, content) of one batch's files: page, CSV, comparison data, API answers."""
+    batch, analytics = (
+        budget.cut(batch, pages.site.budget),
+        budget.cut(analytics, pages.site.budget),
+    )
     for item in batch_pages.batch_files(batch, analytics):
         if isinstance(item, Page):
             yield item.path, pages.render(item).encode("utf-8")

@@ -76,6 +76,18 @@ def duration(ms: float | None) -> str:
     return f"{hours}h {minutes:02d}m"
 
 
+def size(value: int | None) -> str:
+    """A number of bytes as ``812 bytes``, ``18.4 KB``, ``3.1 MB`` or ``1.20 GB``."""
+    if value is None:
+        return "—"
+    if value < 1000:
+        return f"{value:,} bytes"
+    for unit, scale in (("KB", 1e3), ("MB", 1e6)):
+        if value < scale * 1000:
+            return f"{value / scale:.1f} {unit}"
+    return f"{value / 1e9:,.2f} GB"
+
+
 def when(value: object) -> str:
     """Any stored timestamp as ``YYYY-MM-DD HH:MM:SS UTC``; a dash when missing or unreadable."""
     if value is None:
@@ -139,6 +151,7 @@ def environment() -> jinja2.Environment:
         percent=percent,
         width=width,
         cost=cost,
+        bytes=size,
         duration=duration,
         when=when,
         iso=iso,
@@ -187,6 +200,11 @@ class PageRenderer:
         self._site = site
         self._layout = env.from_string(_LAYOUT)
         self._frames: dict[_Shape, list[str] | None] = {}
+
+    @property
+    def site(self) -> Site:
+        """The site every page is rendered for."""
+        return self._site
 
     def render(self, page: Page) -> str:
         """The HTML of *page*, the same as its template renders it."""
