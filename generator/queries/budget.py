@@ -17,7 +17,7 @@ names (suites, agents, models, evaluators) are never cut: pages and files are
 found by them. The cut is on the string, before JSON encoding, so the JSON
 stays valid, and never inside a character.
 
-A patch of a lockfile or another generated file (``GENERATED``) gets an eighth
+A patch of a lockfile or another generated file (``GENERATED``) gets a sixteenth
 of the budget: nobody reads 200 KB of ``pnpm-lock.yaml``, and the run page
 shows its summary (lines added and removed, size) from the whole value.
 
@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 DEFAULT_MAX_TEXT_BYTES = 16 * 1024
-GENERATED_SHARE = 8  # a generated file's patch gets this fraction (1/8) of the budget
+GENERATED_SHARE = 16  # a generated file's patch gets this fraction (1/16) of the budget
 MARKER = "\n… cut: "  # starts every marker; the run page styles the line it begins
 
 # Files no one reads line by line: lockfiles, build output, minified code.

@@ -255,6 +255,6 @@ def _evaluation(rng: random.Random, evaluation: dict[str, Any]) -> dict[str, Any
 
 def _prompt(rng: random.Random, run: dict[str, Any]) -> str:
     task = f"# Task: {run['scenario']} ({run['suite']}, tier {run['tier']})"
-    constraints = [rng.choice(_PROMPT) for _ in range(rng.randrange(12, 50))]
+    constraints = [rng.choice(_PROMPT) for _ in range(rng.randrange(4, 24))]
     files = "\n".join(f"- {path}" for path in rng.sample(_SOURCES, 6))
     return "\n\n".join([task, *_PROMPT, "\n".join(constraints), "Files of interest:\n" + files])
