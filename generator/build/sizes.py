@@ -93,7 +93,7 @@ def choose_download(
         return Download(mode, name, size, url if mode == "link" else None)
     if size <= limit:
         return Download("copy", name, size)
-    reason = f"over {limit / 1e6:,.0f} MB"
+    reason = f"over {limit / 1e6:,.1f} MB"
     if url:
         return Download("link", name, size, url, reason)
     return Download("none", name, size, None, f"{reason}; pass --db-url to link to it")
@@ -139,7 +139,7 @@ def warnings(site: SiteSize, db_bytes: int, download: Download) -> list[str]:
         hint = (
             "use --db-download link --db-url URL (e.g. a release asset) or none"
             if download.copied and path == download.site_path
-            else "lower --max-text-bytes"
+            else "lower --max-text-bytes, or publish fewer runs"
         )
         out.append(f"{path} is {_mb(size)}, over GitHub's {_mb(FILE_LIMIT)} for a file: {hint}")
     if db_bytes > COMMIT_LIMIT:
