@@ -45,6 +45,7 @@ import plotly
 
 from generator import store, times
 from generator.build import changes, per_run, site_wide, sizes, swap
+from generator.build.sizes import Options
 from generator.build.writer import BuildError, Writer
 from generator.errors import ParameterError
 from generator.queries import budget, reports, runs
@@ -162,21 +163,6 @@ def build(
         out, total_pages, run_count, files, size, seconds, plan.kept(),
         site_size.bytes, site_size.files,
     )  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Options:
-    """The build's choices about sizes (docs/real-sized-results.md)."""
-
-    max_text_bytes: int = budget.DEFAULT_MAX_TEXT_BYTES  # 0: no limit
-    db_download: str | None = None  # "copy", "link", "none"; None: by size
-    db_url: str | None = None
-    copy_limit: int | None = None  # bytes; None: sizes.COPY_LIMIT
-    strict_size: bool = False  # a size warning is an error
-
-    def text_budget(self, db: str | os.PathLike[str]) -> budget.Budget:
-        """The budget of the texts of every run and batch; its marker names *db*."""
-        return budget.Budget(self.max_text_bytes, Path(db).name)
 
 
 def detail_site(site: Site) -> Site:

@@ -1,5 +1,6 @@
-"""Sizes against the limits of where results go: the results file in the site, and
-the site on GitHub.
+"""Sizes against the limits of where results go: the build's options about them
+(``Options``: the text budget, the results file in the site) and the site's size
+against GitHub's limits.
 
 The site offers the results file on its downloads page. A small file is copied
 into the site (``downloads/<name>.db``); above ``COPY_LIMIT`` the page links
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.errors import ParameterError, ZebenchError
+from generator.queries import budget
 from generator.site import paths
 
 COPY_LIMIT = 50_000_000  # bytes: a larger results file is linked to, not copied
@@ -31,6 +33,21 @@ COMMIT_LIMIT = 100_000_000  # … and so a committed results file over 100 MB
 MODES = ("copy", "link", "none")
 
 Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Options:
+    """The build's choices about sizes (docs/real-sized-results.md)."""
+
+    max_text_bytes: int = budget.DEFAULT_MAX_TEXT_BYTES  # 0: no limit
+    db_download: str | None = None  # "copy", "link", "none"; None: by size
+    db_url: str | None = None
+    copy_limit: int | None = None  # bytes; None: COPY_LIMIT
+    strict_size: bool = False  # a size warning is an error
+
+    def text_budget(self, db: str | os.PathLike[str]) -> budget.Budget:
+        """The budget of the texts of every run and batch; its marker names *db*."""
+        return budget.Budget(self.max_text_bytes, Path(db).name)
 
 
 class SizeError(ZebenchError):
