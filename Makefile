@@ -49,9 +49,10 @@ format: $(STAMP)
 	$(BIN)/ruff format generator tests
 	$(BIN)/ruff check --fix generator tests
 
-# Ingest, build, memory and page weight at 1,000, 10,000 and 100,000 runs (minutes).
+# Ingest, build, memory and page weight at 1,000, 10,000 and 100,000 runs, and at
+# 10,000 runs of real size (about 100 KB each) (minutes).
 bench: $(STAMP)
-	$(BIN)/zebench bench
+	$(BIN)/zebench bench --real 10000
 
 clean:
 	rm -rf $(VENV) $(OUT) .pytest_cache .ruff_cache .hypothesis build dist *.egg-info

@@ -143,7 +143,15 @@ def merge(db_path: str, prefer_source: bool, sources: tuple[str, ...]) -> None:
 @db_option
 @click.option("--runs", default=400, show_default=True, type=click.IntRange(min=1))
 @click.option("--seed", default=1, show_default=True, type=int, help="Same seed, same data.")
-def demo(db_path: str, runs: int, seed: int) -> None:
+@click.option(
+    "--profile",
+    type=click.Choice(["small", "real"]),
+    default="small",
+    show_default=True,
+    help="small: about 4 KB a run. real: sized like real runs, about 100 KB of "
+    "metadata a run, most of it a pnpm-lock.yaml patch.",
+)
+def demo(db_path: str, runs: int, seed: int, profile: str) -> None:
     """Fill --db with deterministic, realistic demo results.
 
     Suites, scenarios, tiers L0-L3 and Lx, several agents and models, batches
@@ -153,10 +161,20 @@ def demo(db_path: str, runs: int, seed: int) -> None:
     \b
     Example:
       zebench demo --db data/benchmarks.db --runs 1000 --seed 7
+      zebench demo --db data/real.db --runs 500 --profile real
     """
     from generator.results import demo as demo_data
 
-    click.echo(str(demo_data.write_demo(db_path, runs=runs, seed=seed)))
+    click.echo(str(demo_data.write_demo(db_path, runs=runs, seed=seed, profile=profile)))
+
+
+MAX_TEXT_BYTES = click.option(
+    "--max-text-bytes",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Cut each long text of the results (patches, prompts, test output, judge "
+    "details, errors) at N bytes, with a marker giving its full size; 0: no limit.",
+)
 
 
 @main.command()
@@ -254,24 +272,31 @@ def prune(db_path: str, before, keep_batches, text_over, files: str, yes: bool) 
 
 @main.command("api")
 @db_option
+@MAX_TEXT_BYTES
 @click.argument("path")
-def api_command(db_path: str, path: str) -> None:
+def api_command(db_path: str, max_text_bytes: int | None, path: str) -> None:
     """Print the JSON the read API answers for PATH (query string included).
 
-    The same bytes as the file for PATH in the site's static api/ folder.
+    Every text whole by default; with --max-text-bytes N, the same bytes as the
+    file for PATH in the static api/ folder of a site built with that N (a
+    build's default is 16384).
 
     \b
     Examples:
       zebench api /api/stats
       zebench api '/api/runs?agent=echo&limit=5'
       zebench api '/api/batches/compare?ids=BATCH1,BATCH2'
+      zebench api /api/runs/RUN_ID --max-text-bytes 16384
     """
-    from generator.queries import api
+    from pathlib import Path
 
+    from generator.queries import api, budget
+
+    text_budget = budget.Budget(max_text_bytes or 0, Path(db_path).name)
     conn = store.open_read(db_path)
     try:
         with store.reading(db_path):
-            text = api.dumps(api.get(conn, path))
+            text = api.dumps(budget.cut(api.get(conn, path), text_budget))
     finally:
         conn.close()
     # Bytes, so the output is UTF-8 whatever the terminal encoding, like the static files.
@@ -289,37 +314,99 @@ def api_command(db_path: str, path: str) -> None:
     help="Folder of markdown pages to add. Default: data/pages, if it exists.",
 )
 @click.option(
+    "--max-text-bytes",
+    type=click.IntRange(min=0),
+    default=16384,
+    show_default=True,
+    metavar="N",
+    help="Cut each long text of the results (patches, prompts, test output, judge "
+    "details, errors) at N bytes on pages and API files, with a marker giving its full "
+    "size and where it is whole; 0: no limit.",
+)
+@click.option(
+    "--db-download",
+    type=click.Choice(["copy", "link", "none"]),
+    default=None,
+    help="Offer the results file as a copy in the site, a link to --db-url, or not at "
+    "all. Default: a copy up to --db-copy-limit MB, above it a link (or none without "
+    "--db-url).",
+)
+@click.option(
+    "--db-url",
+    default=None,
+    metavar="URL",
+    help="Where the results file is published, e.g. a release asset's URL.",
+)
+@click.option(
+    "--db-copy-limit",
+    type=click.FloatRange(min=0),
+    default=50,
+    show_default=True,
+    metavar="MB",
+    help="Largest results file copied into the site when --db-download is not given.",
+)
+@click.option(
     "--no-search", "no_search", is_flag=True, help="Skip the full-text search index (Pagefind)."
 )
+@click.option(
+    "--strict-size",
+    is_flag=True,
+    help="Exit 1 when the site or the results file is over a limit of GitHub "
+    "(Pages: 1 GB a site; 100 MB a file); the site is still written, for a look.",
+)
 def build(
-    db_path: str, out: str, base_url: str | None, pages_dir: str | None, no_search: bool
+    db_path: str,
+    out: str,
+    base_url: str | None,
+    pages_dir: str | None,
+    max_text_bytes: int,
+    db_download: str | None,
+    db_url: str | None,
+    db_copy_limit: float,
+    strict_size: bool,
+    no_search: bool,
 ) -> None:
     """Build the static report site from the results file.
 
     The new site replaces OUT only once it is complete; a failed build leaves
     the previous one as it was. Set SOURCE_DATE_EPOCH for a build date in the
     footer; the same file always gives the same bytes. The run pages are
-    indexed for the search box (Pagefind) unless --no-search.
+    indexed for the search box (Pagefind) unless --no-search. The build ends
+    with the site's size and warns when it is over a limit of GitHub
+    (docs/real-sized-results.md).
 
     \b
-    Example:
+    Examples:
       zebench build --db data/benchmarks.db --out site && zebench serve
+      zebench build --db-download link \\
+        --db-url https://github.com/ORG/REPO/releases/latest/download/benchmarks.db
     """
     from generator import build as site_build
 
+    if db_download == "link" and not db_url:
+        raise click.UsageError("--db-download link needs --db-url, the address of the file")
     started = time.perf_counter()
 
     def log(message: str) -> None:
         click.echo(f"  {time.perf_counter() - started:6.1f} s  {message}")
 
+    options = site_build.Options(
+        max_text_bytes=max_text_bytes,
+        db_download=db_download,
+        db_url=db_url,
+        copy_limit=int(db_copy_limit * 1e6),
+        strict_size=strict_size,
+        search=not no_search,
+    )
     result = site_build.build(
-        db_path, out, base_url=base_url, pages_dir=pages_dir, log=log, search=not no_search
+        db_path, out, base_url=base_url, pages_dir=pages_dir, log=log, options=options
     )
     kept = f", {result.kept:,} runs and batches kept from the last build" if result.kept else ""
     click.echo(
         f"Built {result.out}/ from {db_path}: {result.pages:,} pages ({result.run_pages:,} runs), "
         f"{result.files:,} files, {result.bytes / 1e6:.1f} MB written{kept} "
-        f"in {result.seconds:.1f} s"
+        f"in {result.seconds:.1f} s; the site is {result.site_bytes / 1e6:,.1f} MB "
+        f"in {result.site_files:,} files"
     )
 
 
@@ -354,17 +441,27 @@ def serve(out: str, port: int) -> None:
     help="Folder for the work: WORKDIR/<size>/ is replaced; its site and floor pages "
     "are deleted at the end, its database and inputs kept.",
 )
-def bench(sizes: str, workdir: str) -> None:
+@click.option(
+    "--real",
+    default=10_000,
+    show_default=True,
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Also measure N runs of real size (about 100 KB each; WORKDIR/real-N/): "
+    "ingest, builds, memory, bytes per run. 0 skips it.",
+)
+def bench(sizes: str, workdir: str, real: int) -> None:
     """Measure ingest, full and incremental builds, memory and page weight.
 
     Writes WORKDIR/results.json and prints the table. Timed steps run as child
     processes, like 'zebench record' and 'zebench build' run for a user; the
     Python recorder is timed in this process. Each incremental build (after 1
     and after 100 new runs) is measured three times and its median shown.
+    Then N real-sized runs (--real) are measured the same way.
 
     \b
     Example:
-      zebench bench --sizes 1000,10000
+      zebench bench --sizes 1000,10000 --real 1000
     """
     from generator import bench as benchmark
 
@@ -374,5 +471,5 @@ def bench(sizes: str, workdir: str) -> None:
         raise click.BadParameter(
             f"{sizes!r}: use numbers such as 1000,10000", param_hint="'--sizes'"
         ) from None
-    report = benchmark.run(numbers, workdir, log=lambda m: click.echo(m, err=True))
+    report = benchmark.run(numbers, workdir, log=lambda m: click.echo(m, err=True), real=real)
     click.echo(benchmark.table(report))

@@ -41,3 +41,7 @@ class PagesError(ZebenchError):
 
 class ServeError(ZebenchError):
     """There is no site to serve, or the address is taken."""
+
+
+class SizeError(ZebenchError):
+    """The site or the results file is over a limit of GitHub (``--strict-size``)."""

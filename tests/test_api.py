@@ -14,6 +14,7 @@ from generator import queries, store
 from generator.cli import main
 from generator.errors import NotFoundError, ParameterError
 from generator.queries import api
+from generator.queries.budget import Budget
 from generator.site.api_files import static_entries, static_files
 from generator.site.paths import file_name
 
@@ -27,8 +28,8 @@ def conn(read_db: Path):
     connection.close()
 
 
-def cli(db: Path, path: str):
-    return CliRunner().invoke(main, ["api", "--db", str(db), path])
+def cli(db: Path, *args: str):
+    return CliRunner().invoke(main, ["api", "--db", str(db), *args])
 
 
 # --- routing ------------------------------------------------------------------
@@ -274,16 +275,22 @@ def test_static_layout(conn):
     assert len(paths) == 10 + 24 + 6 + 2 + 3 + 2
 
 
-def test_every_static_file_equals_zebench_api_output(read_db):
+@pytest.mark.parametrize("max_text_bytes", [None, 3])
+def test_every_static_file_equals_zebench_api_output(read_db, max_text_bytes):
     conn = store.open_read(read_db)
     entries = list(static_entries(conn))
-    files = dict(static_files(conn))
+    text_budget = Budget(max_text_bytes or 0, read_db.name)
+    files = dict(static_files(conn, text_budget))
     conn.close()
     assert [e[0] for e in entries] == list(files)
+    options = [] if max_text_bytes is None else ["--max-text-bytes", str(max_text_bytes)]
     for file_path, get_path, _ in entries:
-        result = cli(read_db, get_path)
+        result = cli(read_db, *options, get_path)
         assert result.exit_code == 0, (get_path, result.output)
         assert result.stdout_bytes == files[file_path], file_path
+    cut = [path for path, data in files.items() if "… cut: ".encode() in data]
+    # A budget of 3 bytes cuts the error "boom", details "all passed", the batch's note.
+    assert bool(cut) == bool(max_text_bytes)
 
 
 def test_static_files_on_upstream_leave_it_unchanged(upstream_db):

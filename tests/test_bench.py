@@ -13,17 +13,20 @@ from conftest import in_fork
 
 from generator import bench
 from generator.bench import floor, process_memory
+from generator.bench import real as real_sized
 from generator.cli import main
 from generator.results import demo
 from generator.results.recorder import Recorder
 
 RUNS = 50
+REAL = 12
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("bench")
-    result = CliRunner().invoke(main, ["bench", "--sizes", str(RUNS), "--workdir", str(workdir)])
+    args = ["bench", "--sizes", str(RUNS), "--real", str(REAL), "--workdir", str(workdir)]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 0, result.output
     saved = json.loads((workdir / "results.json").read_text())
     return saved, result.output, workdir
@@ -183,7 +186,37 @@ def test_only_the_results_and_each_sizes_database_and_inputs_remain(report):
         "results.json",
         f"{RUNS}/bench.db",
         f"{RUNS}/runs.jsonl",
-    } | {f"{RUNS}/new-{extra}-{repeat}.jsonl" for extra in (1, 100) for repeat in (1, 2, 3)}
+        f"real-{REAL}/bench.db",
+        f"real-{REAL}/runs.jsonl",
+    } | {f"{RUNS}/new-{extra}-{repeat}.jsonl" for extra in (1, 100) for repeat in (1, 2, 3)} | {
+        f"real-{REAL}/new-{repeat}.jsonl" for repeat in (1, 2, 3)
+    }
+
+
+def test_the_real_sized_step_measures_real_sized_runs(report):
+    saved, output, workdir = report
+    real = saved["real"]
+    assert real["runs"] == REAL and real["record"]["runs_per_s"] > 0
+    # About 100 KB of metadata a run: the results file holds well over 50 KB a run.
+    assert real["db"]["kb_per_run"] > 50 and real["jsonl_mb"] > REAL * 0.05
+    for key in ("record", "full_build", "build_after_1"):
+        assert real[key]["seconds"] > 0 and real[key]["peak_mb"] > 10
+    assert len(real["build_after_1"]["samples_s"]) == bench.REPEATS
+    assert real["site"]["files"] > REAL and real["site"]["kb_per_run"] > 0
+    conn = sqlite3.connect(workdir / f"real-{REAL}" / "bench.db")
+    assert conn.execute("SELECT COUNT(*) FROM benchmark_runs").fetchone()[0] == REAL + 3
+    conn.close()
+    for label in ("Real-sized step", "KB a run without the results file", "Results file"):
+        assert label in output
+
+
+def test_site_figures_leave_the_results_file_out(tmp_path):
+    site = tmp_path / "site"
+    (site / "downloads").mkdir(parents=True)
+    (site / "index.html").write_bytes(b"x" * 3000)
+    (site / "downloads" / "bench.db").write_bytes(b"d" * 5000)
+    figures = real_sized.site_figures(site, 2, "bench.db")
+    assert figures == {"mb": 0.0, "files": 2, "kb_per_run": 1.5, "db_copied": True}
 
 
 def test_a_size_given_twice_is_measured_once(tmp_path, monkeypatch):

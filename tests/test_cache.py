@@ -74,9 +74,9 @@ def test_kept_entries_are_taken_only_under_the_same_fingerprint(
     encoded: list[str] = []
     real_encode = listing.encode
 
-    def spy(conn, keys, everything):
+    def spy(conn, keys, everything, **options):
         encoded.extend(keys)
-        return real_encode(conn, keys, everything)
+        return real_encode(conn, keys, everything, **options)
 
     monkeypatch.setattr(listing, "encode", spy)
     made, new_rows = listing.files(conn, fingerprints, last)

@@ -19,6 +19,7 @@ from generator.build import workers as workers_module
 from generator.build.workers import Job, Workers
 from generator.build.writer import Writer
 from generator.errors import BuildError
+from generator.queries.budget import NO_LIMIT
 from generator.results import demo, ingest, merge
 from generator.site import paths
 from generator.site.pages import markdown
@@ -314,10 +315,10 @@ def test_a_new_run_is_encoded_alone_and_the_listings_keep_the_others(
     for listing in (run_listing, batch_listing):
         real = listing.encode
 
-        def spy(conn, keys, everything, real=real):
+        def spy(conn, keys, everything, *args, real=real, **kwargs):
             with encoded.open("a") as file:
                 file.write(json.dumps(sorted(keys)) + "\n")
-            return real(conn, keys, everything)
+            return real(conn, keys, everything, *args, **kwargs)
 
         monkeypatch.setattr(listing, "encode", spy)
     build.build(demo_db, site)
@@ -364,7 +365,7 @@ def test_a_failed_incremental_build_leaves_the_old_site(demo_db, tmp_path, env_e
     before = tree(site)
     record(demo_db, tmp_path, list(demo.iter_run_payloads(2, seed=12)))
 
-    def broken(detail):
+    def broken(*args):
         raise RuntimeError("template bug")
 
     monkeypatch.setattr(run_pages, "run_page", broken)
@@ -377,7 +378,7 @@ def test_a_failed_incremental_build_leaves_the_old_site(demo_db, tmp_path, env_e
 def test_workers_render_their_share_of_runs_from_the_snapshot_copy(demo_db, tmp_path):
     conn = sqlite3.connect(demo_db)
     run_ids = [row[0] for row in conn.execute("SELECT run_id FROM benchmark_runs")]
-    site = build.detail_site(build._site(conn, None, []))
+    site = build.detail_site(build._site(conn, None, [], NO_LIMIT))
     conn.close()
     job = Job(str(demo_db), str(tmp_path / "out"), site, site)
     with Workers(job, processes=2) as workers:
@@ -397,7 +398,7 @@ def test_a_worker_that_dies_fails_with_an_error_saying_so(demo_db, tmp_path, mon
     monkeypatch.setattr(per_run, "run_files", killed)  # workers are forked: they see it
     conn = sqlite3.connect(demo_db)
     run_ids = [row[0] for row in conn.execute("SELECT run_id FROM benchmark_runs")]
-    site = build.detail_site(build._site(conn, None, []))
+    site = build.detail_site(build._site(conn, None, [], NO_LIMIT))
     conn.close()
     job = Job(str(demo_db), str(tmp_path / "out"), site, site)
     with (
@@ -415,7 +416,7 @@ def test_workers_write_the_same_batch_files_as_one_process(demo_db, tmp_path, mo
     conn = sqlite3.connect(demo_db)
     run_ids = [row[0] for row in conn.execute("SELECT run_id FROM benchmark_runs")]
     batch_ids = [row[0] for row in conn.execute("SELECT batchId FROM batch_runs")]
-    site = build.detail_site(build._site(conn, None, []))
+    site = build.detail_site(build._site(conn, None, [], NO_LIMIT))
     conn.close()
     trees = []
     for workers in (2, 1):
@@ -471,7 +472,8 @@ def plan_for(db, site) -> changes.Plan:
     """The plan a build of *db* into *site* would make now."""
     conn = sqlite3.connect(db)
     try:
-        context = build.detail_site(build._site(conn, None, markdown.load(None)))
+        site_context = build._site(conn, None, markdown.load(None), build.Options().text_budget(db))
+        context = build.detail_site(site_context)
         return changes.plan(conn, context, site, changes.read_manifest(site))
     finally:
         conn.close()

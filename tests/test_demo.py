@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import sqlite3
+import statistics
 
 from generator.results import demo
 
@@ -101,3 +103,80 @@ def test_full_jsonl_is_the_full_payloads():
     lines = [json.loads(line) for line in out.getvalue().splitlines()]
     assert lines == list(demo.iter_run_payloads(20, seed=2, full=True))
     assert all(len(run["evaluations"]) == 6 for run in lines)
+
+
+# The real profile ------------------------------------------------------------------
+
+
+def test_the_small_profile_is_the_demo_as_it_always_was():
+    # Digests of the payloads before the real profile existed: not a byte has moved.
+    batches, runs = demo.demo_payloads(60, seed=5)
+    assert _sha(json.dumps([batches, runs])) == (
+        "f7705f365dfc0c955295f3719c4d368249421fc7affa352fdaaee16959049b47"
+    )
+    out = io.StringIO()
+    demo.write_jsonl(out, 40, seed=2, full=True)
+    assert _sha(out.getvalue()) == (
+        "8079bd800c177bd030914a341a1e7170b9f56b84c2ddba40ed651665d2311203"
+    )
+    assert demo.demo_payloads(20, seed=5, profile="small") == demo.demo_payloads(20, seed=5)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_the_real_profile_is_deterministic_and_the_same_runs():
+    real = demo.demo_payloads(30, seed=8, profile="real")
+    assert real == demo.demo_payloads(30, seed=8, profile="real")
+    assert real != demo.demo_payloads(30, seed=9, profile="real")
+    small = demo.demo_payloads(30, seed=8)
+    assert real[0] == small[0]  # the same batches
+    figures = ("runId", "status", "totalScore", "weightedScore", "isSuccessful", "startedAt")
+    for big, little in zip(real[1], small[1], strict=True):
+        assert [big.get(k) for k in figures] == [little.get(k) for k in figures]
+        assert [(e["evaluatorName"], e["score"]) for e in big["evaluations"]] == [
+            (e["evaluatorName"], e["score"]) for e in little["evaluations"]
+        ]
+    streamed = io.StringIO()
+    demo.write_jsonl(streamed, 30, seed=8, full=True, profile="real")
+    assert [json.loads(line) for line in streamed.getvalue().splitlines()] == list(
+        demo.iter_run_payloads(30, seed=8, full=True, profile="real")
+    )
+
+
+def test_real_runs_are_sized_like_real_ones():
+    runs = list(demo.iter_run_payloads(50, seed=1, full=True, profile="real"))
+    metadata = sorted(len(json.dumps(run["metadata"]).encode()) for run in runs)
+    assert 80_000 <= statistics.median(metadata) <= 130_000
+    patches = [d for run in runs for d in run["metadata"].get("diffSummary", [])]
+    locks = [len(d["textPatch"]) for d in patches if d["file"] == "pnpm-lock.yaml"]
+    assert len(locks) >= 40 and all(50_000 <= size <= 300_000 for size in locks)
+    lock = next(d["textPatch"] for d in patches if d["file"] == "pnpm-lock.yaml")
+    assert lock.startswith("--- a/pnpm-lock.yaml\n+++ b/pnpm-lock.yaml\n@@ ")
+    assert "resolution: {integrity: sha512-" in lock
+    sources = [d for d in patches if d["file"].endswith((".ts", ".tsx", ".json", ".mjs"))]
+    assert len(sources) >= 2 * len(locks)  # several source files a run
+    for run in runs:
+        judge = next(e for e in run["evaluations"] if e["evaluatorName"] == "LLMJudgeEvaluator")
+        assert 500 <= len(judge["details"]) <= 3000
+        assert json.loads(judge["details"])["scores"]
+        assert 1000 <= len(run["telemetry"]["promptSent"]) <= 6000
+    tests = [
+        json.loads(r["metadata"]["testResults"]) for r in runs if "diffSummary" in r["metadata"]
+    ]
+    assert all(len(t["output"]) > 500 for t in tests)
+
+
+def test_zebench_demo_profile_real_records_real_sized_runs(tmp_path):
+    from click.testing import CliRunner
+
+    from generator.cli import main
+
+    db = tmp_path / "real.db"
+    result = CliRunner().invoke(main, ["demo", "--db", str(db), "--runs", "8", "--profile", "real"])
+    assert result.exit_code == 0, result.output
+    conn = sqlite3.connect(db)
+    (size,) = conn.execute("SELECT MAX(length(metadata)) FROM benchmark_runs").fetchone()
+    conn.close()
+    assert size > 50_000

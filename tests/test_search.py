@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import build_site, serving
 
+from generator import build
 from generator.build import search
 from generator.cli import main
 from generator.errors import BuildError
@@ -71,7 +72,7 @@ def test_without_pagefind_the_build_fails_and_says_how_to_go_on(
     search_db: Path, tmp_path: Path, monkeypatch
 ):
     out = tmp_path / "site"
-    build_site(search_db, out, search=False)
+    build_site(search_db, out, options=build.Options(search=False))
     before = sorted(p.relative_to(out) for p in out.rglob("*"))
     monkeypatch.setattr(search, "find_spec", lambda name: None)
     with pytest.raises(

@@ -21,14 +21,15 @@ def parts_in_one_process(db: Path, folder: Path) -> dict[str, dict[str, bytes]]:
     """Each part of site_wide.PARTS written in this process through a Writer of its own."""
     conn = store.open_read(db)
     try:
-        site = build._site(conn, None, markdown.load(SITE_PAGES))  # the site build_site makes
+        text_budget = build.Options().text_budget(db)
+        site = build._site(conn, None, markdown.load(SITE_PAGES), text_budget)  # as build_site
         plan = changes.plan(conn, build.detail_site(site), folder, {})
         fingerprints = {"runs": plan.runs, "batches": plan.batches, None: {}}  # as the build
         written = {}
         for number, (name, part) in enumerate(site_wide.PARTS.items()):
             writer = build.Writer(folder / str(number))
             planned = site_wide.PLANNED.get(part)
-            inputs = site_wide.Inputs(fingerprints[planned], None, writer.create)
+            inputs = site_wide.Inputs(fingerprints[planned], None, writer.create, text_budget)
             render.render_all(render.environment(), site, part(conn, inputs), writer)
             written[name] = tree(folder / str(number))
             assert sorted(writer.paths) == sorted(written[name])

@@ -11,6 +11,8 @@ For each size, in its own folder under the work folder:
       count of the site, weight of the dashboard and the runs page
     → three times: record 1 new run, build → three times: record 100, build
 
+and then, with ``--real N``, the same steps for N runs of real size (``real``).
+
 An incremental step is measured three times and its median reported, with every
 sample kept (``samples_s``): on a virtual machine the first build after a full
 one may take a second longer than the next (see docs/performance.md), and one sample is
@@ -171,10 +173,10 @@ def bench_size(runs: int, workdir: Path, log: Log) -> dict:
             payloads = _jsonl(folder / f"new-{extra}-{repeat}.jsonl", extra, seed * 100 + repeat)
             measure(["record", "--db", str(db), str(payloads)], log)
             samples.append(measure(["build", "--db", str(db), "--out", str(site)], log))
-            _finish_replaced(site)
+            finish_replaced(site)
         result[f"build_after_{extra}"] = median_step(samples)
     _ratios(result)
-    _one_file(db)
+    one_file(db)
     return result
 
 
@@ -184,14 +186,14 @@ def median_step(samples: list[Step]) -> dict:
     return {**asdict(middle), "samples_s": [step.seconds for step in samples]}
 
 
-def _finish_replaced(site: Path) -> None:
+def finish_replaced(site: Path) -> None:
     """Finish deleting the tree a build replaced, untimed: the build leaves that to a
     process of its own, which would otherwise run during the next step."""
     for old in site.parent.glob(f".{site.name}.old-*"):
         shutil.rmtree(old, ignore_errors=True)  # alongside that process: both may unlink
 
 
-def _one_file(db: Path) -> None:
+def one_file(db: Path) -> None:
     """Fold the write-ahead log into *db* and remove it and its index, which the
     builds' read-only connections leave behind: the database is one file again."""
     conn = sqlite3.connect(db)
@@ -270,10 +272,13 @@ def _ratios(result: dict) -> None:
 # All sizes ------------------------------------------------------------------
 
 
-def run(sizes: list[int], workdir: str | os.PathLike[str], log: Log = print) -> dict:
-    """Benchmark every size; write ``results.json`` into *workdir* and return it."""
+def run(sizes: list[int], workdir: str | os.PathLike[str], log: Log = print, real: int = 0) -> dict:
+    """Benchmark every size, and *real* real-sized runs (``real``; 0: none); write
+    ``results.json`` into *workdir* and return it."""
     if not sizes or any(size < 1 for size in sizes):
         raise ParameterError("--sizes: give positive numbers of runs, e.g. 1000,10000")
+    if real < 0:
+        raise ParameterError("--real: give a number of runs, or 0 for none")
     sizes = list(dict.fromkeys(sizes))  # each size once: it has a folder of its own
     folder = Path(workdir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -282,18 +287,23 @@ def run(sizes: list[int], workdir: str | os.PathLike[str], log: Log = print) -> 
     # file systems (ext4 without a journal passes over recently deleted inodes),
     # which would be charged to whatever is measured next. Only the few files an
     # incremental build replaces are deleted between steps.
-    _remove_outputs(folder, sizes, keep_inputs=False)
+    from generator.bench import real as real_sized  # it uses what this module defines
+
+    real_folder = [f"real-{real}"] if real else []
+    _remove_outputs(folder, [*map(str, sizes), *real_folder], keep_inputs=False)
     report = {"machine": machine(), "sizes": [bench_size(n, folder, log) for n in sizes]}
+    if real:
+        report["real"] = real_sized.bench_real(real, folder, log)
     (folder / "results.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    _remove_outputs(folder, sizes, keep_inputs=True)
+    _remove_outputs(folder, [*map(str, sizes), *real_folder], keep_inputs=True)
     return report
 
 
-def _remove_outputs(folder: Path, sizes: list[int], keep_inputs: bool) -> None:
-    """Delete each size's site and floor pages, and with them its database and
-    inputs unless *keep_inputs*."""
-    for size in sizes:
-        target = folder / f"{size}"
+def _remove_outputs(folder: Path, names: list[str], keep_inputs: bool) -> None:
+    """Delete the site and floor pages of each size's folder (*names*), and with
+    them its database and inputs unless *keep_inputs*."""
+    for name in names:
+        target = folder / name
         if keep_inputs:
             shutil.rmtree(target / "site", ignore_errors=True)
             shutil.rmtree(target / "floor", ignore_errors=True)
@@ -332,6 +342,10 @@ def table(report: dict) -> str:
         f"Measured on {m['cpus']} CPUs ({m['cpu']}), {m['memory_gb']} GB RAM, "
         f"Python {m['python']}, SQLite {m['sqlite']}."
     )
+    if "real" in report:
+        from generator.bench import real as real_sized
+
+        return "\n".join([header, rule, *body, "", real_sized.table(report["real"]), "", note])
     return "\n".join([header, rule, *body, "", note])
 
 

@@ -24,13 +24,14 @@ from urllib.parse import urlsplit
 import plotly
 
 from generator import store, times
-from generator.build import changes, site_wide, swap
+from generator.build import changes, site_wide, sizes, swap
 from generator.build import search as site_search
+from generator.build.sizes import Options
 from generator.build.workers import Job, Workers
 from generator.build.writer import Writer
 from generator.errors import BuildError, ParameterError
-from generator.queries import reports, runs
-from generator.site import paths, render
+from generator.queries import budget, reports, runs
+from generator.site import render
 from generator.site.pages import NAV, Page, Site, markdown, overview
 from generator.site.pages import batches as batch_pages
 from generator.site.pages import runs as run_pages
@@ -51,6 +52,8 @@ class BuildResult:
     bytes: int  # written by this build; files kept from the last one not counted
     seconds: float
     kept: int = 0  # runs and batches whose files were kept from the last build
+    site_bytes: int = 0  # the whole site on disk, kept files too (sizes.measure)
+    site_files: int = 0
 
 
 def build(
@@ -59,13 +62,15 @@ def build(
     base_url: str | None = None,
     pages_dir: str | os.PathLike[str] | None = None,
     log: Log = lambda message: None,
-    search: bool = True,
+    options: Options | None = None,
 ) -> BuildResult:
     """Build the site for *db* into *out*; a failed build leaves *out* as it was."""
     started = time.perf_counter()
     out, base_url, owner_pages = Path(out), check_base_url(base_url), markdown.load(pages_dir)
+    options = options or Options()
+    download = sizes.choose_download(db, options.db_download, options.db_url, options.copy_limit)
     last_site = _last_site(out)
-    if search:
+    if options.search:
         site_search.check()
     with (
         closing(store.open_read(db)) as conn,
@@ -73,9 +78,10 @@ def build(
         snapshot.held(conn),
         swap.staging(out) as writer,
     ):
-        site = _site(conn, base_url, owner_pages)
-        copy = writer.claim(f"downloads/{paths.file_name(Path(db).name)}")
+        site = _site(conn, base_url, owner_pages, options.text_budget(db))
+        copy = _snapshot_copy(writer, download)
         snapshot.write(conn, copy)  # what the workers read
+        log(download.describe())
         job = Job(str(copy), str(writer.root), site, detail_site(site), last_site)
         with Workers(job) as workers:
             workers.write_parts(site_wide.names(planned=None), {})
@@ -88,24 +94,30 @@ def build(
             workers.write_parts(site_wide.names(planned="runs"), plan.runs)
             workers.write_parts(site_wide.names(planned="batches"), plan.batches)
             workers.render(plan.runs_todo, plan.batches_todo)
-            pages = _write_pages(conn, writer, site, owner_pages, copy.name)
+            pages = _write_pages(conn, writer, site, owner_pages, download)
             written = workers.wait()
         for path in written.paths:
             writer.reserve(path)  # files about all runs, from several processes
         log(f"{written.run_pages:,} run pages ({len(plan.runs) - written.run_pages:,} kept)")
         writer.write(changes.MANIFEST, plan.manifest())
+        if not download.copied:
+            copy.unlink()  # every reader of the snapshot is done; it is not to be published
         writer.write(MARKER, b"zebench site: 'zebench build' replaces this folder\n")
         if plan.reuse:
             changes.reuse(out, writer.root, plan)
-        if search:  # every run page is in place now, kept or new
+        if options.search:  # every run page is in place now, kept or new
             site_search.add(writer.root, len(plan.runs), writer, log, out if plan.reuse else None)
         swap.replace(writer.root, out)
+    site_size = sizes.report(out, download.bytes, download, options.strict_size, log)
     files = writer.files + len(changes.RUN_FILES) * len(plan.runs)
     files += len(changes.BATCH_FILES) * len(plan.batches)
     pages += written.pages + len(plan.runs) + len(plan.batches)
     size = writer.bytes + written.bytes
     seconds = time.perf_counter() - started
-    return BuildResult(out, pages, len(plan.runs), files, size, seconds, plan.kept())
+    return BuildResult(
+        out, pages, len(plan.runs), files, size, seconds, plan.kept(),
+        site_size.bytes, site_size.files,
+    )  # fmt: skip
 
 
 def detail_site(site: Site) -> Site:
@@ -119,7 +131,7 @@ def _write_pages(
     writer: Writer,
     site: Site,
     owner_pages: list[markdown.MarkdownPage],
-    db_name: str,
+    download: sizes.Download,
 ) -> int:
     """The pages and files that need no figures of all runs, written by the main
     process while the workers write the rest; returns the pages written."""
@@ -128,14 +140,32 @@ def _write_pages(
         run_pages.index_page(conn),
         batch_pages.index_page(conn),
         batch_pages.compare_page(),
-        overview.downloads(conn, paths.file_name(db_name)),
+        overview.downloads(conn, download.name, download.bytes, _db_link(download)),
         *markdown.pages(owner_pages),
     ]
     return render.render_all(render.environment(), site, pages, writer)
 
 
+def _snapshot_copy(writer: Writer, download: sizes.Download) -> Path:
+    """Where the snapshot's copy goes: into the site when it carries the results file,
+    else beside the build's own files, deleted before the swap."""
+    if download.copied:
+        return writer.claim(download.site_path)
+    target = writer.root / ".zebench" / "snapshot.db"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def _db_link(download: sizes.Download) -> str | None:
+    """The downloads page's link to the results file: in the site, elsewhere, or none."""
+    return download.site_path if download.copied else download.url
+
+
 def _site(
-    conn: sqlite3.Connection, base_url: str | None, owner_pages: list[markdown.MarkdownPage]
+    conn: sqlite3.Connection,
+    base_url: str | None,
+    owner_pages: list[markdown.MarkdownPage],
+    text_budget: budget.Budget,
 ) -> Site:
     return Site(
         nav=NAV + markdown.nav_items(owner_pages),
@@ -143,6 +173,7 @@ def _site(
         data_as_of=reports.newest_start(conn),
         built_at=build_time(),
         run_count=runs.count_runs(conn),
+        budget=text_budget,
     )
 
 

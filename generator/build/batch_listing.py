@@ -19,7 +19,7 @@ from itertools import chain
 from typing import Any
 
 from generator.build import cache
-from generator.queries import api, batches, common, encoding
+from generator.queries import api, batches, budget, common, encoding
 from generator.site import api_files, paths
 from generator.site.pages import batches as batch_pages
 from generator.site.pages.runs import CHUNK_ROWS, data_script
@@ -34,7 +34,10 @@ _ORDER_SQL = f"SELECT batchId FROM batch_runs ORDER BY {common.ts_sql('createdAt
 
 
 def files(
-    conn: sqlite3.Connection, fingerprints: dict[str, str], last: dict[str, tuple[str, ...]]
+    conn: sqlite3.Connection,
+    fingerprints: dict[str, str],
+    last: dict[str, tuple[str, ...]],
+    text_budget: budget.Budget = budget.NO_LIMIT,
 ) -> tuple[Iterator[File], list[tuple[str, ...]]]:
     """The listing files of every batch in *conn* (made as they are taken), and the
     entries to keep for the next build: (batchId, fingerprint, *entries) rows.
@@ -43,7 +46,9 @@ def files(
     whose fingerprint matches *fingerprints* are taken as they are.
     """
     order = [batch_id for (batch_id,) in conn.execute(_ORDER_SQL)]
-    listed, rows = cache.in_order(order, fingerprints, last, partial(encode, conn))
+    listed, rows = cache.in_order(
+        order, fingerprints, last, partial(encode, conn, text_budget=text_budget)
+    )
     items = [entries[0] for entries in listed]
     made = chain(
         api_files.listing_files("batches", items, api.BATCHES_LIMIT),
@@ -53,7 +58,10 @@ def files(
 
 
 def encode(
-    conn: sqlite3.Connection, batch_ids: Sequence[str], everything: bool
+    conn: sqlite3.Connection,
+    batch_ids: Sequence[str],
+    everything: bool,
+    text_budget: budget.Budget = budget.NO_LIMIT,
 ) -> dict[str, Entries]:
     """{batchId: entries} of *batch_ids*; *everything*: they are all the batches."""
     out: dict[str, Entries] = {}
@@ -61,7 +69,7 @@ def encode(
         fields = [batch_pages.list_value(batch, field) for field in batch_pages.LIST_FIELDS[1:]]
         row: list[Any] = [paths.file_name(batch["batchId"]), *fields]
         out[batch["batchId"]] = (
-            encoding.dumps(batch),
+            encoding.dumps(budget.cut(batch, text_budget)),  # its metadata
             str(encoding.script_json(row)),
             batch_pages.status(batch),
         )

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import jinja2
 
+from generator.queries import budget
 from generator.site import api_files, render
 from generator.site.pages import Page, Site
 from generator.site.pages import batches as batch_pages
@@ -22,15 +23,22 @@ File = tuple[str, bytes]
 
 def run_files(env: jinja2.Environment, site: Site, detail: dict) -> Iterator[File]:
     """(path, content) of one run's files, from ``runs.get_run`` for it."""
-    page = run_pages.run_page(detail)
+    # One cut of the long texts, shared by the page and the API files; the page's
+    # patch sizes are those of the whole patches.
+    shown = budget.cut(detail, site.budget)
+    page = run_pages.run_page(shown, budget.patch_sizes(detail))
     yield page.path, render.page_html(env, site, page).encode("utf-8")
-    yield from api_files.encoded(api_files.run_entries(detail))
+    yield from api_files.encoded(api_files.run_entries(shown))
 
 
 def batch_files(
     env: jinja2.Environment, site: Site, batch: dict, analytics: dict
 ) -> Iterator[File]:
     """(path, content) of one batch's files: page, CSV, comparison data, API answers."""
+    batch, analytics = (
+        budget.cut(batch, site.budget),
+        budget.cut(analytics, site.budget),
+    )
     for item in batch_pages.batch_files(batch, analytics):
         if isinstance(item, Page):
             yield item.path, render.page_html(env, site, item).encode("utf-8")

@@ -23,7 +23,7 @@ from operator import itemgetter
 from typing import Any
 
 from generator.build import cache
-from generator.queries import api, common, encoding
+from generator.queries import api, budget, common, encoding
 from generator.site import api_files, paths
 from generator.site.pages import runs as run_pages
 
@@ -40,7 +40,10 @@ _PICK_CSV = itemgetter(*run_pages.CSV_FIELDS)
 
 
 def files(
-    conn: sqlite3.Connection, fingerprints: dict[str, str], last: dict[str, tuple[str, ...]]
+    conn: sqlite3.Connection,
+    fingerprints: dict[str, str],
+    last: dict[str, tuple[str, ...]],
+    text_budget: budget.Budget = budget.NO_LIMIT,
 ) -> tuple[Iterator[File], list[tuple[str, ...]]]:
     """The listing files of every run in *conn* (made as they are taken), and the
     entries to keep for the next build: (runId, fingerprint, *entries) rows.
@@ -49,7 +52,9 @@ def files(
     whose fingerprint matches *fingerprints* are taken as they are.
     """
     order = [run_id for (run_id,) in conn.execute(_ORDER_SQL)]
-    listed, rows = cache.in_order(order, fingerprints, last, partial(encode, conn))
+    listed, rows = cache.in_order(
+        order, fingerprints, last, partial(encode, conn, text_budget=text_budget)
+    )
     made = chain(
         api_files.listing_files("runs", [entries[0] for entries in listed], api.RUNS_LIMIT),
         _table_files(listed, _options(conn)),
@@ -59,7 +64,10 @@ def files(
 
 
 def encode(
-    conn: sqlite3.Connection, run_ids: Sequence[str], everything: bool
+    conn: sqlite3.Connection,
+    run_ids: Sequence[str],
+    everything: bool,
+    text_budget: budget.Budget = budget.NO_LIMIT,
 ) -> dict[str, Entries]:
     """{runId: entries} of *run_ids*; *everything*: they are all the runs (one scan)."""
     line = io.StringIO()
@@ -73,7 +81,7 @@ def encode(
             writer.writerow(run_pages.csv_values(_PICK_CSV(run)))
             row = [paths.file_name(run["runId"]), *_PICK_TABLE(run)]
             out[api_run["runId"]] = (
-                encoding.dumps(api_run),
+                encoding.dumps(budget.cut(api_run, text_budget)),  # testResults
                 str(encoding.script_json(row)),
                 line.getvalue(),
             )

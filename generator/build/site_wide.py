@@ -20,6 +20,7 @@ from typing import Any
 
 from generator.build import batch_listing, cache, run_listing
 from generator.queries import judge
+from generator.queries.budget import NO_LIMIT, Budget
 from generator.queries.summary import Summary
 from generator.site import api_files
 from generator.site.pages import Page, catalog
@@ -32,9 +33,10 @@ File = tuple[str, bytes]
 class Inputs:
     """What a part may use besides the results."""
 
-    fingerprints: dict[str, str]  # runId -> fingerprint, from incremental.plan
+    fingerprints: dict[str, str]  # runId -> fingerprint, from changes.plan
     last_site: Path | None  # the site this build replaces, whose build kept entries
     create: Callable[[str], Path]  # claims a site path for a file the part writes itself
+    text_budget: Budget = NO_LIMIT  # of the API's listings, as of every run's files
 
 
 def runs_listing(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File]:
@@ -53,7 +55,8 @@ def _kept_listing(listing: Any, conn: sqlite3.Connection, inputs: Inputs) -> Ite
     """The files of a listing module (``run_listing``, ``batch_listing``), from the
     entries the last build kept where they still hold; this build's entries kept."""
     kept = cache.read_rows(inputs.last_site, listing.CACHE, listing.CACHE_WIDTH, texts=True)
-    files, rows = listing.files(conn, inputs.fingerprints, {row[0]: row[1:] for row in kept})
+    last = {row[0]: row[1:] for row in kept}
+    files, rows = listing.files(conn, inputs.fingerprints, last, inputs.text_budget)
     yield from files
     cache.write(inputs.create(cache.path(listing.CACHE)), rows, listing.CACHE_WIDTH)
 

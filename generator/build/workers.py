@@ -176,7 +176,7 @@ def _write_part(name: str, fingerprints: dict[str, str]) -> Written:
     """Write the part *name* of ``site_wide``."""
     job = _Process.job
     writer = Writer(Path(job.root))
-    inputs = site_wide.Inputs(fingerprints, job.last_site, writer.create)
+    inputs = site_wide.Inputs(fingerprints, job.last_site, writer.create, job.site.budget)
     items = site_wide.PARTS[name](_Process.conn, inputs)
     pages = render.render_all(_Process.env, job.site, items, writer)
     return Written(

@@ -2,7 +2,8 @@
 
 ``get(conn, "/api/runs?agent=echo&limit=5")`` routes a path of the original
 plan's API to its query function. ``zebench api`` prints ``dumps()`` of the
-answer and the static JSON API (``api_static``) writes exactly the same bytes.
+answer and the static JSON API (``site.api_files``) writes exactly the same
+bytes, both with the same text budget (``budget.cut``).
 Path segments are URL-decoded, so any id works once percent-encoded.
 """
 

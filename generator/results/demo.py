@@ -10,7 +10,8 @@ gives the same payloads, byte for byte, on every machine and every day.
 
 ``demo_payloads`` only builds payloads (the benchmark writes them as JSON
 Lines); ``write_demo`` records them through the same ingest path as
-``zebench record``.
+``zebench record``. The "real" profile (``demo_real``) gives the same runs
+the texts of real ones: about 100 KB of metadata a run.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import IO
 
 from generator import times
-from generator.results import ingest
+from generator.results import demo_real, ingest
 from generator.results.validate import normalise_batch, normalise_run
 
 END = datetime(2025, 10, 31, 18, 0, tzinfo=UTC)
@@ -87,11 +88,16 @@ class DemoSummary:
         return f"{self.batches}; {self.runs}"
 
 
-def demo_payloads(runs: int = DEFAULT_RUNS, seed: int = 1) -> tuple[list[dict], list[dict]]:
+PROFILES = ("small", "real")
+
+
+def demo_payloads(
+    runs: int = DEFAULT_RUNS, seed: int = 1, profile: str = "small"
+) -> tuple[list[dict], list[dict]]:
     """Batch payloads and run payloads of a demo data set, without writing anything."""
     batches: list[dict] = []
     payloads: list[dict] = []
-    for batch, batch_runs in _batches(runs, random.Random(seed)):
+    for batch, batch_runs in _batches(runs, random.Random(seed), profile=profile, seed=seed):
         batches.append(batch)
         payloads.extend(batch_runs)
     for run in payloads[-2:]:  # a crashed harness leaves its newest runs "running"
@@ -100,7 +106,7 @@ def demo_payloads(runs: int = DEFAULT_RUNS, seed: int = 1) -> tuple[list[dict], 
 
 
 def iter_run_payloads(
-    runs: int = DEFAULT_RUNS, seed: int = 1, full: bool = False
+    runs: int = DEFAULT_RUNS, seed: int = 1, full: bool = False, profile: str = "small"
 ) -> Iterator[dict]:
     """The run payloads of ``demo_payloads``, one at a time, in the same order.
 
@@ -109,7 +115,7 @@ def iter_run_payloads(
     measures.
     """
     held: deque[dict] = deque()  # the newest two end up "running": hold them back
-    for _, batch_runs in _batches(runs, random.Random(seed), full):
+    for _, batch_runs in _batches(runs, random.Random(seed), full, profile, seed):
         for run in batch_runs:
             held.append(run)
             if len(held) > 2:
@@ -120,21 +126,27 @@ def iter_run_payloads(
         yield run
 
 
-def write_jsonl(out: IO[str], runs: int = DEFAULT_RUNS, seed: int = 1, full: bool = False) -> None:
+def write_jsonl(
+    out: IO[str],
+    runs: int = DEFAULT_RUNS,
+    seed: int = 1,
+    full: bool = False,
+    profile: str = "small",
+) -> None:
     """Write the demo's run payloads (see ``iter_run_payloads``) as JSON Lines, the
     input of ``zebench record``.
 
     Streams: 100,000 runs cost the memory of one batch, not of the whole set.
     """
-    for run in iter_run_payloads(runs, seed, full):
+    for run in iter_run_payloads(runs, seed, full, profile):
         out.write(json.dumps(run, separators=(",", ":")) + "\n")
 
 
 def write_demo(
-    db_path: str | os.PathLike[str], runs: int = DEFAULT_RUNS, seed: int = 1
+    db_path: str | os.PathLike[str], runs: int = DEFAULT_RUNS, seed: int = 1, profile: str = "small"
 ) -> DemoSummary:
     """Record a demo data set into *db_path* through the ingest path of ``zebench record``."""
-    batches, payloads = demo_payloads(runs, seed)
+    batches, payloads = demo_payloads(runs, seed, profile)
     located = [(f"demo run {i}", normalise_run(p, f"demo run {i}")) for i, p in enumerate(payloads)]
     batch_summary = ingest.record_batches(
         db_path, [normalise_batch(b, f"demo batch {i}") for i, b in enumerate(batches)]
@@ -147,8 +159,14 @@ def _uuid(rng: random.Random) -> str:
 
 
 def _batches(
-    total: int, rng: random.Random, full: bool = False
+    total: int, rng: random.Random, full: bool = False, profile: str = "small", seed: int = 1
 ) -> Iterator[tuple[dict, list[dict]]]:
+    if profile not in PROFILES:
+        raise ValueError(f"demo profile {profile!r}: use one of {', '.join(PROFILES)}")
+    if profile == "real":  # the same runs, each with real-sized texts of its own
+        for batch, runs in _batches(total, rng, full):
+            yield batch, [demo_real.enlarge(run, seed) for run in runs]
+        return
     sizes: list[int] = []
     while sum(sizes) < total:
         sizes.append(min(rng.choice((1, 2, 3, 3, 5, 5, 8)), total - sum(sizes)))

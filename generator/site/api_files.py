@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from generator import queries
-from generator.queries import api, encoding
+from generator.queries import api, budget, encoding
 from generator.queries.api import (
     BATCHES_LIMIT,
     RUNS_LIMIT,
@@ -31,10 +31,12 @@ Entry = tuple[str, str, Any]  # (file path under the site root, GET path, answer
 Rows = list[tuple[Any, ...]]
 
 
-def static_files(conn: sqlite3.Connection) -> Iterator[tuple[str, bytes]]:
+def static_files(
+    conn: sqlite3.Connection, text_budget: budget.Budget = budget.NO_LIMIT
+) -> Iterator[tuple[str, bytes]]:
     """(relative file path, content) for every file of the static JSON API, from
     one call: what the tests check the files of a build against."""
-    return encoded(static_entries(conn))
+    return encoded(static_entries(conn), text_budget)
 
 
 def static_entries(
@@ -158,7 +160,10 @@ def batch_entries(batch: dict[str, Any], analytics: dict[str, Any]) -> Iterator[
     yield f"{base}/analytics.json", f"{path}/analytics", analytics
 
 
-def encoded(entries: Iterable[Entry]) -> Iterator[tuple[str, bytes]]:
-    """(file path, content) of static API entries."""
+def encoded(
+    entries: Iterable[Entry], text_budget: budget.Budget = budget.NO_LIMIT
+) -> Iterator[tuple[str, bytes]]:
+    """(file path, content) of static API entries, their texts cut to *text_budget*
+    (as ``zebench api --max-text-bytes`` cuts them)."""
     for file_path, _, data in entries:
-        yield file_path, dumps(data).encode("utf-8")
+        yield file_path, dumps(budget.cut(data, text_budget)).encode("utf-8")

@@ -124,6 +124,18 @@ def duration(ms: float | None) -> str:
     return f"{count(math.floor(minutes / 60))}h {int(math.fmod(minutes, 60)):02d}m"
 
 
+def size(value: int | None) -> str:
+    """A number of bytes as ``812 bytes``, ``18.4 KB``, ``3.1 MB`` or ``1.20 GB``."""
+    if _missing(value):
+        return DASH
+    if value < 1000:
+        return f"{value:,} bytes"
+    for unit, scale in (("KB", 1e3), ("MB", 1e6)):
+        if value < scale * 1000:
+            return f"{fixed(value / scale, 1)} {unit}"
+    return f"{fixed(value / 1e9, 2, ',')} GB"
+
+
 def when(value: object) -> str:
     """Any stored timestamp as ``YYYY-MM-DD HH:MM:SS UTC``; a dash when missing, the value
     itself when unreadable."""

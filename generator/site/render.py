@@ -91,6 +91,7 @@ def environment() -> jinja2.Environment:
         percent=percent,
         width=width,
         cost=cost,
+        bytes=formats.size,
         duration=duration,
         when=when,
         text=formats.text,

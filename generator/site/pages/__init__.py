@@ -14,6 +14,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from generator.queries.budget import NO_LIMIT, Budget
+
 Crumb = tuple[str, str]  # (label, path from the site root)
 
 
@@ -49,6 +51,9 @@ class Site:
     # None on the pages of one run or batch: they then depend on that run or batch
     # alone, so an incremental build can keep them when other runs arrive.
     run_count: int | None
+    # The text budget of every run's and batch's page and API files (queries.budget):
+    # part of the context, so a changed budget renders every run again.
+    budget: Budget = NO_LIMIT
 
 
 @dataclass(frozen=True)

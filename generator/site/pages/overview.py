@@ -84,10 +84,15 @@ def costs(conn: sqlite3.Connection, by_pair: list[dict], summary: Summary | None
     )
 
 
-def downloads(conn: sqlite3.Connection, db_name: str) -> Page:
-    """Links to the results file, the runs CSV and the JSON API."""
+def downloads(conn: sqlite3.Connection, db_name: str, db_bytes: int, db_link: str | None) -> Page:
+    """Links to the results file, the runs CSV and the JSON API. *db_link*: the
+    results file's path in the site, its URL elsewhere, or None when not offered."""
+    external = db_link is not None and db_link.startswith(("https://", "http://"))
     ctx = {
         "db_name": db_name,
+        "db_bytes": db_bytes,
+        "db_link": db_link,
+        "db_external": external,
         "runs": runs.count_runs(conn),
         "batches": batches.count_batches(conn),
     }

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from generator.queries import common, runs
+from generator.queries import budget, common, runs
 from generator.queries.encoding import script_json
 from generator.site import paths
 from generator.site.pages import Page
@@ -74,7 +74,9 @@ class RunView:
     evaluations: list[dict[str, Any]]  # {number (from 1), name, score, maxScore, ...}
     telemetry: dict[str, Any] | None
     error: dict[str, Any] | None  # {error, errorType} of a failed run
-    diffs: list[dict[str, Any]]  # {file, changeType, open, lines: [(css class, text)]}
+    # {file, changeType, open, generated, size (budget.PatchSize of the whole patch, or
+    # None), lines: [(css class, text)]}; a generated file's patch starts closed
+    diffs: list[dict[str, Any]]
     deps: list[dict[str, Any]]  # depsDelta entries
     tests: str | None  # testResults, pretty-printed when it is JSON
     oracle: list[dict[str, Any]]  # {question, answer}
@@ -87,8 +89,11 @@ def run_pages(conn: sqlite3.Connection) -> Iterator[Page]:
         yield run_page(detail)
 
 
-def run_page(detail: dict[str, Any]) -> Page:
-    """The page of one run, from ``runs.get_run`` for it."""
+def run_page(
+    detail: dict[str, Any], sizes: Sequence[budget.PatchSize | None] | None = None
+) -> Page:
+    """The page of one run, from ``runs.get_run`` for it (its texts cut to the budget
+    already, and *sizes* those of its whole patches: ``budget.patch_sizes``)."""
     run = detail["run"]
     return Page(
         path=f"runs/{paths.file_name(run['runId'])}.html",
@@ -96,12 +101,17 @@ def run_page(detail: dict[str, Any]) -> Page:
         title=f"Run {run['runId']}",
         section="runs",
         crumbs=RUNS_CRUMB,
-        ctx=run_view(detail),
+        ctx=run_view(detail, sizes),
     )
 
 
-def run_view(detail: dict[str, Any]) -> RunView:
-    """Unpack one ``runs.get_run`` result for its page."""
+def run_view(
+    detail: dict[str, Any], sizes: Sequence[budget.PatchSize | None] | None = None
+) -> RunView:
+    """Unpack one ``runs.get_run`` result for its page; *sizes* as in ``run_page``
+    (None: measured on *detail*'s own patches)."""
+    if sizes is None:
+        sizes = budget.patch_sizes(detail)
     meta = detail["run"]["metadata"]
     meta = dict(meta) if isinstance(meta, dict) else ({"metadata": meta} if meta else {})
     error = None
@@ -119,7 +129,7 @@ def run_view(detail: dict[str, Any]) -> RunView:
         evaluations=[_evaluation(i, e) for i, e in enumerate(detail["evaluations"], start=1)],
         telemetry=detail["telemetry"],
         error=error,
-        diffs=[_diff(d, shown=i < 3) for i, d in enumerate(diffs)],
+        diffs=_diffs(diffs, sizes),
         deps=deps,
         tests=None if tests is None else _text(common.parse_json(tests)),
         oracle=oracle,
@@ -149,10 +159,27 @@ def _text(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
-def _diff(entry: dict[str, Any], shown: bool) -> dict[str, Any]:
+def _diffs(
+    entries: list[dict[str, Any]], sizes: Sequence[budget.PatchSize | None]
+) -> list[dict[str, Any]]:
+    """The changed files; the first three that are not generated start open."""
+    out, shown = [], 0
+    for index, entry in enumerate(entries):
+        generated = budget.is_generated(entry["file"])
+        size = sizes[index] if index < len(sizes) else None
+        out.append(_diff(entry, shown=not generated and shown < 3, generated=generated, size=size))
+        shown += not generated
+    return out
+
+
+def _diff(
+    entry: dict[str, Any], shown: bool, generated: bool, size: budget.PatchSize | None
+) -> dict[str, Any]:
     lines = []
     for line in entry["textPatch"].split("\n"):
-        if line.startswith(("+++", "---")):
+        if line.startswith(_CUT):
+            cls = "cut"
+        elif line.startswith(("+++", "---")):
             cls = "dh"
         elif line.startswith("+"):
             cls = "da"
@@ -163,7 +190,17 @@ def _diff(entry: dict[str, Any], shown: bool) -> dict[str, Any]:
         else:
             cls = "dc"
         lines.append((cls, line))
-    return {"file": entry["file"], "changeType": entry["changeType"], "open": shown, "lines": lines}
+    return {
+        "file": entry["file"],
+        "changeType": entry["changeType"],
+        "open": shown,
+        "generated": generated,
+        "size": size,
+        "lines": lines,
+    }
+
+
+_CUT = budget.MARKER.lstrip("\n")  # the line a cut text's marker takes in a patch
 
 
 def _evaluation(number: int, e: dict[str, Any]) -> dict[str, Any]:

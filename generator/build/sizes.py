@@ -1,0 +1,185 @@
+"""Sizes against the limits of where results go: the build's options about them
+(``Options``: the text budget, the results file in the site) and the site's size
+against GitHub's limits.
+
+The site offers the results file on its downloads page. A small file is copied
+into the site (``downloads/<name>.db``); above ``COPY_LIMIT`` the page links
+to where the file is published (``--db-url``, e.g. a release asset) or, without
+one, says where to get it, and the site does not carry it.
+
+A build ends with the site's size and file count, and warns, naming what to
+do, when the site is over GitHub Pages' limit, a file in it is over GitHub's
+limit for a file, or the results file is over GitHub's limit for a committed
+file. ``--strict-size`` turns the warnings into an error (``SizeError``) once
+the site is written, so a CI job stops before it publishes the site.
+The limits are module constants: tests lower them.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from generator.errors import ParameterError, SizeError
+from generator.queries import budget
+from generator.site import paths
+
+COPY_LIMIT = 50_000_000  # bytes: a larger results file is linked to, not copied
+PAGES_SITE_LIMIT = 1_000_000_000  # GitHub Pages: a published site is at most 1 GB
+FILE_LIMIT = 100_000_000  # GitHub refuses a file over 100 MB (pushed or deployed)
+COMMIT_LIMIT = 100_000_000  # … and so a committed results file over 100 MB
+MODES = ("copy", "link", "none")
+
+Log = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Options:
+    """The build's choices about sizes (docs/real-sized-results.md)."""
+
+    max_text_bytes: int = budget.DEFAULT_MAX_TEXT_BYTES  # 0: no limit
+    db_download: str | None = None  # "copy", "link", "none"; None: by size
+    db_url: str | None = None
+    copy_limit: int | None = None  # bytes; None: COPY_LIMIT
+    strict_size: bool = False  # a size warning is an error
+    search: bool = True  # index the run pages for the search box
+
+    def text_budget(self, db: str | os.PathLike[str]) -> budget.Budget:
+        """The budget of the texts of every run and batch; its marker names *db*."""
+        return budget.Budget(self.max_text_bytes, Path(db).name)
+
+
+@dataclass(frozen=True)
+class Download:
+    """Where the downloads page sends a reader for the results file."""
+
+    mode: str  # "copy" (in the site), "link" (to url) or "none" (not offered)
+    name: str  # the file's name in the site: paths.file_name of its own name
+    bytes: int
+    url: str | None = None
+    reason: str = ""  # why, when it was chosen by size
+
+    @property
+    def copied(self) -> bool:
+        """Whether the site carries the file itself."""
+        return self.mode == "copy"
+
+    @property
+    def site_path(self) -> str:
+        """The copy's path inside the site."""
+        return f"downloads/{self.name}"
+
+    def describe(self) -> str:
+        """The build's log line about it."""
+        size = f"{self.bytes / 1e6:,.1f} MB"
+        if self.mode == "copy":
+            text = f"copied the results file into the site ({self.site_path}, {size})"
+        elif self.mode == "link":
+            text = f"results file not copied ({size}): the downloads page links to {self.url}"
+        else:
+            text = f"results file not copied ({size}) and not linked: the downloads page says so"
+        return f"{text}{'; ' + self.reason if self.reason else ''}"
+
+
+def choose_download(
+    db: str | os.PathLike[str],
+    mode: str | None = None,
+    url: str | None = None,
+    copy_limit: int | None = None,
+) -> Download:
+    """The download of *db*: *mode* when given, else a copy up to *copy_limit* bytes
+    (default ``COPY_LIMIT``) and above it a link to *url*, or none without one."""
+    if mode is not None and mode not in MODES:
+        raise ParameterError(f"--db-download {mode!r}: use one of {', '.join(MODES)}")
+    if mode == "link" and not url:
+        raise ParameterError("--db-download link needs --db-url, the address of the file")
+    if url and not url.startswith(("https://", "http://")):
+        raise ParameterError(f"--db-url {url!r}: use an http:// or https:// URL")
+    name = paths.file_name(Path(db).name)
+    try:
+        size = Path(db).stat().st_size
+    except OSError:
+        size = 0  # opening the file reports it
+    limit = COPY_LIMIT if copy_limit is None else copy_limit
+    if mode is not None:
+        return Download(mode, name, size, url if mode == "link" else None)
+    if size <= limit:
+        return Download("copy", name, size)
+    reason = f"over {limit / 1e6:,.1f} MB"
+    if url:
+        return Download("link", name, size, url, reason)
+    return Download("none", name, size, None, f"{reason}; pass --db-url to link to it")
+
+
+@dataclass(frozen=True)
+class SiteSize:
+    """What a built site weighs."""
+
+    bytes: int
+    files: int
+    largest: list[tuple[str, int]] = field(default_factory=list)  # files over FILE_LIMIT
+
+
+def measure(site: Path) -> SiteSize:
+    """Bytes and files under *site*, and the files over ``FILE_LIMIT``."""
+    total, count, largest = 0, 0, []
+    stack = [site]
+    while stack:
+        folder = stack.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(Path(entry.path))
+                    continue
+                size = entry.stat(follow_symlinks=False).st_size
+                total, count = total + size, count + 1
+                if size > FILE_LIMIT:
+                    largest.append((Path(entry.path).relative_to(site).as_posix(), size))
+    return SiteSize(total, count, sorted(largest))
+
+
+def warnings(site: SiteSize, db_bytes: int, download: Download) -> list[str]:
+    """What is over a limit of GitHub, each with what to do about it."""
+    out = []
+    if site.bytes > PAGES_SITE_LIMIT:
+        out.append(
+            f"the site is {_mb(site.bytes)}, over GitHub Pages' {_mb(PAGES_SITE_LIMIT)} "
+            "for a site: lower --max-text-bytes, leave the results file out "
+            "(--db-download link or none), or publish fewer runs"
+        )
+    for path, size in site.largest:
+        hint = (
+            "use --db-download link --db-url URL (e.g. a release asset) or none"
+            if download.copied and path == download.site_path
+            else "lower --max-text-bytes, or publish fewer runs"
+        )
+        out.append(f"{path} is {_mb(size)}, over GitHub's {_mb(FILE_LIMIT)} for a file: {hint}")
+    if db_bytes > COMMIT_LIMIT:
+        out.append(
+            f"the results file is {_mb(db_bytes)}, over GitHub's {_mb(COMMIT_LIMIT)} for a "
+            "committed file: do not commit it; publish it as a release asset or an "
+            "artifact and link to it with --db-url"
+        )
+    return out
+
+
+def report(site: Path, db_bytes: int, download: Download, strict: bool, log: Log) -> SiteSize:
+    """Log the site's size and file count and each warning; with *strict*, a
+    warning is a ``SizeError``."""
+    size = measure(site)
+    log(f"site: {_mb(size.bytes)} in {size.files:,} files")
+    found = warnings(size, db_bytes, download)
+    for warning in found:
+        log(f"warning: {warning}")
+    if strict and found:
+        raise SizeError(
+            f"over a size limit (--strict-size): {'; '.join(found)}. "
+            f"The site was written to {site} for a look; do not publish it."
+        )
+    return size
+
+
+def _mb(size: int) -> str:
+    return f"{size / 1e6:,.1f} MB" if size < 1e9 else f"{size / 1e9:,.2f} GB"
