@@ -120,7 +120,9 @@ async def _health(request: Request) -> Response:
 
 async def _read_api(request: Request) -> Response:
     state: State = request.app.state.serve
-    path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    # Still percent-encoded, as api.get wants it: an id may hold "/" as %2F.
+    path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
+    path += f"?{request.url.query}" if request.url.query else ""
     try:
         data = await run_in_threadpool(state.readers.answer, path)
     except NotFoundError as exc:
@@ -270,7 +272,7 @@ async def _gone(request: Request, exc: Exception) -> Response:
 
 
 async def _crashed(request: Request, exc: Exception) -> Response:
-    # Starlette logs the traceback after this answer; the client gets none of it.
+    # The traceback goes to the server's log (_Gate); the client gets none of it.
     return reply({"error": f"internal error ({type(exc).__name__}); see the server's log"}, 500)
 
 
@@ -294,15 +296,26 @@ class _Gate:
                 answer = reply({"error": refusal.message}, refusal.status, refusal.headers)
                 return await self._with_cors(answer)(scope, receive, send)
 
+        answered = False
+
         async def send_with_cors(message: Message) -> None:
+            nonlocal answered
             if message["type"] == "http.response.start":
+                answered = True
                 message["headers"] = [
                     *message.get("headers", []),
                     *((k.lower().encode(), v.encode()) for k, v in CORS_HEADERS.items()),
                 ]
             await send(message)
 
-        await self.app(scope, receive, send_with_cors)
+        try:
+            await self.app(scope, receive, send_with_cors)
+        except Exception:
+            if not answered:
+                raise
+            # Answered 500 already (see _crashed): log it here rather than let uvicorn
+            # drop the connection, which a keep-alive client would meet as a reset.
+            log.exception("while answering %s %s", scope["method"], scope["path"])
 
     @staticmethod
     def _with_cors(response: Response) -> Response:
