@@ -197,7 +197,8 @@ def test_an_invalid_run_gets_400_with_the_message_zebench_record_prints(
 ) -> None:
     bad = make_run("bad-run", totalScore="high")
     (tmp_path / "bad.json").write_text(httpx.Response(200, json=bad).text)
-    printed = CliRunner().invoke(main, ["record", "--db", str(writable), str(tmp_path / "bad.json")])
+    command = ["record", "--db", str(writable), str(tmp_path / "bad.json")]
+    printed = CliRunner().invoke(main, command)
     assert printed.exit_code == 1
     reason = printed.output.strip().split(": ", 2)[2]  # after "Error: <file>: "
     assert "field 'totalScore'" in reason
@@ -309,7 +310,8 @@ def test_a_write_needs_the_bearer_key(writable: Path, tmp_path: Path, make_run) 
     with server(writable, tmp_path / "site") as client:
         missing = client.post("/api/results", json=make_run("k"))
         assert (missing.status_code, missing.json()["error"][:12]) == (401, "Unauthorized")
-        wrong = client.post("/api/results", json=make_run("k"), headers={"Authorization": "Bearer x"})
+        wrong_key = {"Authorization": "Bearer x"}
+        wrong = client.post("/api/results", json=make_run("k"), headers=wrong_key)
         assert (wrong.status_code, wrong.json()) == (403, {"error": "Invalid API key"})
         basic = client.post("/api/results", json=make_run("k"), headers={"Authorization": KEY})
         assert basic.status_code == 401
