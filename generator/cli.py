@@ -284,7 +284,10 @@ def serve(
         max_body=max_body * 1024 * 1024,
         live=not no_live,
     )
-    server.run(options, log=lambda message: click.echo(message, err=True))
+    try:
+        server.run(options, log=lambda message: click.echo(message, err=True))
+    except KeyboardInterrupt:  # uvicorn passes Ctrl-C on once it has shut down cleanly
+        pass
 
 
 @main.command()

@@ -179,6 +179,7 @@ def _lifespan(state: routes.State, options: Options, log: Log):
                 state.rebuilder.close()
             if state.writer is not None:
                 state.writer.close()
+            log("stopped: every request in flight was answered")
 
     return lifespan
 
