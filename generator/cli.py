@@ -6,6 +6,7 @@ user can fix arrive as ZebenchError and leave as ``Error: …`` with exit 1.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -284,10 +285,9 @@ def serve(
         max_body=max_body * 1024 * 1024,
         live=not no_live,
     )
-    try:
+    # uvicorn passes Ctrl-C on once it has shut down cleanly: nothing more to say.
+    with contextlib.suppress(KeyboardInterrupt):
         server.run(options, log=lambda message: click.echo(message, err=True))
-    except KeyboardInterrupt:  # uvicorn passes Ctrl-C on once it has shut down cleanly
-        pass
 
 
 @main.command()
