@@ -9,6 +9,8 @@ For each size, in its own folder under the work folder:
     → ``zebench build`` from scratch → size and file count of the site, weight
       of the dashboard and the runs page
     → three times: record 1 new run, build → three times: record 100, build
+    → ``zebench serve`` over the file and site (``server``): post rate, GET
+      latencies, time from a POST to the run's page
 
 An incremental step is measured three times and its median reported, with every
 sample kept (``samples_s``): on a virtual machine the first build after a full
@@ -44,6 +46,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from generator.bench import process_memory
+from generator.bench import server as serving
 from generator.errors import ParameterError
 from generator.results import demo
 from generator.results.recorder import Recorder
@@ -168,6 +171,8 @@ def bench_size(runs: int, workdir: Path, log: Log) -> dict:
             samples.append(measure(["build", "--db", str(db), "--out", str(site)], log))
             _finish_replaced(site)
         result[f"build_after_{extra}"] = median_step(samples)
+    log(f"[{runs:,} runs] zebench serve")
+    result["server"] = serving.measure(db, site, log)
     _ratios(result)
     _one_file(db)
     return result
@@ -370,4 +375,5 @@ _ROWS: list[tuple[str, Callable[[dict], str]]] = [
     ("Site size", lambda r: f"{r['site']['mb']:,.1f} MB, {r['site']['files']:,} files"),
     ("Dashboard weight", lambda r: f"{r['dashboard_kb']:,.1f} KB"),
     ("Runs page weight (first screen)", lambda r: f"{r['runs_page_kb']:,.1f} KB"),
+    *serving.rows(),
 ]

@@ -117,16 +117,16 @@ class Rebuilder:
     def close(self) -> None:
         """Stop watching; let a build in progress finish, then stop."""
         self._stop.set()
-        self._wanted.set()
         for thread in self._threads:
             thread.join()
 
     def _builds(self) -> None:
-        while True:
-            self._wanted.wait()
+        while not self._stop.is_set():
+            if not self._wanted.wait(0.5):  # look at the stop event twice a second
+                continue
+            time.sleep(DEBOUNCE_S)
             if self._stop.is_set():
                 return
-            time.sleep(DEBOUNCE_S)
             self._wanted.clear()
             if self._run_build():
                 self._announce()
