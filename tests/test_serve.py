@@ -7,9 +7,12 @@ Each server runs from a thread of the test process on a free port of 127.0.0.1
 from __future__ import annotations
 
 import base64
+import os
 import shutil
 import socket
 import sqlite3
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -377,3 +380,20 @@ def test_start_up_notes_say_when_writes_are_off_and_traffic_is_plain(tmp_path: P
     assert said(keys=keys.Keys(write=KEY)) == ""
     assert keys.is_loopback("::1") and keys.is_loopback("127.0.0.2")
     assert not keys.is_loopback("192.168.1.10")
+
+
+def test_the_python_client_example_posts_to_a_real_server(writable: Path, tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parent.parent / "examples" / "post_results.py"
+    with server(writable, tmp_path / "site") as client:
+        env = {**os.environ, "ZE_BENCHMARKS_WORKER_URL": str(client.base_url).rstrip("/")}
+        env["ZE_BENCHMARKS_API_KEY"] = KEY
+        done = subprocess.run(
+            [sys.executable, str(example)], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert done.returncode == 0, done.stderr
+        run_id = done.stdout.split()[2]
+        stored = client.get(f"/api/runs/{run_id}").json()
+    assert stored["run"]["agent"] == "anthropic"
+    assert stored["evaluations"][0]["evaluatorName"] == "InstallEvaluator"
+    batch = stored["run"]["batchId"]
+    assert f"in batch {batch}" in done.stdout
