@@ -397,3 +397,20 @@ def test_the_python_client_example_posts_to_a_real_server(writable: Path, tmp_pa
     assert stored["evaluations"][0]["evaluatorName"] == "InstallEvaluator"
     batch = stored["run"]["batchId"]
     assert f"in batch {batch}" in done.stdout
+
+
+def test_answers_follow_every_write_from_the_server_or_outside(
+    writable: Path, tmp_path: Path, make_run
+) -> None:
+    with server(writable, tmp_path / "site") as client:
+        assert client.get("/api/stats").json()["totalRuns"] == 8
+        assert client.get("/api/stats").json()["totalRuns"] == 8  # answered again, unchanged
+        assert client.post("/api/results", json=make_run("one-more"), headers=AUTH).is_success
+        assert client.get("/api/stats").json()["totalRuns"] == 9
+        (tmp_path / "run.json").write_text(httpx.Response(200, json=make_run("outside")).text)
+        recorded = CliRunner().invoke(
+            main, ["record", "--db", str(writable), str(tmp_path / "run.json")]
+        )
+        assert recorded.exit_code == 0, recorded.output
+        assert client.get("/api/stats").json()["totalRuns"] == 10
+        assert client.get("/api/runs/outside").status_code == 200

@@ -124,7 +124,7 @@ async def _read_api(request: Request) -> Response:
     path = request.scope.get("raw_path", b"").decode("latin-1") or request.url.path
     path += f"?{request.url.query}" if request.url.query else ""
     try:
-        data = await run_in_threadpool(state.readers.answer, path)
+        text = await run_in_threadpool(state.readers.answer_text, path)
     except NotFoundError as exc:
         if request.url.query or not _site_file(state.out, request.url.path):
             raise Refused(404, str(exc)) from None
@@ -133,7 +133,7 @@ async def _read_api(request: Request) -> Response:
         )
     except ParameterError as exc:
         raise Refused(400, str(exc)) from None
-    return reply(data)
+    return Response(text, media_type="application/json")
 
 
 def _site_file(out: Path, url_path: str) -> bool:
@@ -186,7 +186,7 @@ async def _post_run(request: Request) -> Response:
     run_id, summary = await state.writer.call(lambda conn: database.record_run(conn, payload))
     if summary.unchanged:
         return reply({"success": True, "runId": run_id, "unchanged": True})
-    _rebuild(state)
+    _written(state)
     return reply({"success": True, "runId": run_id}, 201)
 
 
@@ -195,7 +195,7 @@ async def _post_batch(request: Request) -> Response:
     batch_id, summary = await state.writer.call(lambda conn: database.record_batch(conn, payload))
     if summary.unchanged:
         return reply({"success": True, "batchId": batch_id, "unchanged": True})
-    _rebuild(state)
+    _written(state)
     if summary.updated:
         return reply({"success": True, "batchId": batch_id, "updated": True})
     return reply({"success": True, "batchId": batch_id}, 201)
@@ -240,7 +240,8 @@ async def _body(request: Request, limit: int, timeout: float) -> bytes:
     return b"".join(chunks)
 
 
-def _rebuild(state: State) -> None:
+def _written(state: State) -> None:
+    state.readers.changed()
     if state.rebuilder is not None:
         state.rebuilder.request()
 

@@ -25,6 +25,7 @@ from generator.results.validate import normalise_batch, normalise_run
 
 T = TypeVar("T")
 WHERE = "request body"  # how validation messages name the record
+CACHED_ANSWERS = 1000  # answers kept between two changes of the file
 
 
 class Writer:
@@ -83,11 +84,52 @@ def conn_path(conn: sqlite3.Connection) -> str:
 
 class Readers:
     """A read-only connection per worker thread, kept while the file is in the current
-    schema (an older file is read upgraded in memory, so it is opened afresh each time)."""
+    schema (an older file is read upgraded in memory, so it is opened afresh each time),
+    and the answers given since the file last changed."""
 
     def __init__(self, db: str | os.PathLike[str]) -> None:
         self.db = db
         self._local = threading.local()  # connections close with their threads
+        self._answers: dict[str, str] = {}
+        self._version: tuple[int, ...] = ()
+        self._lock = threading.Lock()
+        self._writes = 0  # this server's own writes: file times are too coarse for them
+
+    def changed(self) -> None:
+        """This server wrote to the file: forget the answers."""
+        with self._lock:
+            self._writes += 1
+
+    def answer_text(self, path: str) -> str:
+        """``api.dumps`` of the answer for *path*; the same as last time while the file
+        has not changed. The statistics over all runs take a scan of every run: at
+        100,000 runs far longer than a page may wait, and asked for again and again."""
+        version = self._file_version()
+        cacheable = "days=" not in path  # a window ending now moves with the clock
+        with self._lock:
+            if version != self._version:
+                self._answers.clear()
+                self._version = version
+            if cacheable and path in self._answers:
+                return self._answers[path]
+        text = api.dumps(self.answer(path))
+        if cacheable:
+            with self._lock:
+                if version == self._version and len(self._answers) < CACHED_ANSWERS:
+                    self._answers[path] = text
+        return text
+
+    def _file_version(self) -> tuple[int, ...]:
+        """Changes whenever a commit or a checkpoint changes the file or its log."""
+        version = [self._writes]
+        for name in (str(self.db), f"{self.db}-wal"):
+            try:
+                info = os.stat(name)
+            except OSError:
+                version += [0, 0]
+            else:
+                version += [info.st_mtime_ns, info.st_size]
+        return tuple(version)
 
     def answer(self, path: str) -> Any:
         """The read API's data for a GET *path*, from one consistent snapshot."""
