@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -103,7 +104,7 @@ def create_app(state: State, lifespan: Lifespan | None = None) -> ASGIApp:
             HTTPException: _http_error,
             ZebenchError: _user_error,
             ClientDisconnect: _gone,
-            Exception: _crashed,  # the only one Starlette logs, with its traceback
+            Exception: _crashed,  # and _Gate logs it, with its traceback
         },
         lifespan=lifespan,
     )
@@ -153,7 +154,13 @@ class Site(StaticFiles):
         super().__init__(directory=state.out, html=True, check_dir=False)
         self.builds = state.builds
 
-    def file_response(self, full_path, stat_result, scope, status_code=200) -> Response:  # noqa: ANN001
+    def file_response(
+        self,
+        full_path: str | os.PathLike[str],
+        stat_result: os.stat_result,
+        scope: Scope,
+        status_code: int = 200,
+    ) -> Response:
         if self.builds is not None and str(full_path).endswith(".html"):
             number = self.builds.number  # before reading: an older tag only reloads sooner
             try:
