@@ -7,9 +7,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DB     ?= data/benchmarks.db
 OUT    ?= site
-PORT   ?= 8000
+PORT   ?= 8787
 
-.PHONY: site test check serve lint format clean bench publish
+.PHONY: site test check serve dev lint format clean bench publish
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,8 +38,15 @@ test: $(STAMP)
 check: $(STAMP)
 	$(BIN)/pytest -q -m "not slow and not browser"
 
+# The results API and the site on http://127.0.0.1:$(PORT)/; POSTs need
+# ZE_BENCHMARKS_API_KEY (see docs/server.md).
 serve: site
-	$(BIN)/zebench serve --out $(OUT) --port $(PORT)
+	$(BIN)/zebench serve --db $(DB) --out $(OUT) --port $(PORT)
+
+# One command for working locally: set up, demo data if there is none, build, then
+# serve with live reload, taking results without a key (this machine only).
+dev: site
+	$(BIN)/zebench serve --db $(DB) --out $(OUT) --port $(PORT) --allow-unauthenticated-writes
 
 lint: $(STAMP)
 	$(BIN)/ruff check generator tests

@@ -6,6 +6,7 @@ user can fix arrive as ZebenchError and leave as ``Error: …`` with exit 1.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -411,20 +412,74 @@ def build(
 
 
 @main.command()
-@click.option("--out", "out", default="site", show_default=True, help="Folder to serve.")
-@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535))
-def serve(out: str, port: int) -> None:
-    """Serve the built site on http://127.0.0.1:PORT/ until Ctrl-C."""
-    from generator import serve as site_serve
+@db_option
+@click.option("--out", "out", default="site", show_default=True, help="Folder of the site.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8787, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--api-key-file",
+    type=click.Path(dir_okay=False),
+    help="File holding the key POSTs must send. Default: $ZE_BENCHMARKS_API_KEY.",
+)
+@click.option(
+    "--read-key-file",
+    type=click.Path(dir_okay=False),
+    help="File holding a key GETs must send too (reads are public without it).",
+)
+@click.option(
+    "--allow-unauthenticated-writes",
+    is_flag=True,
+    help="Take POSTs without a key (loopback addresses only).",
+)
+@click.option(
+    "--max-body",
+    default=16,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Largest request body, in MB.",
+)
+@click.option("--no-live", is_flag=True, help="Serve the site as built: no rebuilds, no reload.")
+def serve(
+    db_path: str,
+    out: str,
+    host: str,
+    port: int,
+    api_key_file: str | None,
+    read_key_file: str | None,
+    allow_unauthenticated_writes: bool,
+    max_body: int,
+    no_live: bool,
+) -> None:
+    """Serve the original Worker API and the site, live, until Ctrl-C.
 
-    httpd = site_serve.server(out, port)
-    click.echo(f"Serving {out}/ at http://127.0.0.1:{httpd.server_address[1]}/ (Ctrl-C stops)")
-    try:
-        httpd.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        httpd.server_close()
+    GET /health and every GET of the read API under /api/ answer from --db;
+    POST /api/results and /api/results/batch take what 'zebench record' and
+    'zebench batch' take, with 'Authorization: Bearer <key>'. After each write,
+    and when --db changes from outside, the site in --out is rebuilt and open
+    pages reload. With no site yet it is built first. See docs/server.md.
+
+    \b
+    Example:
+      ZE_BENCHMARKS_API_KEY=secret zebench serve --db data/benchmarks.db
+      export ZE_BENCHMARKS_WORKER_URL=http://127.0.0.1:8787   # for the harness
+    """
+    from pathlib import Path
+
+    from generator import serve as server
+    from generator.serve import keys
+
+    options = server.Options(
+        db=Path(db_path),
+        out=Path(out),
+        host=host,
+        port=port,
+        keys=keys.load(api_key_file, read_key_file, allow_unauthenticated_writes, host),
+        max_body=max_body * 1024 * 1024,
+        live=not no_live,
+    )
+    # uvicorn passes Ctrl-C on once it has shut down cleanly: nothing more to say.
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run(options, log=lambda message: click.echo(message, err=True))
 
 
 @main.command()

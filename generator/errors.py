@@ -40,7 +40,7 @@ class PagesError(ZebenchError):
 
 
 class ServeError(ZebenchError):
-    """There is no site to serve, or the address is taken."""
+    """There is no site and none can be built there, or the address is taken."""
 
 
 class SizeError(ZebenchError):

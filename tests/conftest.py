@@ -346,20 +346,13 @@ def browser():
 
 
 @contextmanager
-def serving(folder: Path) -> Iterator[str]:
-    """A built site served on 127.0.0.1 from a thread; yields its base URL."""
-    import threading
-
+def serving(folder: Path, db: Path) -> Iterator[str]:
+    """The site built in *folder* from *db*, served as hosted (no live reload) by
+    ``zebench serve`` on 127.0.0.1 from a thread; yields its base URL."""
     from generator import serve
 
-    httpd = serve.server(folder, port=0)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with serve.running(serve.Options(db=db, out=folder, port=0, live=False)) as url:
+        yield url
 
 
 @pytest.fixture

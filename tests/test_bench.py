@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from conftest import in_fork
 
 from generator import bench
-from generator.bench import floor, process_memory
+from generator.bench import floor, process_memory, server
 from generator.bench import real as real_sized
 from generator.cli import main
 from generator.results import demo
@@ -52,6 +52,11 @@ def test_every_figure_is_measured(report):
     assert size["site"]["files"] > RUNS and size["site"]["mb"] > 0
     assert size["dashboard_kb"] > 1 and size["runs_page_kb"] > 1
     assert set(saved["machine"]) == {"cpus", "cpu", "memory_gb", "python", "sqlite"}
+    served = size["server"]
+    assert served["posts_per_s"] > 0 and served["post_to_page_s"] > 0
+    assert len(served["post_to_page_samples_s"]) == server.PAGE_REPEATS
+    for path in server.GET_PATHS:
+        assert 0 < served[path]["p50_ms"] <= served[path]["p99_ms"]
 
 
 def test_the_table_shows_every_row_and_the_machine(report):
@@ -67,7 +72,9 @@ def test_the_incremental_steps_really_added_runs(report):
     _, _, workdir = report
     conn = sqlite3.connect(workdir / str(RUNS) / "bench.db")
     added = bench.REPEATS * sum(bench.EXTRA_SEEDS)  # each batch of new runs recorded 3 times
-    assert conn.execute("SELECT COUNT(*) FROM benchmark_runs").fetchone()[0] == RUNS + added == 353
+    posted = server.PAGE_REPEATS + server.POSTS  # then the server section posts its own
+    count = conn.execute("SELECT COUNT(*) FROM benchmark_runs").fetchone()[0]
+    assert count == RUNS + added + posted == 1356
     conn.close()
 
 

@@ -22,8 +22,8 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="session")
-def site_url(built_site: Path) -> Iterator[str]:
-    with serving(built_site) as url:
+def site_url(built_site: Path, site_db: Path) -> Iterator[str]:
+    with serving(built_site, site_db) as url:
         yield url
 
 

@@ -108,7 +108,7 @@ def hostile_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         result = CliRunner().invoke(main, [command, "--db", str(db), str(source)])
         assert result.exit_code == 0, result.output
     build_site(db, folder / "site")
-    with serving(folder / "site") as url:
+    with serving(folder / "site", db) as url:
         yield url
 
 

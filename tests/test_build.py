@@ -251,8 +251,10 @@ def test_cli_build_with_a_missing_pages_folder_is_a_clear_error(
     assert "Error: --pages nope: no such folder" in result.output
 
 
-def test_serve_refuses_a_folder_without_a_site(tmp_path: Path) -> None:
-    result = CliRunner().invoke(main, ["serve", "--out", str(tmp_path), "--port", "0"])
+def test_serve_refuses_a_folder_without_a_site(site_db: Path, tmp_path: Path) -> None:
+    (tmp_path / "notes.txt").write_text("mine")  # a folder of the user's: never built into
+    args = ["serve", "--db", str(site_db), "--out", str(tmp_path), "--port", "0"]
+    result = CliRunner().invoke(main, args)
     assert result.exit_code == 1
     assert "Error: no site in" in result.output
 

@@ -70,9 +70,10 @@ def test_installed_package_builds_a_site_from_any_directory(
     assert (elsewhere / "out" / "static" / "plotly.min.js").is_file()
 
 
-def test_serve_answers_on_localhost(built_site: Path) -> None:
+def test_serve_answers_on_localhost(built_site: Path, site_db: Path) -> None:
+    args = ["serve", "--db", str(site_db), "--out", str(built_site), "--port", "0", "--no-live"]
     server = subprocess.Popen(
-        [sys.executable, "-m", "generator", "serve", "--out", str(built_site), "--port", "0"],
+        [sys.executable, "-m", "generator", *args],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:

@@ -10,6 +10,8 @@ For each size, in its own folder under the work folder:
       alone (Pagefind: part of every build, timed on its own) → size and file
       count of the site, weight of the dashboard and the runs page
     → three times: record 1 new run, build → three times: record 100, build
+    → ``zebench serve`` over the file and site (``server``): post rate, GET
+      latencies, time from a POST to the run's page
 
 and then, with ``--real N``, the same steps for N runs of real size (``real``).
 
@@ -47,6 +49,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from generator.bench import process_memory
+from generator.bench import server as serving
 from generator.build import search
 from generator.errors import ParameterError
 from generator.results import demo
@@ -175,6 +178,8 @@ def bench_size(runs: int, workdir: Path, log: Log) -> dict:
             samples.append(measure(["build", "--db", str(db), "--out", str(site)], log))
             finish_replaced(site)
         result[f"build_after_{extra}"] = median_step(samples)
+    log(f"[{runs:,} runs] zebench serve")
+    result["server"] = serving.measure(db, site, log)
     _ratios(result)
     one_file(db)
     return result
@@ -395,4 +400,5 @@ _ROWS: list[tuple[str, Callable[[dict], str]]] = [
     ("Site size", lambda r: f"{r['site']['mb']:,.1f} MB, {r['site']['files']:,} files"),
     ("Dashboard weight", lambda r: f"{r['dashboard_kb']:,.1f} KB"),
     ("Runs page weight (first screen)", lambda r: f"{r['runs_page_kb']:,.1f} KB"),
+    *serving.rows(),
 ]

@@ -90,6 +90,20 @@ def _decode(name: str, data: bytes) -> str:
         ) from None
 
 
+def parse_document(name: str, data: bytes) -> object:
+    """One JSON value from *data* (a request body), refused as a file would be."""
+    text = _decode(name, data)
+    if not text.strip():
+        raise ValidationError(f"{name}: is empty; expected a JSON object")
+    try:
+        return loads(text)
+    except json.JSONDecodeError as exc:
+        where = f"{name} line {exc.lineno} column {exc.colno}"
+        raise ValidationError(f"{where}: not valid JSON ({exc.msg})") from None
+    except (ValueError, RecursionError) as exc:
+        raise ValidationError(f"{name}: {_reason(exc)}") from None
+
+
 def iter_records(source: str) -> Iterator[Record]:
     """Yield every record of one file (see module docstring for the forms).
 
