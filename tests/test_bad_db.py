@@ -77,6 +77,7 @@ def test_api_with_a_bad_db_is_a_clear_error(kind, sound_db, shared_dir, digest):
         assert digest(db) == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", KINDS)
 def test_build_with_a_bad_db_keeps_the_previous_site(kind, sound_db, shared_dir):
     folder = Path(shared_dir)

@@ -18,6 +18,8 @@ from generator.cli import main
 from generator.results import demo
 from generator.results.recorder import Recorder
 
+pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
+
 RUNS = 50
 REAL = 12
 

@@ -86,6 +86,7 @@ def test_dashboard_figures_equal_the_json_api(built_site: Path) -> None:
     assert f"{stats['avgWeightedScoreCompleted']:.2f} / 10" in html
 
 
+@pytest.mark.slow
 def test_two_builds_are_byte_identical(site_db: Path, tmp_path: Path) -> None:
     build_site(site_db, tmp_path / "a")
     build_site(site_db, tmp_path / "b")
@@ -351,9 +352,12 @@ def wait_for_old_trees(folder: Path, expected: list[str], seconds: float = 20) -
     return old_trees(folder)
 
 
-def test_replaced_sites_are_deleted_in_the_background(site_db: Path, tmp_path: Path) -> None:
+@pytest.mark.slow
+def test_replaced_sites_are_deleted_once_the_new_one_is_in_place(
+    site_db: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "site"
-    stale = tmp_path / ".site.old-99999999-2" / "runs"  # deletion cut short, its process gone
+    stale = tmp_path / ".site.old-99999999-2" / "runs"  # a build killed while deleting it
     busy = tmp_path / ".site.old-1-2"  # a process that is still running
     mine = tmp_path / ".site.old-backup"  # not a name a build gives
     busy.mkdir()

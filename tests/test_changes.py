@@ -291,6 +291,7 @@ def record(db, tmp_path, payloads, *, replace=False) -> None:
     ingest.record_files(db, [str(source)], replace=replace)
 
 
+@pytest.mark.slow
 def test_incremental_build_after_record_is_the_full_build(demo_db, tmp_path, env_epoch):
     site = tmp_path / "site"
     first = build.build(demo_db, site)
@@ -304,6 +305,7 @@ def test_incremental_build_after_record_is_the_full_build(demo_db, tmp_path, env
     assert_same_as_full_build(demo_db, site, tmp_path)
 
 
+@pytest.mark.slow
 def test_a_new_run_is_encoded_alone_and_the_listings_keep_the_others(
     demo_db, tmp_path, env_epoch, monkeypatch
 ):
@@ -327,6 +329,7 @@ def test_a_new_run_is_encoded_alone_and_the_listings_keep_the_others(
     assert_same_as_full_build(demo_db, site, tmp_path)
 
 
+@pytest.mark.slow
 def test_incremental_build_after_replace_and_merge_is_the_full_build(demo_db, tmp_path, env_epoch):
     site = tmp_path / "site"
     build.build(demo_db, site)
@@ -345,6 +348,7 @@ def test_incremental_build_after_replace_and_merge_is_the_full_build(demo_db, tm
     assert_same_as_full_build(demo_db, site, tmp_path)
 
 
+@pytest.mark.slow
 def test_a_run_deleted_by_another_writer_leaves_no_files(demo_db, tmp_path, env_epoch):
     site = tmp_path / "site"
     build.build(demo_db, site)
@@ -453,6 +457,7 @@ def test_a_failure_while_moving_kept_folders_puts_them_back(
     assert before <= set(tree(site))  # every file of the old site is still there
 
 
+@pytest.mark.slow
 def test_new_code_renders_every_run_again_into_the_full_build(
     demo_db, tmp_path, env_epoch, monkeypatch
 ):
@@ -487,6 +492,7 @@ def delete_run(db, run_id: str) -> None:
     conn.close()
 
 
+@pytest.mark.slow
 def test_the_plan_says_whether_a_run_or_batch_is_gone(demo_db, tmp_path, env_epoch):
     site = tmp_path / "site"
     assert plan_for(demo_db, site).gone is False  # no previous site

@@ -19,6 +19,8 @@ WRITER = """
 import itertools, sys, time
 from generator.results import ingest
 from generator.results.validate import normalise_run
+
+pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
 db = sys.argv[1]
 for n in itertools.count():
     runs = []

@@ -17,6 +17,8 @@ from generator.results import demo, ingest
 RECORDER_LOOP = """
 import sys
 from generator.results.recorder import Recorder
+
+pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
 rec = Recorder(sys.argv[1])
 n = 0
 while True:

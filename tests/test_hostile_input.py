@@ -160,6 +160,7 @@ def files(draw) -> tuple[bytes, bool]:
     return data, True
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(files())
 def test_any_payload_is_stored_whole_or_refused_clearly(case):
