@@ -175,7 +175,17 @@ def compare_outcomes(
     result = paired.compare(base, candidate, tolerance, alpha)
     result["base"] = {"label": labels[0], **result["base"]}
     result["candidate"] = {"label": labels[1], **result["candidate"]}
+    result["flaky"] = {"base": paired.flaky_cells(base), "candidate": paired.flaky_cells(candidate)}
     return result
+
+
+FAIL_ON = ("regression", "inconclusive", "never")
+
+
+def gate_fails(result: dict[str, Any], fail_on: str = "regression") -> bool:
+    """Whether a CI gate set to *fail_on* fails on this comparison."""
+    failing = {"regression": {"regression"}, "inconclusive": {"regression", "inconclusive"}}
+    return result["verdict"] in failing.get(fail_on, set())
 
 
 def compare_specs(
