@@ -392,8 +392,8 @@ def _mean_intervals(conn) -> dict:
     ):
         where = "status = 'completed'" + (" AND is_successful = 1" if only_ok else "")
         groups: dict = {}
-        for *cell_key, value in conn.execute(f"SELECT {cell}, {column} FROM benchmark_runs "
-                                             f"WHERE {where} AND {column} IS NOT NULL"):  # fmt: skip
+        sql = f"SELECT {cell}, {column} FROM benchmark_runs WHERE {where} AND {column} IS NOT NULL"
+        for *cell_key, value in conn.execute(sql):
             groups.setdefault(tuple(cell_key), []).append(value)
         found = st.cluster_mean_interval(groups.values())
         out[key] = approx(list(found[1]) if found else st.t_interval(*groups.values()))

@@ -171,7 +171,6 @@ class Tally:
             "avgDurationMs": mean_of_sum(self.duration, duration),
         }
 
-
     def interval(self, name: str) -> list[float] | None:
         """95% interval of the mean of the values *name*, cells as clusters (see
         ``statistics.moments_interval``); None below 2 values."""
