@@ -29,7 +29,7 @@ from generator.build.writer import Writer
 from generator.errors import BuildError, ParameterError
 from generator.queries import reports, runs
 from generator.site import paths, render
-from generator.site.pages import NAV, Page, Site, markdown, overview
+from generator.site.pages import NAV, Page, Site, markdown, methods, overview
 from generator.site.pages import batches as batch_pages
 from generator.site.pages import runs as run_pages
 from generator.store import snapshot
@@ -121,6 +121,7 @@ def _write_pages(
         run_pages.index_page(conn),
         batch_pages.index_page(conn),
         batch_pages.compare_page(),
+        methods.page(),
         overview.downloads(conn, paths.segment(db_name)),
         *markdown.pages(owner_pages),
     ]

@@ -25,9 +25,11 @@ def run_files(pages: render.PageRenderer, detail: dict) -> Iterator[File]:
     yield from api_files.encoded(api_files.run_entries(detail))
 
 
-def batch_files(pages: render.PageRenderer, batch: dict, analytics: dict) -> Iterator[File]:
+def batch_files(
+    pages: render.PageRenderer, batch: dict, analytics: dict, compared: dict | None = None
+) -> Iterator[File]:
     """(path, content) of one batch's files: page, CSV, comparison data, API answers."""
-    for item in batch_pages.batch_files(batch, analytics):
+    for item in batch_pages.batch_files(batch, analytics, compared):
         if isinstance(item, Page):
             yield item.path, pages.render(item).encode("utf-8")
         else:

@@ -208,3 +208,19 @@ def compare_specs(
             "common: there is nothing to pair"
         )
     return compare_outcomes(runs[0], runs[1], (sides[0][0], sides[1][0]), tolerance, alpha)
+
+
+def batch_comparisons(
+    conn: sqlite3.Connection, batch_ids: Iterable[str], previous: dict[str, str]
+) -> dict[str, dict[str, Any]]:
+    """{batchId: {"base": previous batch id, "result": comparison or None}} for the
+    batches of *batch_ids* that have a previous comparable batch (``previous_batches``);
+    result None when the two share no cell."""
+    pairs = {b: previous[b] for b in batch_ids if b in previous}
+    found = batch_outcomes(conn, [*pairs, *pairs.values()])
+    out = {}
+    for cand, base in sorted(pairs.items()):
+        shared = set(paired.by_cell(found[base])) & set(paired.by_cell(found[cand]))
+        result = compare_outcomes(found[base], found[cand], (base, cand)) if shared else None
+        out[cand] = {"base": base, "result": result}
+    return out
