@@ -9,10 +9,12 @@ import json
 import re
 import shutil
 import sqlite3
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import HOSTILE
 from test_changes import record, tree
 
 from generator import build
@@ -24,7 +26,6 @@ from generator.site import comparison_text, paths
 
 CLAUDE = ("update-deps", "claude-code", "claude-sonnet-4-5-20250929")
 
-pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +46,7 @@ def _series(db: Path) -> dict:
         conn.close()
 
 
+@pytest.mark.slow
 def test_batch_page_shows_the_numbers_of_zebench_compare(demo_site):
     db, site = demo_site
     base, cand = _series(db)[CLAUDE][-2:]
@@ -65,6 +67,7 @@ def test_batch_page_shows_the_numbers_of_zebench_compare(demo_site):
     assert "methods/statistics.html#comparing-two-sets-of-runs" in section
 
 
+@pytest.mark.slow
 def test_methods_page_has_the_sections_pages_link_to(demo_site):
     _, site = demo_site
     page = (site / "methods" / "statistics.html").read_text(encoding="utf-8")
@@ -72,6 +75,7 @@ def test_methods_page_has_the_sections_pages_link_to(demo_site):
         assert f'id="{anchor}"' in page
 
 
+@pytest.mark.slow
 def test_a_change_to_the_previous_batch_renders_the_next_one_again(tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1761955200")
     db = tmp_path / "demo.db"
@@ -99,3 +103,36 @@ def test_a_change_to_the_previous_batch_renders_the_next_one_again(tmp_path, mon
     shutil.rmtree(full, ignore_errors=True)
     build.build(db, full)
     assert tree(site) == tree(full)
+
+
+@pytest.mark.slow
+def test_regressions_page_panel_and_feed(demo_site):
+    _, site = demo_site
+    page = (site / "regressions.html").read_text(encoding="utf-8")
+    assert "claude-code · claude-sonnet-4-5-20250929 · update-deps" in page
+    assert 'type="application/atom+xml"' in page
+    panel = (site / "index.html").read_text(encoding="utf-8")
+    panel = panel[panel.index('id="regressions"') :]
+    assert "claude-sonnet-4-5-20250929" in panel[: panel.index("</section>")]
+    ET.fromstring((site / "regressions.xml").read_bytes())
+
+
+@pytest.mark.parametrize("name", [HOSTILE, "a]]>b<![CDATA[", "x & y"])
+def test_feed_is_valid_xml_with_names_escaped(name):
+    from generator.site.pages import regressions as regression_pages
+
+    check = {
+        "series": name, "status": "regression", "batchId": name, "startedAt": None,
+        "baselineBatchIds": ["b1"],
+        "comparison": {"verdict": "regression", "verdictReason": name,
+                       "successRateDelta": -0.5, "successRateDeltaCI": [-0.7, -0.2],
+                       "pValue": 0.01},
+    }  # fmt: skip
+    path, data = regression_pages.feed([check])
+    root = ET.fromstring(data)
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    entry = root.find("a:entry", ns)
+    assert path == "regressions.xml"
+    assert entry.find("a:title", ns).text == f"Regression: {name}"
+    assert entry.find("a:summary", ns).text == name
+    assert regression_pages.feed([check]) == (path, data)  # no clock
