@@ -27,7 +27,6 @@ from generator.site import comparison_text, paths
 CLAUDE = ("update-deps", "claude-code", "claude-sonnet-4-5-20250929")
 
 
-
 @pytest.fixture(scope="module")
 def demo_site(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     root = tmp_path_factory.mktemp("decide")
@@ -89,9 +88,10 @@ def test_a_change_to_the_previous_batch_renders_the_next_one_again(tmp_path, mon
     conn.close()
     # One more failed run in the base batch, in a cell both batches ran.
     extra = next(demo.iter_run_payloads(1, seed=5))
+    when = {"startedAt": "2025-10-19T19:00:00.000Z", "completedAt": "2025-10-19T19:05:00.000Z"}
     extra.update(batchId=base, suite="update-deps", scenario="nx-pnpm-monorepo", tier="L1",
                  agent=CLAUDE[1], model=CLAUDE[2], status="failed", isSuccessful=False,
-                 startedAt="2025-10-19T19:00:00.000Z", completedAt="2025-10-19T19:05:00.000Z")  # fmt: skip
+                 **when)  # fmt: skip
     record(db, tmp_path, [extra])
     conn = sqlite3.connect(db)
     runs = changes.run_fingerprints(conn, "ctx")
