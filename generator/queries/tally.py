@@ -192,7 +192,11 @@ def _moments(values: list[Any], cells: list[Any]) -> Moments:
     for cell, value in zip(cells, values, strict=True):
         grouped.setdefault(cell, []).append(value)
     return {
-        cell: [len(group), exact_parts(group), exact_parts([v * v for v in group])]
+        cell: (
+            [1, group, [group[0] * group[0]]]  # one value is its own exact sum
+            if len(group) == 1
+            else [len(group), exact_parts(group), exact_parts([v * v for v in group])]
+        )
         for cell, group in grouped.items()
     }
 
