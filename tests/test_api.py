@@ -303,3 +303,58 @@ def test_static_files_on_upstream_leave_it_unchanged(upstream_db):
         assert api.dumps(api.get(conn, get_path)).encode() == files[file_path], file_path
     conn.close()
     assert hashlib.sha256(upstream_db.read_bytes()).hexdigest() == before
+
+
+# --- intervals ------------------------------------------------------------------
+
+
+def _with_rates(value, found: list) -> None:
+    """Every dict inside *value* that has a successRate (collected into *found*)."""
+    if isinstance(value, dict):
+        if "successRate" in value and "baselineBatchId" not in value:  # not a delta
+            found.append(value)
+        for item in value.values():
+            _with_rates(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _with_rates(item, found)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/stats",
+        "/api/stats/agents",
+        "/api/stats/models",
+        "/api/stats/suites/update-deps",
+        "/api/batches",
+        "/api/batches/batch-one",
+        "/api/batches/compare?ids=batch-one,batch%2Ftwo",
+        "/api/stats/scenarios/update-deps/sc-a",
+    ],
+)
+def test_every_success_rate_has_its_wilson_interval(conn, path):
+    from generator import statistics as st
+
+    found: list = []
+    _with_rates(api.get(conn, path, now=NOW), found)
+    assert found, path
+    for figures in found:
+        known = figures["runsWithKnownSuccess"]
+        # Breakdown rows name their successful runs "runs", as the plan does.
+        successes = figures.get("successfulRuns", figures.get("runs"))
+        wilson = st.wilson(successes, known) if known else None
+        expected = None if wilson is None else pytest.approx(list(wilson))
+        assert figures["successRateCI"] == expected, path
+
+
+def test_mean_scores_have_intervals_null_below_two_values(conn):
+    stats = api.get(conn, "/api/stats")
+    low, high = stats["avgWeightedScoreCompletedCI"]
+    assert low < stats["avgWeightedScoreCompleted"] < high
+    for agent in api.get(conn, "/api/stats/agents"):
+        assert ("avgScoreCI" in agent) and ("avgWeightedScoreCompletedCI" in agent)
+        if agent["runs"] < 2:
+            assert agent["avgScoreCI"] is None
+    one = api.get(conn, "/api/batches/batch-one")
+    assert one["avgWeightedScoreCI"] is None  # one successful run

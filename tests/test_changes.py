@@ -19,6 +19,7 @@ from generator.build import workers as workers_module
 from generator.build.workers import Job, Workers
 from generator.build.writer import Writer
 from generator.errors import BuildError
+from generator.queries import comparison
 from generator.queries.budget import NO_LIMIT
 from generator.results import demo, ingest, merge
 from generator.site import paths
@@ -55,7 +56,8 @@ def test_fingerprints_follow_replacement_and_nothing_else(demo_db, tmp_path, mak
     after_runs, after_batches = fingerprints(demo_db)
     assert {k for k in runs if runs[k] != after_runs[k]} == {run_id}
     batch_id = payload["batchId"]
-    assert {k for k in batches if batches[k] != after_batches[k]} == {batch_id}
+    # Its batch, and the batch whose page compares with it (the next comparable one).
+    assert {k for k in batches if batches[k] != after_batches[k]} == with_next(demo_db, batch_id)
 
 
 def test_an_update_in_place_by_another_writer_changes_the_fingerprint(demo_db):
@@ -109,20 +111,30 @@ def a_run(db) -> tuple[str, str, float]:
     return row
 
 
+def with_next(db, batch_id: str) -> set[str]:
+    """*batch_id* and the batch whose page compares with it (the next comparable one)."""
+    conn = sqlite3.connect(db)
+    following = {b for b, p in comparison.previous_batches(conn).items() if p == batch_id}
+    conn.close()
+    return {batch_id} | following
+
+
 def test_a_score_one_ulp_away_changes_its_run_and_its_batch_only(demo_db):
     run_id, batch_id, score = a_run(demo_db)
+    batch_id = with_next(demo_db, batch_id)
     higher = math.nextafter(score, math.inf)
     sql = "UPDATE benchmark_runs SET total_score = ? WHERE run_id = ?"
-    assert changed_by(demo_db, sql, (higher, run_id)) == ({run_id}, {batch_id})
-    assert changed_by(demo_db, sql, (score, run_id)) == ({run_id}, {batch_id})  # and back
+    assert changed_by(demo_db, sql, (higher, run_id)) == ({run_id}, batch_id)
+    assert changed_by(demo_db, sql, (score, run_id)) == ({run_id}, batch_id)  # and back
     assert changed_by(demo_db, sql, (score, run_id)) == (set(), set())  # the same value
 
 
 def test_null_zero_and_empty_text_in_a_column_are_three_fingerprints(demo_db):
     run_id, batch_id, _ = a_run(demo_db)
+    batches = with_next(demo_db, batch_id)
     sql = "UPDATE benchmark_runs SET success_metric = ? WHERE run_id = ?"
     for value in (None, 0, "", None):
-        assert changed_by(demo_db, sql, (value, run_id)) == ({run_id}, {batch_id}), value
+        assert changed_by(demo_db, sql, (value, run_id)) == ({run_id}, batches), value
 
 
 def test_a_change_to_a_batch_row_changes_that_batch_only(demo_db):

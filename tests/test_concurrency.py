@@ -10,9 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import build_site
 
 from generator.results import demo
+
+pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
 
 # Appends runs for ever: each transaction a new batch of three runs, as a harness would.
 WRITER = """
@@ -20,7 +23,6 @@ import itertools, sys, time
 from generator.results import ingest
 from generator.results.validate import normalise_run
 
-pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
 db = sys.argv[1]
 for n in itertools.count():
     runs = []

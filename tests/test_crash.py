@@ -10,15 +10,18 @@ import subprocess
 import sys
 import time
 
+import pytest
+
 from generator import store
 from generator.results import demo, ingest
+
+pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
 
 # Records runs forever, one transaction per start and one per completion.
 RECORDER_LOOP = """
 import sys
 from generator.results.recorder import Recorder
 
-pytestmark = pytest.mark.slow  # every test here takes more than a few seconds
 rec = Recorder(sys.argv[1])
 n = 0
 while True:

@@ -167,14 +167,20 @@ def test_batch_figures_come_from_runs_not_stored_totals(conn):
         "successfulRuns": 1,  # run-1 (stored: 42)
         "runsWithKnownSuccess": 3,  # run-1, run-2, run-3; run-4 unknown
         "successRate": approx(1 / 3),
+        "successRateCI": approx([0.0614919, 0.7923404]),  # Wilson 1/3
         "avgScore": approx(0.8),  # run-1 only (stored: 0.0)
+        "avgScoreCI": None,  # one value
         "avgWeightedScore": approx(8.0),
+        "avgWeightedScoreCI": None,
         "completedRuns": 3,
         "failedRuns": 1,
         "incompleteRuns": 0,
         "runningRuns": 0,
         "avgScoreCompleted": approx(0.6),  # (0.8 + 0.4 + 0.6) / 3
+        # Three cells of one run each: the plain t interval, 0.6 ± t(2)·0.2/√3.
+        "avgScoreCompletedCI": approx([0.6 - 0.4968275, 0.6 + 0.4968275]),
         "avgWeightedScoreCompleted": approx(6.0),  # (8 + 4 + 6) / 3
+        "avgWeightedScoreCompletedCI": approx([6 - 4.968275, 6 + 4.968275]),
         "totalCostUsd": approx(0.75),  # 0.5 + 0.25; run-4 has no cost
         "avgCostUsd": approx(0.375),  # 0.75 / 2 runs with a cost
         "totalTokensIn": 1700,  # 1000 + 500 + 200
@@ -367,7 +373,31 @@ def test_global_stats_all_time(conn):
         "totalTokensIn": 4000,  # 1000 + 500 + 200 + 2000 + 300
         "totalTokensOut": 400,
         "avgDurationMs": approx(42000),  # 210000 / 5
+        **_mean_intervals(conn),
+        "successRateCI": approx([0.1876163, 0.8123837]),  # Wilson 3/6
     }
+
+
+def _mean_intervals(conn) -> dict:
+    """Each mean's interval worked out from the values, grouped by cell, by statistics."""
+    from generator import statistics as st
+
+    cell = "suite, scenario, tier, agent, model"
+    out = {}
+    for key, column, only_ok in (
+        ("avgScoreCI", "total_score", True),
+        ("avgWeightedScoreCI", "weighted_score", True),
+        ("avgScoreCompletedCI", "total_score", False),
+        ("avgWeightedScoreCompletedCI", "weighted_score", False),
+    ):
+        where = "status = 'completed'" + (" AND is_successful = 1" if only_ok else "")
+        groups: dict = {}
+        sql = f"SELECT {cell}, {column} FROM benchmark_runs WHERE {where} AND {column} IS NOT NULL"
+        for *cell_key, value in conn.execute(sql):
+            groups.setdefault(tuple(cell_key), []).append(value)
+        found = st.cluster_mean_interval(groups.values())
+        out[key] = approx(list(found[1]) if found else st.t_interval(*groups.values()))
+    return out
 
 
 def test_global_stats_window_uses_the_given_now(conn):

@@ -482,3 +482,19 @@ def test_mde_unpaired_is_where_runs_needed_meets_the_runs(p, n):
         assert s.runs_needed(p, 0.0) > n
     else:
         assert 0 < mde <= p and s.runs_needed(p, p - mde) == pytest.approx(n, rel=1e-6)
+
+
+def test_moments_interval_equals_the_interval_of_the_values():
+    import math
+
+    from generator import statistics as st
+
+    cells = [[1.0, 2.0, 3.5], [4.0], [2.5, 2.7], [9.0, 8.5]]
+    moments = [(len(c), math.fsum(c), math.fsum(v * v for v in c)) for c in cells]
+    assert st.moments_interval(moments) == pytest.approx(st.cluster_mean_interval(cells)[1])
+    one = [1.0, 2.0, 3.5, 4.0]
+    assert st.moments_interval([(4, sum(one), sum(v * v for v in one))]) == pytest.approx(
+        st.t_interval(one)
+    )
+    assert st.moments_interval([(1, 3.0, 9.0)]) is None
+    assert st.moments_interval([]) is None

@@ -32,7 +32,7 @@ from generator.build.writer import Writer
 from generator.errors import BuildError, ParameterError
 from generator.queries import budget, reports, runs
 from generator.site import render
-from generator.site.pages import NAV, Page, Site, markdown, overview
+from generator.site.pages import NAV, Page, Site, markdown, methods, overview
 from generator.site.pages import batches as batch_pages
 from generator.site.pages import runs as run_pages
 from generator.store import snapshot
@@ -140,6 +140,7 @@ def _write_pages(
         run_pages.index_page(conn),
         batch_pages.index_page(conn),
         batch_pages.compare_page(),
+        methods.page(),
         overview.downloads(conn, download.name, download.bytes, _db_link(download)),
         *markdown.pages(owner_pages),
     ]

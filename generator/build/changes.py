@@ -31,6 +31,7 @@ from importlib import metadata
 from pathlib import Path
 
 import generator
+from generator.queries import comparison
 from generator.site import paths, render
 from generator.site.pages import Site
 
@@ -125,8 +126,16 @@ def batch_fingerprints(
         run = runs.get(run_id)
         if run is not None:
             members.setdefault(batch_id, []).append(run)
+    # A batch page shows its comparison with the previous comparable batch: it
+    # changes with that batch's runs too.
+    previous = comparison.previous_batches(conn)
     return {
-        row[0]: fingerprint(context, row, sorted(members.get(row[0], ())))
+        row[0]: fingerprint(
+            context,
+            row,
+            sorted(members.get(row[0], ())),
+            sorted(members.get(previous.get(row[0], ""), ())),
+        )
         for row in _rows(conn, _BATCH_SQL)
     }
 

@@ -32,14 +32,19 @@ def run_files(env: jinja2.Environment, site: Site, detail: dict) -> Iterator[Fil
 
 
 def batch_files(
-    env: jinja2.Environment, site: Site, batch: dict, analytics: dict
+    env: jinja2.Environment,
+    site: Site,
+    batch: dict,
+    analytics: dict,
+    compared: dict | None = None,
 ) -> Iterator[File]:
-    """(path, content) of one batch's files: page, CSV, comparison data, API answers."""
+    """(path, content) of one batch's files: page, CSV, comparison data, API answers;
+    *compared*: its comparison with the previous comparable batch, if it has one."""
     batch, analytics = (
         budget.cut(batch, site.budget),
         budget.cut(analytics, site.budget),
     )
-    for item in batch_pages.batch_files(batch, analytics):
+    for item in batch_pages.batch_files(batch, analytics, compared):
         if isinstance(item, Page):
             yield item.path, render.page_html(env, site, item).encode("utf-8")
         else:

@@ -19,12 +19,13 @@ from pathlib import Path
 from typing import Any
 
 from generator.build import batch_listing, cache, run_listing
-from generator.queries import judge
+from generator.queries import judge, regressions
 from generator.queries.budget import NO_LIMIT, Budget
 from generator.queries.summary import Summary
 from generator.site import api_files
 from generator.site.pages import Page, catalog
 from generator.site.pages import overview as overview_pages
+from generator.site.pages import regressions as regression_pages
 
 File = tuple[str, bytes]
 
@@ -114,7 +115,10 @@ def overview(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File]:
     agents, costs, suites and scenarios; all runs read once."""
     summary = Summary(conn)
     by_pair = summary.by_pair
-    yield overview_pages.dashboard(conn, by_pair, summary)
+    checks = regressions.regressions(conn)
+    yield overview_pages.dashboard(conn, by_pair, summary, checks)
+    yield regression_pages.page(checks)
+    yield regression_pages.feed(checks)
     yield catalog.agents(conn, by_pair)
     yield overview_pages.costs(conn, by_pair, summary)
     yield from catalog.suite_pages(conn, summary)

@@ -26,7 +26,7 @@ from generator import store
 from generator.build import per_run, site_wide
 from generator.build.writer import Writer
 from generator.errors import BuildError
-from generator.queries import batches, runs
+from generator.queries import batches, comparison, runs
 from generator.site import render
 from generator.site.pages import Site
 
@@ -137,12 +137,14 @@ class _Process:
     job: Job
     conn: sqlite3.Connection
     env: jinja2.Environment
+    previous: dict[str, str] | None  # comparison.previous_batches of this build
 
 
 def _start(job: Job) -> None:
     per_run.forget_folders()  # a previous build of this process may have made them
     _Process.job = job
     _Process.conn = store.open_snapshot(job.copy)
+    _Process.previous = None
     _Process.env = render.environment()
 
 
@@ -156,10 +158,13 @@ def _render_runs(run_ids: list[str]) -> Written:
 
 def _render_batches(batch_ids: list[str]) -> Written:
     written = Written()
+    if _Process.previous is None:  # once per build and process: one grouped query
+        _Process.previous = comparison.previous_batches(_Process.conn)
+    compared = comparison.batch_comparisons(_Process.conn, batch_ids, _Process.previous)
     for batch, analytics in batches.iter_batch_details(_Process.conn, batch_ids=batch_ids):
-        _write(
-            per_run.batch_files(_Process.env, _Process.job.detail_site, batch, analytics), written
-        )
+        found = compared.get(batch["batchId"])
+        files = per_run.batch_files(_Process.env, _Process.job.detail_site, batch, analytics, found)
+        _write(files, written)
         written.batch_pages += 1
     return written
 

@@ -83,7 +83,9 @@ def _figure_rows_by_batch(
     """FIGURE_COLUMNS rows of every run in a batch (or in one of *batch_ids*), by
     batch: all figures() needs, cheaper to read than wide rows."""
     where, params = _where_batch(batch_ids)
-    sql = f"SELECT {FIGURE_COLUMNS}, r.batchId FROM {FIGURE_FROM} WHERE {where}"
+    # The cell columns sit where wide rows have them, so a Tally clusters by cell alike.
+    cells = "r.suite, r.scenario, r.tier, r.agent, r.model"
+    sql = f"SELECT {FIGURE_COLUMNS}, {cells}, r.batchId FROM {FIGURE_FROM} WHERE {where}"
     groups: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
     for row in conn.execute(sql, params):
         groups[row[-1]].append(row)

@@ -31,9 +31,11 @@ _SCENARIO_KEYS = (
     "successfulRuns",
     "runsWithKnownSuccess",
     "successRate",
+    "successRateCI",
     "completedRuns",
     "avgScoreCompleted",
     "avgWeightedScoreCompleted",
+    "avgWeightedScoreCompletedCI",
 )
 
 

@@ -74,7 +74,9 @@ def breakdown(
     keys = [GROUP_COLUMNS[name] for name in by]
     select = "".join(f"{column}, " for column in keys)
     order = ", ".join(keys) or "r.run_id"
-    sql = f"SELECT {select}{FIGURE_COLUMNS} FROM {FIGURE_FROM} ORDER BY {order}"
+    # The cell columns follow, where wide rows have them: a Tally clusters by cell.
+    cells = "r.suite, r.scenario, r.tier, r.agent, r.model"
+    sql = f"SELECT {select}{FIGURE_COLUMNS}, {cells} FROM {FIGURE_FROM} ORDER BY {order}"
     width = len(keys)
     out = []
     rows = (tuple(row) for row in conn.execute(sql))

@@ -40,11 +40,13 @@ _PERFORMANCE_KEYS = (
     "successfulRuns",
     "runsWithKnownSuccess",
     "successRate",
+    "successRateCI",
     "completedRuns",
     "failedRuns",
     "incompleteRuns",
     "runningRuns",
     "avgWeightedScoreCompleted",
+    "avgWeightedScoreCompletedCI",
     "totalCostUsd",
     "avgCostUsd",
     "totalTokensIn",
@@ -56,9 +58,12 @@ _BREAKDOWN_KEYS = (
     "totalRuns",
     "runsWithKnownSuccess",
     "successRate",
+    "successRateCI",
     "completedRuns",
     "avgScoreCompleted",
+    "avgScoreCompletedCI",
     "avgWeightedScoreCompleted",
+    "avgWeightedScoreCompletedCI",
 )
 
 
@@ -82,6 +87,7 @@ def _performance(rows: list[tuple[Any, ...]], name: str, value: Any) -> dict[str
         name: value,
         "runs": len(scores),
         "avgScore": stats["avgWeightedScore"],
+        "avgScoreCI": stats["avgWeightedScoreCI"],
         "minScore": min(scores, default=None),
         "maxScore": max(scores, default=None),
         **{key: stats[key] for key in _PERFORMANCE_KEYS},
@@ -141,6 +147,7 @@ def _breakdown_row(tally: Tally, name: str, value: Any) -> dict[str, Any]:
         name: value,
         "runs": stats["successfulRuns"],
         "avgScore": stats["avgScore"],
+        "avgScoreCI": stats["avgScoreCI"],
         **{key: stats[key] for key in _BREAKDOWN_KEYS},
     }
 

@@ -8,9 +8,14 @@ from collections.abc import Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
+from generator import statistics as st
 from generator.queries.common import exact_sum, mean_of_sum, ratio
 
 _FIGURE_FIELDS = itemgetter(0, 1, 2, 3, 4, 5, 6, 7)
+# Rows this wide carry their cell (suite, scenario, tier, agent, model) at these
+# positions (``common.WIDE_COLUMNS`` and the batches' figure rows).
+_CELL = itemgetter(8, 9, 10, 11, 12)
+_CELL_WIDTH = 13
 
 
 # The values a Tally sums and averages, each kept as a list of floats.
@@ -39,18 +44,23 @@ class Tally:
         "tokens_in",
         "tokens_out",
         "counts",
+        "moments",
     )
 
     def __init__(self, rows: Sequence[Sequence[Any]] = ()) -> None:
         # One pass: this runs for every group of every breakdown of every batch.
+        cell_of = _CELL if rows and len(rows[0]) >= _CELL_WIDTH else None
+        keys: dict[str, list[Any]] = {name: [] for name in _SCORED}
         statuses = {"completed": 0, "failed": 0, "incomplete": 0, "running": 0}
         known = successes = 0
         ok_total, ok_weighted, done_total, done_weighted = [], [], [], []
         cost, tokens_in, tokens_out, duration = [], [], [], []
         # itemgetter: rows may be wide; unpacking them with "*_" built a list per row.
-        for status, successful, total_score, weighted, cost_usd, t_in, t_out, ms in map(
-            _FIGURE_FIELDS, rows
-        ):
+        for row in rows:
+            status, successful, total_score, weighted, cost_usd, t_in, t_out, ms = _FIGURE_FIELDS(
+                row
+            )
+            cell = cell_of(row) if cell_of is not None else None
             if status in statuses:
                 statuses[status] += 1
             if successful is not None or status in ("failed", "incomplete"):
@@ -58,14 +68,18 @@ class Tally:
             if status == "completed":
                 if total_score is not None:
                     done_total.append(total_score)
+                    keys["done_total"].append(cell)
                 if weighted is not None:
                     done_weighted.append(weighted)
+                    keys["done_weighted"].append(cell)
                 if successful == 1:
                     successes += 1
                     if total_score is not None:
                         ok_total.append(total_score)
+                        keys["ok_total"].append(cell)
                     if weighted is not None:
                         ok_weighted.append(weighted)
+                        keys["ok_weighted"].append(cell)
             if cost_usd is not None:
                 cost.append(cost_usd)
             if t_in is not None:
@@ -86,6 +100,7 @@ class Tally:
         self.tokens_in = sum(tokens_in) if tokens_in else None
         self.tokens_out = sum(tokens_out) if tokens_out else None
         self.counts: dict[str, int] | None = None  # None: each list holds the values
+        self.moments = {name: _moments(getattr(self, name), keys[name]) for name in _SCORED}
 
     def compact(self) -> Tally:
         """Keep each list of values as a few floats with the same exact sum, and its length."""
@@ -113,6 +128,8 @@ class Tally:
             for name, count in part.counts.items():  # type: ignore[union-attr]
                 counts[name] += count
                 getattr(out, name).extend(getattr(part, name))
+            for name in _SCORED:
+                _merge_moments(out.moments[name], part.moments[name])
             out.tokens_in = _add(out.tokens_in, part.tokens_in)
             out.tokens_out = _add(out.tokens_out, part.tokens_out)
         return out
@@ -134,20 +151,69 @@ class Tally:
             "successfulRuns": self.successes,
             "runsWithKnownSuccess": self.known,
             "successRate": ratio(self.successes, self.known),
+            "successRateCI": _pair(st.wilson(self.successes, self.known)),
             "avgScore": mean_of_sum(self.ok_total, ok_total),
+            "avgScoreCI": self.interval("ok_total"),
             "avgWeightedScore": mean_of_sum(self.ok_weighted, ok_weighted),
+            "avgWeightedScoreCI": self.interval("ok_weighted"),
             "completedRuns": self.completed,
             "failedRuns": self.failed,
             "incompleteRuns": self.incomplete,
             "runningRuns": self.running,
             "avgScoreCompleted": mean_of_sum(self.done_total, done_total),
+            "avgScoreCompletedCI": self.interval("done_total"),
             "avgWeightedScoreCompleted": mean_of_sum(self.done_weighted, done_weighted),
+            "avgWeightedScoreCompletedCI": self.interval("done_weighted"),
             "totalCostUsd": total_cost,
             "avgCostUsd": mean_of_sum(self.cost, cost),
             "totalTokensIn": self.tokens_in,
             "totalTokensOut": self.tokens_out,
             "avgDurationMs": mean_of_sum(self.duration, duration),
         }
+
+    def interval(self, name: str) -> list[float] | None:
+        """95% interval of the mean of the values *name*, cells as clusters (see
+        ``statistics.moments_interval``); None below 2 values."""
+        moments = self.moments[name].values()
+        summed = [(count, math.fsum(total), math.fsum(sq)) for count, total, sq in moments]
+        return _pair(st.moments_interval(summed))
+
+
+# The scores whose means get an interval; their moments are kept per cell.
+_SCORED = ("ok_total", "ok_weighted", "done_total", "done_weighted")
+# cell -> [count, sum, sum of squares], each sum a list of floats with that exact sum
+# (``exact_parts``), so merging in any order gives the same interval.
+Moments = dict[Any, list[Any]]
+
+
+def _moments(values: list[Any], cells: list[Any]) -> Moments:
+    """The moments of *values* per cell (cells[i] is values[i]'s)."""
+    grouped: dict[Any, list[Any]] = {}
+    for cell, value in zip(cells, values, strict=True):
+        grouped.setdefault(cell, []).append(value)
+    return {
+        cell: (
+            [1, group, [group[0] * group[0]]]  # one value is its own exact sum
+            if len(group) == 1
+            else [len(group), exact_parts(group), exact_parts([v * v for v in group])]
+        )
+        for cell, group in grouped.items()
+    }
+
+
+def _merge_moments(out: Moments, part: Moments) -> None:
+    for cell, (count, total, squares) in part.items():
+        have = out.get(cell)
+        if have is None:
+            out[cell] = [count, list(total), list(squares)]
+        else:
+            have[0] += count
+            have[1] = exact_parts(have[1] + total)
+            have[2] = exact_parts(have[2] + squares)
+
+
+def _pair(interval: tuple[float, float] | None) -> list[float] | None:
+    return None if interval is None else [interval[0], interval[1]]
 
 
 def _add(a: int | None, b: int | None) -> int | None:

@@ -161,32 +161,103 @@ def _uuid(rng: random.Random) -> str:
 def _batches(
     total: int, rng: random.Random, full: bool = False, profile: str = "small", seed: int = 1
 ) -> Iterator[tuple[dict, list[dict]]]:
+    """Random one-cell batches over the span, and (when *total* leaves room) the weekly
+    sweeps of SWEEPS, all in time order; in the "real" profile, each run with
+    real-sized texts of its own."""
     if profile not in PROFILES:
         raise ValueError(f"demo profile {profile!r}: use one of {', '.join(PROFILES)}")
     if profile == "real":  # the same runs, each with real-sized texts of its own
         for batch, runs in _batches(total, rng, full):
             yield batch, [demo_real.enlarge(run, seed) for run in runs]
         return
+    sweeps = _sweep_plans() if total >= 2 * SWEEP_RUNS else []
+    left = total - sum(len(cells) * SWEEP_REPEATS for _, _, cells in sweeps)
     sizes: list[int] = []
-    while sum(sizes) < total:
-        sizes.append(min(rng.choice((1, 2, 3, 3, 5, 5, 8)), total - sum(sizes)))
+    while sum(sizes) < left:
+        sizes.append(min(rng.choice((1, 2, 3, 3, 5, 5, 8)), left - sum(sizes)))
     step = SPAN / max(len(sizes), 1)
+    plans: list[tuple[datetime, int, tuple | None, list]] = []
     for index, size in enumerate(sizes):
         jitter = timedelta(seconds=rng.randrange(int(step.total_seconds() / 2) + 1))
-        start = END - SPAN + step * index + jitter
-        yield _batch(rng, start, size, full)
+        plans.append((END - SPAN + step * index + jitter, size, None, []))
+    plans += [(start, 0, agent, cells) for start, agent, cells in sweeps]
+    plans.sort(key=lambda plan: plan[0])
+    swept = {agent[:2] for _, agent, _ in sweeps}
+    for start, size, agent, cells in plans:
+        if agent is None:
+            yield _batch(rng, start, size, full, swept)
+        else:
+            yield _sweep(rng, start, agent, cells, full)
+
+
+# Weekly sweeps: (agent index in AGENTS, weeks, whether the newest one regresses). Each
+# runs every scenario of SWEEP_SUITE at the tiers SWEEP_TIERS SWEEP_REPEATS times, as a
+# nightly CI job would: the repeated cells that comparisons pair, flaky cells among them,
+# and one agent · model whose newest sweep is truly worse.
+SWEEPS = ((5, 5, True), (3, 3, False))
+SWEEP_SUITE = "update-deps"
+SWEEP_TIERS = ("L0", "L1", "L2", "L3")
+SWEEP_REPEATS = 2
+SWEEP_DROP = 0.4  # skill lost by the regressed sweep
+SWEEP_RUNS = sum(w for _, w, _ in SWEEPS) * len(SUITES[SWEEP_SUITE]) * 4 * SWEEP_REPEATS
+
+
+def _sweep_plans() -> list[tuple[datetime, tuple, list[tuple[str, str, str]]]]:
+    cells = [(SWEEP_SUITE, s, t) for s in SUITES[SWEEP_SUITE] for t in SWEEP_TIERS]
+    plans = []
+    for number, (index, weeks, regress) in enumerate(SWEEPS):
+        agent = AGENTS[index]
+        for week in range(weeks):
+            start = END - timedelta(days=5 + 7 * (weeks - 1 - week), hours=3 * number)
+            if regress and week == weeks - 1:
+                agent = (*agent[:2], agent[2] - SWEEP_DROP, *agent[3:])
+            plans.append((start, agent, cells))
+    return plans
+
+
+def _sweep(
+    rng: random.Random, start: datetime, agent: tuple, cells: list, full: bool
+) -> tuple[dict, list[dict]]:
+    batch_id = _uuid(rng)
+    runs, moment = [], start
+    for suite, scenario, tier in cells:
+        config = {"batchId": batch_id, "suite": suite, "scenario": scenario, "tier": tier,
+                  "agent": agent}  # fmt: skip
+        for _ in range(SWEEP_REPEATS):
+            run = _run(rng, config, moment, full)
+            runs.append(run)
+            moment = times.parse(run["completedAt"] or run["startedAt"]) + timedelta(seconds=5)
+    batch = {
+        "batchId": batch_id,
+        "createdAt": int(start.timestamp() * 1000),
+        "completedAt": int(moment.timestamp() * 1000),
+        "metadata": {
+            "suites": [SWEEP_SUITE], "scenarios": list(SUITES[SWEEP_SUITE]),
+            "tiers": list(SWEEP_TIERS), "agents": [agent[0]], "models": [agent[1]],
+            "maxTurns": 20,
+        },
+        **_totals(runs),
+    }  # fmt: skip
+    return batch, runs
 
 
 def _batch(
-    rng: random.Random, start: datetime, size: int, full: bool = False
+    rng: random.Random,
+    start: datetime,
+    size: int,
+    full: bool = False,
+    swept: frozenset | set = frozenset(),
 ) -> tuple[dict, list[dict]]:
-    suite = rng.choice(sorted(SUITES))
+    agent = rng.choice(AGENTS)
+    # The sweeps' agents leave the sweep suite to them, so its series is theirs.
+    suites = [s for s in sorted(SUITES) if agent[:2] not in swept or s != SWEEP_SUITE]
+    suite = rng.choice(suites)
     config = {
         "batchId": _uuid(rng),
         "suite": suite,
         "scenario": rng.choice(SUITES[suite]),
         "tier": rng.choice(TIERS),
-        "agent": rng.choice(AGENTS),
+        "agent": agent,
     }
     runs, moment = [], start
     for _ in range(size):

@@ -152,6 +152,33 @@ def cluster_mean_interval(
     return mean, (mean - half, mean + half)
 
 
+def moments_interval(
+    moments: Iterable[Sequence[float]], confidence: float = 0.95
+) -> Interval | None:
+    """Interval of a mean from [count, sum, sum of squares] per cell; None below 2 values.
+
+    Two cells or more: the cells-as-clusters interval of ``cluster_mean_interval``
+    (only the counts and sums of the cells are needed). All values in one cell: the
+    plain t interval from the sum of squares. The same numbers as those functions
+    give on the values themselves, without keeping the values.
+    """
+    cells = [(int(c[0]), float(c[1]), float(c[2])) for c in moments if c[0] > 0]
+    n = sum(count for count, _, _ in cells)
+    if n < 2:
+        return None
+    mean = math.fsum(total for _, total, _ in cells) / n
+    level = (1 + confidence) / 2
+    if len(cells) >= 2:
+        count = len(cells)
+        squares = math.fsum((total - size * mean) ** 2 for size, total, _ in cells)
+        half = t_quantile(level, count - 1) * math.sqrt(squares * count / (count - 1)) / n
+    else:
+        _, total, sum_squares = cells[0]
+        variance = max(0.0, (sum_squares - total * mean) / (n - 1))
+        half = t_quantile(level, n - 1) * math.sqrt(variance / n)
+    return (mean - half, mean + half)
+
+
 def rate_interval(cells: Sequence[tuple[int, int]]) -> Interval | None:
     """95% interval for a success rate over cells given as (runs, successes).
 

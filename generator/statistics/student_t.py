@@ -8,6 +8,7 @@ bracket, so it agrees with ``scipy.stats.t.ppf`` to about 1e-10 for any df > 0.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from statistics import NormalDist
 
 _EPS = 1e-15
@@ -76,6 +77,9 @@ def t_cdf(t: float, df: float) -> float:
     return 1.0 - tail if t > 0 else tail
 
 
+# Cached: the site asks for the same few (0.975, df) hundreds of thousands of times, and
+# each answer inverts the incomplete beta function afresh.
+@lru_cache(maxsize=4096)
 def t_quantile(p: float, df: float) -> float:
     """The t with P(T ≤ t) = p, for 0 < p < 1 and df > 0."""
     if not 0.0 < p < 1.0:

@@ -1,5 +1,5 @@
 /* Compares the batches named in the URL (#b=<file name>,…) from their data files.
-   Deltas are against the first batch; a scenario is better or worse by its mean
+   Deltas are against the first batch; a scenario is higher or lower (not better or worse: no test is made here) by its mean
    weighted score, else by its success rate (the read API's rules). */
 (function () {
   'use strict';
@@ -24,7 +24,7 @@
     if (d === null) d = delta(entry.successRate, base.successRate);
     if (d === null) return 'unknown';
     if (Math.abs(d) <= SAME_WITHIN) return 'same';
-    return d > 0 ? 'better' : 'worse';
+    return d > 0 ? 'higher' : 'lower';
   }
 
   function el(tag, text, cls) {
@@ -86,7 +86,7 @@
     var table = document.getElementById('compare-by-scenario');
     header(table, batches, 'Suite / scenario');
     var body = table.querySelector('tbody');
-    var counts = { better: 0, worse: 0, same: 0 };
+    var counts = { higher: 0, lower: 0, same: 0 };
     Object.keys(keys).sort().forEach(function (key) {
       var entries = keys[key];
       var name = JSON.parse(key);
@@ -103,7 +103,7 @@
           withDelta(td, format.number(s.avgWeightedScoreCompleted),
             i ? delta(s.avgWeightedScoreCompleted, entries[0] && entries[0].avgWeightedScoreCompleted) : null, 'num', 1);
           var said = verdict === 'absent' ? 'not in baseline' : verdict;
-          if (verdict && verdict !== 'same') td.appendChild(el('div', said, verdict === 'better' || verdict === 'worse' ? verdict : 'muted'));
+          if (verdict && verdict !== 'same') td.appendChild(el('div', said, verdict === 'higher' ? 'better' : verdict === 'lower' ? 'worse' : 'muted'));
           td.dataset.change = verdict;
         }
         tr.appendChild(td);
@@ -111,8 +111,9 @@
       body.appendChild(tr);
     });
     document.getElementById('compare-verdict').textContent =
-      'Against the baseline: ' + format.count(counts.better) + ' better, ' + format.count(counts.worse) +
-      ' worse, ' + format.count(counts.same) + ' unchanged.';
+      'Against the baseline: ' + format.count(counts.higher) + ' higher, ' + format.count(counts.lower) +
+      ' lower, ' + format.count(counts.same) + ' unchanged. ' +
+      'Differences only, not verdicts: a batch page decides against its previous comparable batch, and zebench compare against any other.';
     document.getElementById('compare-scenarios').hidden = false;
   }
 

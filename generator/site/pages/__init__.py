@@ -35,6 +35,7 @@ NAV = (
     NavItem("Agents & models", "agents/index.html", "agents"),
     NavItem("Suites", "suites/index.html", "suites"),
     NavItem("Evaluators", "evaluators/index.html", "evaluators"),
+    NavItem("Regressions", "regressions.html", "regressions"),
     NavItem("Costs", "costs/index.html", "costs"),
     NavItem("Downloads", "downloads/index.html", "downloads"),
 )

@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from typing import Any
 
 from generator.queries import batches
+from generator.queries import comparison as comparisons
 from generator.site import paths
-from generator.site.pages import Page
+from generator.site.pages import Page, comparison
 from generator.site.pages.runs import csv_row, data_script
 
 BATCHES_CRUMB = (("Batches", "batches/index.html"),)
@@ -101,12 +102,18 @@ def list_value(batch: dict[str, Any], field: str) -> Any:
 
 def batch_pages(conn: sqlite3.Connection) -> Iterator[Page | File]:
     """Per batch: its page, its runs as CSV and its comparison data file."""
+    previous = comparisons.previous_batches(conn)
+    compared = comparisons.batch_comparisons(conn, list(previous), previous)
     for batch, analytics in batches.iter_batch_details(conn):
-        yield from batch_files(batch, analytics)
+        yield from batch_files(batch, analytics, compared.get(batch["batchId"]))
 
 
-def batch_files(batch: dict[str, Any], analytics: dict[str, Any]) -> Iterator[Page | File]:
-    """One batch's page, CSV and comparison data file, from ``iter_batch_details``."""
+def batch_files(
+    batch: dict[str, Any], analytics: dict[str, Any], compared: dict[str, Any] | None = None
+) -> Iterator[Page | File]:
+    """One batch's page, CSV and comparison data file, from ``iter_batch_details``;
+    *compared*: its comparison with the previous comparable batch
+    (``comparison.batch_comparisons``), if it has one."""
     seg = paths.file_name(batch["batchId"])
     yield Page(
         path=f"batches/{seg}.html",
@@ -114,7 +121,7 @@ def batch_files(batch: dict[str, Any], analytics: dict[str, Any]) -> Iterator[Pa
         title=f"Batch {batch['batchId']}",
         section="batches",
         crumbs=BATCHES_CRUMB,
-        ctx=_context(batch, analytics, seg),
+        ctx=_context(batch, analytics, seg, compared),
     )
     yield f"batches/{seg}.csv", _csv(batch["runs"])
     yield (
@@ -123,11 +130,18 @@ def batch_files(batch: dict[str, Any], analytics: dict[str, Any]) -> Iterator[Pa
     )
 
 
-def _context(batch: dict[str, Any], analytics: dict[str, Any], seg: str) -> dict[str, Any]:
+def _context(
+    batch: dict[str, Any], analytics: dict[str, Any], seg: str, compared: dict[str, Any] | None
+) -> dict[str, Any]:
     """Batch page context: batch (queries.get_batch), analytics (queries.batch_analytics),
-    status, seg (file name), runs (the first RUNS_SHOWN), tier_max (largest tier count)."""
+    status, seg (file name), runs (the first RUNS_SHOWN), tier_max (largest tier count),
+    comparison (pages.comparison.view with the previous comparable batch, or None)."""
     tiers = analytics["tierDistribution"]
+    view = None
+    if compared is not None:
+        view = comparison.view(compared["result"], compared["base"], batch["batchId"])
     return {
+        "comparison": view,
         "batch": batch,
         "analytics": analytics,
         "status": status(batch),

@@ -4,26 +4,34 @@ from __future__ import annotations
 
 import sqlite3
 
-from generator.queries import batches, runs, stats
+from generator.queries import batches, regressions, runs, stats
 from generator.queries.summary import Summary
 from generator.site import charts
 from generator.site.pages import Page, figure, top
+from generator.site.pages import regressions as regression_pages
 
 TOP_PERFORMERS = 10
 RECENT = 10
 
 
 def dashboard(
-    conn: sqlite3.Connection, by_pair: list[dict], summary: Summary | None = None
+    conn: sqlite3.Connection,
+    by_pair: list[dict],
+    summary: Summary | None = None,
+    checks: list[dict] | None = None,
 ) -> Page:
     """The home page; every list on it is a fixed-size top-N, whatever the number of runs.
 
     ``by_pair`` is the answer of ``reports.breakdown(conn, ("agent", "model"))``;
-    it and *summary* are shared with other pages.
+    it and *summary* are shared with other pages, and so is *checks*
+    (``regressions.regressions``).
     """
     summary = summary or Summary(conn)
     bins, days = summary.score_bins, summary.outcomes_by_day
+    flagged = regression_pages.rows(regressions.regressions(conn) if checks is None else checks)
     ctx = {
+        "regressions": [r for r in flagged if r["status"] == "regression"],
+        "over": [r for r in flagged if r["status"] == "over tolerance"],
         "totals": summary.totals,
         "top": top(
             [r for r in by_pair if r["completedRuns"]], "avgWeightedScoreCompleted", TOP_PERFORMERS
