@@ -98,7 +98,7 @@ def build(
         if plan.reuse:
             changes.reuse(out, writer.root, plan)
         if search:  # every run page is in place now, kept or new
-            site_search.add(writer.root, len(plan.runs), writer, log, out if plan.reuse else None)
+            site_search.add(writer.root, plan.runs, writer, log, out if plan.reuse else None)
         swap.replace(writer.root, out)
     files = writer.files + len(changes.RUN_FILES) * len(plan.runs)
     files += len(changes.BATCH_FILES) * len(plan.batches)
