@@ -41,7 +41,7 @@ from generator.errors import BuildError
 
 BUNDLE = "pagefind"  # the folder of the index inside the site
 SHARDS = cache.BUCKETS  # one shard per bucket: 256, so one shard of 100,000 runs is ~400 pages
-STAMPS = f"{cache.FOLDER}/search.tsv"  # shard name <TAB> stamp, a line each
+STAMPS = f"{cache.FOLDER}/search.tsv"  # shard <TAB> stamp <TAB> its files, a line each
 LIST = f"{BUNDLE}/shards.json"  # the shards that exist, for search.js
 PARALLEL = 2  # Pagefind processes at once: each holds one shard, ~0.2 MB a page
 # Pagefind's scripts: kept once in pagefind/; the worker and the WebAssembly are
@@ -108,22 +108,29 @@ def add(
     """
     started = time.perf_counter()
     current, members = stamps(runs)
-    kept = keepable(previous, current)
+    kept = keepable(previous, current)  # shard -> its number of files
     todo = {name: members[name] for name in sorted(current) if name not in kept}
     moved: list[str] = []
     try:
         _index(site, todo)
-        _keep(site, previous, kept, moved, scripts=bool(kept) and not todo)
+        _keep(site, previous, set(kept), moved, scripts=bool(kept) and not todo)
     except BaseException:
         _give_back(site, previous, moved)
         raise
+    # Written by this build: the shards indexed, the scripts with them, the copies.
+    written = [p for name in todo for p in (site / BUNDLE / name).rglob("*") if p.is_file()]
+    files = dict(kept) | {name: 0 for name in todo}
+    for path in written:
+        files[path.relative_to(site / BUNDLE).parts[0]] += 1
     shards = sorted(current)
-    _beside_first(site / BUNDLE, shards, kept)
+    _beside_first(site / BUNDLE, shards, set(kept))
+    written += [site / BUNDLE / name for name in SCRIPTS + BESIDE_FIRST if todo]
+    written += [site / BUNDLE / shards[0] / name for name in BESIDE_FIRST if shards]
     writer.write(LIST, (json.dumps({"shards": shards}) + "\n").encode())
-    writer.write(STAMPS, "".join(f"{k}\t{current[k]}\n" for k in shards).encode())
-    files = [p for name in todo for p in (site / BUNDLE / name).rglob("*") if p.is_file()]
-    writer.files += len(files)
-    writer.bytes += sum(path.stat().st_size for path in files)
+    lines = (f"{name}\t{current[name]}\t{files[name]}\n" for name in shards)
+    writer.write(STAMPS, "".join(lines).encode())
+    writer.files += sum(files.values()) + (len(SCRIPTS) + 2 * len(BESIDE_FIRST) if shards else 0)
+    writer.bytes += sum(path.stat().st_size for path in written)
     seconds = time.perf_counter() - started
     log(
         f"search index: {len(todo):,} of {len(current):,} shards indexed, "
@@ -131,21 +138,27 @@ def add(
     )
 
 
-def keepable(previous: Path | None, current: dict[str, str]) -> set[str]:
-    """The shards whose index in the *previous* site was made from the same runs."""
-    if previous is None or not all((previous / BUNDLE / n).is_file() for n in SCRIPTS):
-        return set()
-    if not all((previous / BUNDLE / n).is_file() for n in BESIDE_FIRST):
-        return set()
+def keepable(previous: Path | None, current: dict[str, str]) -> dict[str, int]:
+    """{shard: its number of files} of the shards whose index in the *previous* site
+    was made from the same runs (and Pagefind)."""
+    if previous is None:
+        return {}
+    if not all((previous / BUNDLE / name).is_file() for name in SCRIPTS + BESIDE_FIRST):
+        return {}
     try:
         text = (previous / STAMPS).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
-        return set()
-    old = dict(line.split("\t", 1) for line in text.splitlines() if "\t" in line)
+        return {}
+    old = {}
+    for line in text.splitlines():
+        name, stamp, files = (line.split("\t") + ["", ""])[:3]
+        if files.isdigit():
+            old[name] = (stamp, int(files))
     return {
-        name
+        name: old[name][1]
         for name, stamp in current.items()
-        if old.get(name) == stamp and (previous / BUNDLE / name / INDEX_FILES[0]).is_file()
+        if old.get(name, ("",))[0] == stamp
+        and (previous / BUNDLE / name / INDEX_FILES[0]).is_file()
     }
 
 
