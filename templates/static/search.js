@@ -90,7 +90,10 @@
     var asked = ++shown;
     if (!term) { list.hidden = true; return; }
     load().then(function (pagefind) {
-      return pagefind ? pagefind.debouncedSearch(term, {}, 150) : { results: [] };
+      // Whole words, as a phrase: a shard lacking a word would otherwise answer
+      // with the runs of its nearest shorter word, and every shard lacks most words.
+      var phrase = '"' + term.replace(/"/g, ' ') + '"';
+      return pagefind ? pagefind.debouncedSearch(phrase, {}, 150) : { results: [] };
     }).then(function (found) {
       if (found === null || asked !== shown) return null; // a newer search is on its way
       if (!found.results.length) { say('No run matches “' + term + '”.'); return null; }
