@@ -1,9 +1,12 @@
-"""Search: the build indexes the run pages with Pagefind; in a browser, a word found
-in one run's error leads to that run's page; from file:// the box says to serve."""
+"""Search: the build indexes the run pages with Pagefind, in shards, and indexes again
+only the shards whose runs changed; in a browser, a word found in one run's error
+leads to that run's page; from file:// the box says to serve."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -41,23 +44,124 @@ def search_site(search_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     return out
 
 
-def test_every_run_page_and_only_those_are_indexed(search_site: Path):
-    entry = json.loads((search_site / "pagefind" / "pagefind-entry.json").read_text())
-    (language,) = entry["languages"].values()
+def shards(site: Path) -> list[str]:
+    return json.loads((site / "pagefind" / "shards.json").read_text())["shards"]
+
+
+def run_ids(db: Path) -> list[str]:
+    conn = sqlite3.connect(db)
+    try:
+        return [row[0] for row in conn.execute("SELECT run_id FROM benchmark_runs")]
+    finally:
+        conn.close()
+
+
+def test_every_run_page_and_only_those_are_indexed(search_site: Path, search_db: Path):
+    bundle = search_site / "pagefind"
+    assert shards(search_site) == sorted({search.shard(run_id) for run_id in run_ids(search_db)})
+    assert sorted(p.name for p in bundle.iterdir() if p.is_dir()) == shards(search_site)
+    counts = []
+    for name in shards(search_site):
+        entry = json.loads((bundle / name / "pagefind-entry.json").read_text())
+        (language,) = entry["languages"].values()
+        counts.append(language["page_count"])
     run_pages = [p for p in (search_site / "runs").glob("*.html") if p.name != "index.html"]
-    assert language["page_count"] == len(run_pages) == 13
-    assert (search_site / "pagefind" / "pagefind.js").is_file()  # from the package, no CDN
+    assert sum(counts) == len(run_pages) == 13
+    assert (bundle / "pagefind.js").is_file()  # from the package, no CDN
     page = (search_site / "runs" / f"{paths.file_name(NEEDLE_RUN)}.html").read_text()
     assert "data-pagefind-body" in page
     assert "data-pagefind-body" not in (search_site / "runs" / "index.html").read_text()
 
 
+def test_the_worker_and_webassembly_are_beside_the_first_shard_only(search_site: Path):
+    bundle = search_site / "pagefind"
+    first, *others = shards(search_site)
+    for name in search.BESIDE_FIRST:
+        assert (bundle / name).read_bytes() == (bundle / first / name).read_bytes()
+        assert not any((bundle / other / name).exists() for other in others)
+    for other in others:  # an index only: Pagefind's UI files are left out
+        assert {p.name for p in (bundle / other).iterdir()} - {"index", "fragment"} == {
+            "pagefind-entry.json",
+            *(p.name for p in (bundle / other).glob("*.pf_meta")),
+        }
+
+
 def test_the_same_pages_give_the_same_index(search_db: Path, search_site: Path, tmp_path: Path):
     again = tmp_path / "site"
     build_site(search_db, again)
-    bundle = search_site / "pagefind"
-    for path in sorted(p for p in bundle.rglob("*") if p.is_file()):
-        assert path.read_bytes() == (again / "pagefind" / path.relative_to(bundle)).read_bytes()
+    for folder in ("pagefind", ".zebench"):
+        bundle = search_site / folder
+        for path in sorted(p for p in bundle.rglob("*") if p.is_file()):
+            assert path.read_bytes() == (again / folder / path.relative_to(bundle)).read_bytes()
+
+
+def tree(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
+
+
+@pytest.fixture
+def spy(tmp_path: Path, monkeypatch) -> Path:
+    """A file naming each shard Pagefind indexes, one a line."""
+    calls = tmp_path / "indexed.txt"
+    real = search.command
+
+    def command(site: Path, output: Path) -> list[str]:
+        return ["sh", "-c", f'echo "$0" >> {calls}; exec "$@"', output.name, *real(site, output)]
+
+    monkeypatch.setattr(search, "command", command)
+    return calls
+
+
+def indexed(spy: Path) -> list[str]:
+    text = spy.read_text() if spy.exists() else ""
+    spy.unlink(missing_ok=True)
+    return sorted(text.split())
+
+
+def copy_of(db: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "copy.db"
+    shutil.copyfile(db, copy)
+    return copy
+
+
+def test_after_one_new_run_only_its_shard_is_indexed_again(
+    search_db: Path, tmp_path: Path, spy: Path
+):
+    db, site = copy_of(search_db, tmp_path), tmp_path / "site"
+    build_site(db, site)
+    assert indexed(spy) == shards(site)
+    (payload,) = demo.iter_run_payloads(1, seed=31)
+    ingest.record_runs(db, [("new", normalise_run(payload, "new"))])
+    said: list[str] = []
+    build_site(db, site, log=said.append)
+    assert indexed(spy) == [search.shard(payload["runId"])]
+    assert any(line.startswith("search index: 1 of ") for line in said)
+    build_site(db, tmp_path / "full")
+    assert tree(site) == tree(tmp_path / "full")
+    indexed(spy)
+    build_site(db, site)  # nothing changed: nothing indexed
+    assert indexed(spy) == [] and tree(site) == tree(tmp_path / "full")
+
+
+def test_when_the_first_shard_goes_the_next_one_carries_the_worker(
+    search_db: Path, tmp_path: Path, spy: Path
+):
+    db, site = copy_of(search_db, tmp_path), tmp_path / "site"
+    build_site(db, site)
+    first, second = shards(site)[:2]
+    conn = sqlite3.connect(db)
+    with conn:
+        for run_id in run_ids(db):
+            if search.shard(run_id) == first:
+                for table in ("evaluation_results", "run_telemetry", "benchmark_runs"):
+                    conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
+    conn.close()
+    indexed(spy)
+    build_site(db, site)
+    assert indexed(spy) == [] and shards(site)[0] == second
+    assert not (site / "pagefind" / first).exists()
+    build_site(db, tmp_path / "full")
+    assert tree(site) == tree(tmp_path / "full")
 
 
 def test_no_search_skips_the_index(search_db: Path, tmp_path: Path):
@@ -85,13 +189,17 @@ def test_without_pagefind_the_build_fails_and_says_how_to_go_on(
 def test_a_failed_index_leaves_the_previous_site_whole(
     search_db: Path, tmp_path: Path, monkeypatch
 ):
-    out = tmp_path / "site"
-    build_site(search_db, out)
-    before = sorted(p.relative_to(out) for p in out.rglob("*"))
-    monkeypatch.setattr(search, "command", lambda site: ["false"])  # Pagefind fails
+    db, out = copy_of(search_db, tmp_path), tmp_path / "site"
+    build_site(db, out)
+    before = tree(out)
+    ingest.record_runs(db, [("new", normalise_run(next(demo.iter_run_payloads(1, 32)), "new"))])
+    monkeypatch.setattr(search, "command", lambda site, output: ["false"])  # Pagefind fails
     with pytest.raises(BuildError, match="Pagefind could not index the site"):
-        build_site(search_db, out)  # after the kept run pages moved into the new tree
-    assert sorted(p.relative_to(out) for p in out.rglob("*")) == before
+        build_site(db, out)  # after the kept run pages moved into the new tree
+    after = tree(out)
+    assert set(before) <= set(after)  # the files of runs and batches went back (+ new ones)
+    index = [path for path in before if path.startswith(("pagefind/", ".zebench/search"))]
+    assert [after[path] for path in index] == [before[path] for path in index]
 
 
 @pytest.mark.browser
@@ -116,13 +224,3 @@ def test_from_file_urls_the_box_says_to_serve_the_site(search_site: Path, page):
     assert "zebench serve" in box.get_attribute("placeholder")
     box.focus()
     assert "zebench serve" in page.locator("form[data-search] .search-results").inner_text()
-
-
-def test_over_the_limit_the_build_says_so_and_leaves_the_index_out(
-    search_db: Path, tmp_path: Path, monkeypatch
-):
-    monkeypatch.setattr(search, "MAX_RUNS", 5)
-    said: list[str] = []
-    build_site(search_db, tmp_path / "site", log=said.append)
-    assert "no search index: 13 runs is over the 5 Pagefind can index here" in said
-    assert not (tmp_path / "site" / "pagefind").exists()

@@ -6,9 +6,9 @@ For each size, in its own folder under the work folder:
     → the Python recorder on a sample, into a copy of that file, timed in this
       process (a rate only: it is a library, not a command)
     → the floor (``floor``): every row read, one minimal Jinja page per run, one process
-    → ``zebench build`` from scratch → the search index of its run pages again,
-      alone (Pagefind: part of every build, timed on its own) → size and file
-      count of the site, weight of the dashboard and the runs page
+    → ``zebench build`` from scratch (with the search index: the seconds the build
+      says it spent on it are kept as ``search_s``) → size and file count of the
+      site, weight of the dashboard and the runs page
     → three times: record 1 new run, build → three times: record 100, build
     → ``zebench serve`` over the file and site (``server``): post rate, GET
       latencies, time from a POST to the run's page
@@ -50,7 +50,6 @@ from pathlib import Path
 
 from generator.bench import process_memory
 from generator.bench import server as serving
-from generator.build import search
 from generator.errors import ParameterError
 from generator.results import demo
 from generator.results.recorder import Recorder
@@ -71,6 +70,7 @@ class Step:
     peak_rss_mb: float  # resident set size, summed over the processes
     user_s: float  # CPU time in user code: the process and every process it waited for
     kernel_s: float  # CPU time in the kernel on behalf of the same processes
+    search_s: float | None = None  # of a build: the part it says indexing took
 
 
 def measure(args: list[str], log: Log) -> Step:
@@ -103,7 +103,12 @@ def measure(args: list[str], log: Log) -> Step:
     memory = round(peak / 1e6, 1), round(peak_rss / 1e6, 1)
     # wait4 counts the child's own CPU time and that of the workers it waited for.
     cpu = round(usage.ru_utime, 2), round(usage.ru_stime, 2)
-    return Step(round(seconds, 3), *memory, *cpu)
+    searched = _SEARCH_LINE.search("".join(output))
+    search_s = float(searched[1]) if searched else None
+    return Step(round(seconds, 3), *memory, *cpu, search_s)
+
+
+_SEARCH_LINE = re.compile(r"search index: .* \(([0-9.]+) s\)")  # see build.search.add
 
 
 def _forward(child: subprocess.Popen, output: list[str], log: Log) -> None:
@@ -162,9 +167,6 @@ def bench_size(runs: int, workdir: Path, log: Log) -> dict:
     result["floor"] = asdict(_floor(db, folder / "floor", log))
     log(f"[{runs:,} runs] full build")
     result["full_build"] = asdict(measure(["build", "--db", str(db), "--out", str(site)], log))
-    if runs <= search.MAX_RUNS:  # larger sites are built without one
-        log(f"[{runs:,} runs] search index alone (a part of every build)")
-        result["search_index"] = asdict(measure(search.command(site), log))
     size, files = site_size(site)
     result["site"] = {"mb": round(size / 1e6, 1), "files": files}
     result["dashboard_kb"] = round(page_weight(site, "index.html") / 1e3, 1)
@@ -366,8 +368,12 @@ def _build(key: str) -> Callable[[dict], str]:
     return cell
 
 
-def _seconds(step: dict | None) -> str:
-    return "–" if step is None else f"{step['seconds']:.2f} s"  # results.json of older code
+def _search(key: str) -> Callable[[dict], str]:
+    def cell(r: dict) -> str:
+        seconds = r[key].get("search_s")  # None: built without search, or older code
+        return "–" if seconds is None else f"{seconds:.2f} s"
+
+    return cell
 
 
 def _peak(key: str) -> Callable[[dict], str]:
@@ -389,14 +395,15 @@ _ROWS: list[tuple[str, Callable[[dict], str]]] = [
     ("Full build (× floor, % of full)", _build("full_build")),
     ("… peak memory", _peak("full_build")),
     ("… CPU, user + kernel", _cpu("full_build")),
-    ("Search index, all run pages (Pagefind)", lambda r: _seconds(r.get("search_index"))),
-    ("… peak memory", lambda r: _peak("search_index")(r) if "search_index" in r else "–"),
+    ("… of which the search index (Pagefind)", _search("full_build")),
     ("Build after recording 1 run", _build("build_after_1")),
     ("… peak memory", _peak("build_after_1")),
     ("… CPU, user + kernel", _cpu("build_after_1")),
+    ("… of which the search index", _search("build_after_1")),
     ("Build after recording 100 runs", _build("build_after_100")),
     ("… peak memory", _peak("build_after_100")),
     ("… CPU, user + kernel", _cpu("build_after_100")),
+    ("… of which the search index", _search("build_after_100")),
     ("Site size", lambda r: f"{r['site']['mb']:,.1f} MB, {r['site']['files']:,} files"),
     ("Dashboard weight", lambda r: f"{r['dashboard_kb']:,.1f} KB"),
     ("Runs page weight (first screen)", lambda r: f"{r['runs_page_kb']:,.1f} KB"),

@@ -106,7 +106,7 @@ def build(
         if plan.reuse:
             changes.reuse(out, writer.root, plan)
         if options.search:  # every run page is in place now, kept or new
-            site_search.add(writer.root, len(plan.runs), writer, log, out if plan.reuse else None)
+            site_search.add(writer.root, plan.runs, writer, log, out if plan.reuse else None)
         swap.replace(writer.root, out)
     site_size = sizes.report(out, download.bytes, download, options.strict_size, log)
     files = writer.files + len(changes.RUN_FILES) * len(plan.runs)

@@ -1,57 +1,62 @@
-"""Full-text search over the run pages, by Pagefind (from PyPI, no network).
+"""Full-text search over the run pages, by Pagefind (from PyPI, no network), in shards.
 
 Pagefind reads the finished run pages (``runs/*.html``), the region each marks
 with ``data-pagefind-body`` — run id, suite, scenario, tier, agent and model,
 error, evaluator details and judge reasoning, test results, dependency changes,
 prompt — leaving out the patches (``data-pagefind-ignore``: lockfiles are most
-of a run's bytes and no one searches them). It writes its index and its
-JavaScript into ``pagefind/`` inside the site; ``static/search.js`` loads them
-when someone types in the header's search box. Other pages are not indexed:
-every suite, scenario, agent and model appears on the run pages, and a result
-that is a run is one click from everything else.
+of a run's bytes and no one searches them). Other pages are not indexed: every
+suite, scenario, agent and model appears on the run pages.
 
-The index is rebuilt whole at every build (the same pages give the same bytes):
-about 1.6 s of CPU and 170 MB of memory per 1,000 run pages, 16 s and 1.7 GB at
-10,000. Pagefind holds the whole index in memory, so above ``MAX_RUNS`` run
-pages the build says so and leaves the index out rather than exhaust the
-machine; see ``docs/search.md``.
+Pagefind rebuilds an index whole, in time and memory in proportion to its pages,
+so the runs are split into ``SHARDS`` shards by their id alone (``cache.bucket``:
+a run never changes shard), each its own Pagefind index in ``pagefind/<NN>/``.
+A shard's stamp is a digest of its runs and their fingerprints (``changes``) and
+of Pagefind's version; the stamps are kept in the site (``STAMPS``). A build
+indexes again only the shards whose stamp changed — after one new run, one
+shard of 1/256 of the runs — and moves the others over from the previous site.
+Pagefind's scripts are kept once, in ``pagefind/``; ``static/search.js`` reads
+the list of shards (``pagefind/shards.json``), opens the first shard and merges
+the others into it (Pagefind's ``mergeIndex``). Pagefind loads its worker and
+WebAssembly beside the first index it opens, so the first shard carries copies.
+The same pages give the same bytes, whichever build indexed a shard.
 """
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from importlib import metadata
 from importlib.util import find_spec
 from pathlib import Path
 
-from generator.build import changes
+from generator.build import cache, changes
+from generator.build.changes import fingerprint
 from generator.build.writer import Writer
 from generator.errors import BuildError
 
 BUNDLE = "pagefind"  # the folder of the index inside the site
-PAGES = "runs/*.html"
-MAX_RUNS = 20_000  # about 3.4 GB for Pagefind: more than a CI runner has to spare
+SHARDS = cache.BUCKETS  # one shard per bucket: 256, so one shard of 100,000 runs is ~400 pages
+STAMPS = f"{cache.FOLDER}/search.tsv"  # shard <TAB> stamp <TAB> its files, a line each
+LIST = f"{BUNDLE}/shards.json"  # the shards that exist, for search.js
+PARALLEL = 2  # Pagefind processes at once: each holds one shard, ~0.2 MB a page
+# Pagefind's scripts: kept once in pagefind/; the worker and the WebAssembly are
+# loaded from the folder of the first index, so that shard has copies of them.
+SCRIPTS = ("pagefind.js",)
+BESIDE_FIRST = ("pagefind-worker.js", "wasm.en.pagefind", "wasm.unknown.pagefind")
+# What a shard keeps of what Pagefind writes: its index; not its UI files, unused.
+INDEX_FILES = ("pagefind-entry.json", "index", "fragment", "filter")
+INDEX_SUFFIX = ".pf_meta"
+_WORK = f"{cache.FOLDER}/search-pages"  # the pages of the shards being indexed, linked
 
 
-@dataclass(frozen=True)
-class Indexed:
-    """What indexing wrote."""
-
-    files: int
-    bytes: int
-    seconds: float
-
-
-def command(site: str | os.PathLike[str]) -> list[str]:
-    """The command that indexes the run pages of the site at *site*."""
-    return [
-        sys.executable, "-m", "pagefind", "--site", str(site), "--glob", PAGES,
-        "--output-subdir", BUNDLE, "--quiet",
-    ]  # fmt: skip
+def shard(run_id: str) -> str:
+    """The name of the shard (and folder in ``pagefind/``) of a run."""
+    return f"{cache.bucket(run_id) % SHARDS:02x}"
 
 
 def check() -> None:
@@ -62,45 +67,199 @@ def check() -> None:
         )
 
 
+def command(site: Path, output: Path) -> list[str]:
+    """The command that indexes the run pages of the folder *site* into *output*."""
+    from pagefind.service import get_executable  # the binary itself: no Python started
+
+    binary = get_executable()
+    if binary is None:
+        raise BuildError("Pagefind's program is missing: pip install 'pagefind[bin]'")
+    return [
+        str(binary), "--site", str(site), "--glob", "runs/*.html",
+        "--output-path", str(output), "--quiet",
+    ]  # fmt: skip
+
+
+def stamps(runs: dict[str, str]) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """({shard: stamp}, {shard: its runIds}) of the shards that have runs."""
+    by_bucket, members = cache.buckets(runs)
+    version = _pagefind_version()
+    by_shard: dict[str, list[str]] = {}
+    parts: dict[str, list[str]] = {}
+    for number in sorted(members):
+        name = f"{number % SHARDS:02x}"
+        by_shard.setdefault(name, []).extend(members[number])
+        parts.setdefault(name, []).append(by_bucket[number])
+    return {name: fingerprint(version, parts[name]) for name in by_shard}, by_shard
+
+
 def add(
-    site: Path, runs: int, writer: Writer, log: Callable[[str], None], give_back: Path | None
+    site: Path,
+    runs: dict[str, str],
+    writer: Writer,
+    log: Callable[[str], None],
+    previous: Path | None,
 ) -> None:
-    """The build's step: index *site* (counting its files in *writer*), or say why not."""
-    if runs > MAX_RUNS:
-        log(f"no search index: {runs:,} runs is over the {MAX_RUNS:,} Pagefind can index here")
-        return
-    indexed = index(site, give_back)
-    writer.files, writer.bytes = writer.files + indexed.files, writer.bytes + indexed.bytes
-    log(f"search index of {runs:,} run pages ({indexed.seconds:.1f} s)")
+    """The build's step: index the run pages of *site* (runId -> fingerprint in
+    *runs*), keeping the shards of the *previous* site whose runs did not change.
 
-
-def index(site: Path, give_back: Path | None = None) -> Indexed:
-    """Index the run pages of the site at *site* into ``site/pagefind/``.
-
-    *give_back*: the previous site, whose run and batch folders the build has moved
-    into *site* (``changes.reuse``); should indexing fail, they go back to it.
+    The previous site's run and batch folders are already in *site*
+    (``changes.reuse``); should indexing fail, they and its shards go back to it.
     """
-    try:
-        return _index(site)
-    except BaseException:
-        if give_back is not None:
-            for folder in changes.RUN_AND_BATCH_DIRS:
-                if (site / folder).is_dir() and not (give_back / folder).exists():
-                    (give_back / folder).parent.mkdir(parents=True, exist_ok=True)
-                    os.replace(site / folder, give_back / folder)
-        raise
-
-
-def _index(site: Path) -> Indexed:
-    check()
     started = time.perf_counter()
-    done = subprocess.run(command(site), capture_output=True, text=True, check=False)
+    current, members = stamps(runs)
+    kept = keepable(previous, current)  # shard -> its number of files
+    todo = {name: members[name] for name in sorted(current) if name not in kept}
+    moved: list[str] = []
+    try:
+        _index(site, todo)
+        _keep(site, previous, set(kept), moved, scripts=bool(kept) and not todo)
+    except BaseException:
+        _give_back(site, previous, moved)
+        raise
+    # Written by this build: the shards indexed, the scripts with them, the copies.
+    written = [p for name in todo for p in (site / BUNDLE / name).rglob("*") if p.is_file()]
+    files = dict(kept) | {name: 0 for name in todo}
+    for path in written:
+        files[path.relative_to(site / BUNDLE).parts[0]] += 1
+    shards = sorted(current)
+    _beside_first(site / BUNDLE, shards, set(kept))
+    written += [site / BUNDLE / name for name in SCRIPTS + BESIDE_FIRST if todo]
+    written += [site / BUNDLE / shards[0] / name for name in BESIDE_FIRST if shards]
+    writer.write(LIST, (json.dumps({"shards": shards}) + "\n").encode())
+    lines = (f"{name}\t{current[name]}\t{files[name]}\n" for name in shards)
+    writer.write(STAMPS, "".join(lines).encode())
+    writer.files += sum(files.values()) + (len(SCRIPTS) + 2 * len(BESIDE_FIRST) if shards else 0)
+    writer.bytes += sum(path.stat().st_size for path in written)
+    seconds = time.perf_counter() - started
+    log(
+        f"search index: {len(todo):,} of {len(current):,} shards indexed, "
+        f"{len(kept):,} kept ({seconds:.2f} s)"
+    )
+
+
+def keepable(previous: Path | None, current: dict[str, str]) -> dict[str, int]:
+    """{shard: its number of files} of the shards whose index in the *previous* site
+    was made from the same runs (and Pagefind)."""
+    if previous is None:
+        return {}
+    if not all((previous / BUNDLE / name).is_file() for name in SCRIPTS + BESIDE_FIRST):
+        return {}
+    try:
+        text = (previous / STAMPS).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return {}
+    old = {}
+    for line in text.splitlines():
+        name, stamp, files = (line.split("\t") + ["", ""])[:3]
+        if files.isdigit():
+            old[name] = (stamp, int(files))
+    return {
+        name: old[name][1]
+        for name, stamp in current.items()
+        if old.get(name, ("",))[0] == stamp
+        and (previous / BUNDLE / name / INDEX_FILES[0]).is_file()
+    }
+
+
+def _index(site: Path, todo: dict[str, list[str]]) -> None:
+    """Index each shard of *todo* into ``site/pagefind/<shard>/``, a few at a time."""
+    if not todo:
+        return
+    work = site / _WORK
+    try:
+        with ThreadPoolExecutor(PARALLEL) as pool:
+            jobs = [pool.submit(_index_one, site, work, *item) for item in todo.items()]
+            try:
+                for job in jobs:
+                    job.result()
+            except BaseException:
+                pool.shutdown(cancel_futures=True)
+                raise
+        _take_scripts(site / BUNDLE / next(iter(todo)), site / BUNDLE)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    for name in todo:
+        _only_index(site / BUNDLE / name)
+
+
+def _index_one(site: Path, work: Path, name: str, run_ids: list[str]) -> None:
+    """Index one shard: its pages, linked into a folder of their own, through Pagefind."""
+    pages = work / name / "runs"
+    pages.mkdir(parents=True)
+    for run_id in run_ids:
+        page = changes.run_paths(run_id)[0]  # runs/<file name>.html
+        os.link(site / page, pages / Path(page).name)
+    done = subprocess.run(
+        command(work / name, site / BUNDLE / name), capture_output=True, text=True, check=False
+    )
     if done.returncode != 0:
         output = (done.stdout + done.stderr).strip().splitlines()[-10:]
         raise BuildError(
-            "Pagefind could not index the site (build with --no-search to skip it):\n"
-            + "\n".join(output)
+            f"Pagefind could not index the site (shard {name}; build with --no-search "
+            "to skip it):\n" + "\n".join(output)
         )
-    files = [path for path in (site / BUNDLE).rglob("*") if path.is_file()]
-    size = sum(path.stat().st_size for path in files)
-    return Indexed(len(files), size, time.perf_counter() - started)
+
+
+def _take_scripts(bundle: Path, top: Path) -> None:
+    """Pagefind's scripts from a bundle it just wrote, into *top* (the same bytes
+    whichever bundle: they come with the Pagefind version)."""
+    for name in SCRIPTS + BESIDE_FIRST:
+        shutil.copyfile(bundle / name, top / name)
+
+
+def _only_index(bundle: Path) -> None:
+    """Delete what Pagefind wrote beside a shard's index: its scripts and UI."""
+    for entry in os.scandir(bundle):
+        if entry.name in INDEX_FILES or entry.name.endswith(INDEX_SUFFIX):
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
+
+
+def _keep(site: Path, previous: Path | None, kept: set[str], moved: list[str], scripts: bool):
+    """Move the *kept* shards (and the scripts, when no shard was indexed) over
+    from the *previous* site, naming each in *moved* as it goes."""
+    if previous is None:
+        return
+    (site / BUNDLE).mkdir(parents=True, exist_ok=True)
+    for name in (SCRIPTS + BESIDE_FIRST if scripts else ()) + tuple(sorted(kept)):
+        os.replace(previous / BUNDLE / name, site / BUNDLE / name)
+        moved.append(name)
+
+
+def _beside_first(bundle: Path, shards: list[str], kept: set[str]) -> None:
+    """Copies of the worker and the WebAssembly in the first shard, and in no other
+    (a kept shard may have been the first one)."""
+    for name in sorted(kept - set(shards[:1])):
+        for copy in BESIDE_FIRST:
+            (bundle / name / copy).unlink(missing_ok=True)
+    for copy in BESIDE_FIRST if shards else ():
+        shutil.copyfile(bundle / copy, bundle / shards[0] / copy)
+
+
+def _give_back(site: Path, previous: Path | None, moved: list[str]) -> None:
+    """Return to the previous site what this build moved from it (see ``add``)."""
+    if previous is None:
+        return
+    for name in moved:
+        os.replace(site / BUNDLE / name, previous / BUNDLE / name)
+    for folder in changes.RUN_AND_BATCH_DIRS:
+        if (site / folder).is_dir() and not (previous / folder).exists():
+            (previous / folder).parent.mkdir(parents=True, exist_ok=True)
+            os.replace(site / folder, previous / folder)
+
+
+def _pagefind_version() -> str:
+    """What besides the pages shapes an index: Pagefind's version."""
+    names = ("pagefind", "pagefind_bin")
+    return " ".join(f"{name} {_version(name)}" for name in names)
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "-"

@@ -1,6 +1,6 @@
 /* The header's search box: Pagefind's index of the run pages (pagefind/ in the
-   site, written by the build), loaded on first use. Browsers load no index from
-   file://, so there the box says to serve the site instead. */
+   site, written by the build in shards), loaded on first use. Browsers load no
+   index from file://, so there the box says to serve the site instead. */
 (function () {
   'use strict';
   var form = document.querySelector('form[data-search]');
@@ -28,13 +28,28 @@
     return;
   }
 
+  // The index is in shards (pagefind/<NN>/, listed in pagefind/shards.json): the
+  // first is opened, the others are merged into it; results come from all of them.
   function load() {
     if (!engine) {
-      var url = new URL(root + 'pagefind/pagefind.js', location.href);
-      engine = import(url.href).then(function (pagefind) {
-        // Result URLs are relative to the site's root, wherever it is served from.
-        return pagefind.options({ baseUrl: new URL(root || './', location.href).pathname })
-          .then(function () { return pagefind; });
+      var folder = new URL(root + 'pagefind/', location.href);
+      var site = new URL(root || './', location.href).pathname;
+      engine = fetch(new URL('shards.json', folder)).then(function (response) {
+        if (!response.ok) throw new Error('no index');
+        return response.json();
+      }).then(function (list) {
+        if (!list.shards.length) return null; // no runs yet
+        var shard = function (name) { return new URL(name + '/', folder).pathname; };
+        return import(new URL('pagefind.js', folder).href).then(function (pagefind) {
+          // Result URLs are relative to the site's root, wherever it is served from.
+          return pagefind.options({ basePath: shard(list.shards[0]), baseUrl: site })
+            .then(function () {
+              return Promise.all(list.shards.slice(1).map(function (name) {
+                return pagefind.mergeIndex(shard(name), { baseUrl: site });
+              }));
+            })
+            .then(function () { return pagefind; });
+        });
       });
     }
     return engine;
@@ -75,7 +90,10 @@
     var asked = ++shown;
     if (!term) { list.hidden = true; return; }
     load().then(function (pagefind) {
-      return pagefind.debouncedSearch(term, {}, 150);
+      // Whole words, as a phrase: a shard lacking a word would otherwise answer
+      // with the runs of its nearest shorter word, and every shard lacks most words.
+      var phrase = '"' + term.replace(/"/g, ' ') + '"';
+      return pagefind ? pagefind.debouncedSearch(phrase, {}, 150) : { results: [] };
     }).then(function (found) {
       if (found === null || asked !== shown) return null; // a newer search is on its way
       if (!found.results.length) { say('No run matches “' + term + '”.'); return null; }
