@@ -178,8 +178,8 @@ def _js(args: list) -> list:
 
 
 @pytest.fixture(scope="module")
-def site_url(built_site: Path) -> Iterator[str]:
-    with serving(built_site) as url:
+def site_url(built_site: Path, site_db: Path) -> Iterator[str]:
+    with serving(built_site, site_db) as url:
         yield url
 
 

@@ -203,8 +203,8 @@ def test_a_failed_index_leaves_the_previous_site_whole(
 
 
 @pytest.mark.browser
-def test_a_word_from_one_runs_error_leads_to_that_run(search_site: Path, page):
-    with serving(search_site) as url:
+def test_a_word_from_one_runs_error_leads_to_that_run(search_site: Path, search_db: Path, page):
+    with serving(search_site, search_db) as url:
         page.goto(url + "agents/index.html")
         page.fill("form[data-search] input", WORD)
         link = page.locator("form[data-search] .search-results a")

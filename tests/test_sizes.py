@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from generator import build
 from generator.build import sizes
 from generator.cli import main
 from generator.errors import ParameterError, SizeError, ZebenchError
+from generator.results import demo
+from generator.site import paths
 
 URL = "https://github.com/org/repo/releases/latest/download/benchmarks.db"
 
@@ -87,14 +90,40 @@ def test_a_file_left_out_is_named_without_a_link_and_a_copy_comes_back(db: Path,
     assert '<a href="../downloads/benchmarks.db">benchmarks.db</a>' in page
 
 
+def walked(site: Path) -> tuple[int, int]:
+    """Bytes and files under *site*, every file read."""
+    files = [p for p in site.rglob("*") if p.is_file()]
+    return sum(p.stat().st_size for p in files), len(files)
+
+
 def test_the_build_ends_with_the_sites_size_and_no_warning_when_small(db: Path, tmp_path: Path):
     lines: list[str] = []
     result = build_site(db, tmp_path / "site", log=lines.append)
-    measured = sizes.measure(tmp_path / "site")
-    assert (result.site_bytes, result.site_files) == (measured.bytes, measured.files)
-    assert measured.files == result.files  # every file the build wrote, nothing else
-    assert lines[-1] == f"site: {measured.bytes / 1e6:,.1f} MB in {measured.files:,} files"
+    size, files = walked(tmp_path / "site")
+    assert (result.site_bytes, result.site_files) == (size, files)
+    assert files == result.files  # every file the build wrote, nothing else
+    assert lines[-1] == f"site: {size / 1e6:,.1f} MB in {files:,} files"
     assert not any(line.startswith("warning") for line in lines)
+
+
+def test_after_new_runs_the_size_counts_kept_files_from_the_record(
+    db: Path, tmp_path: Path, monkeypatch
+):
+    site = tmp_path / "site"
+    build_site(db, site)
+    payloads = list(demo.iter_run_payloads(2, seed=31))
+    payloads[1]["metadata"] = {"error": "x" * 300_000}  # a page over the lowered limit
+    source = tmp_path / "new.jsonl"
+    source.write_text("".join(json.dumps(p) + "\n" for p in payloads))
+    assert CliRunner().invoke(main, ["record", "--db", str(db), str(source)]).exit_code == 0
+    monkeypatch.setattr(sizes, "FILE_LIMIT", 200_000)
+    lines: list[str] = []
+    result = build_site(db, site, log=lines.append, options=build.Options(max_text_bytes=0))
+    assert (result.site_bytes, result.site_files) == walked(site)
+    page = f"runs/{paths.file_name(payloads[1]['runId'])}.html"
+    assert any(line.startswith(f"warning: {page} is ") for line in lines)
+    again = build_site(db, site)  # the budget back: every page rendered again, smaller
+    assert (again.site_bytes, again.site_files) == walked(site)
 
 
 def test_each_limit_warns_naming_what_to_do(db: Path, tmp_path: Path, monkeypatch):

@@ -107,8 +107,10 @@ def build(
             changes.reuse(out, writer.root, plan)
         if options.search:  # every run page is in place now, kept or new
             site_search.add(writer.root, plan.runs, writer, log, out if plan.reuse else None)
+        site_size, record = sizes.measure(writer.root, last_site, changes.written_paths(plan))
+        writer.write(sizes.RECORD, record)
         swap.replace(writer.root, out)
-    site_size = sizes.report(out, download.bytes, download, options.strict_size, log)
+    sizes.report(out, site_size, download.bytes, download, options.strict_size, log)
     files = writer.files + len(changes.RUN_FILES) * len(plan.runs)
     files += len(changes.BATCH_FILES) * len(plan.batches)
     pages += written.pages + len(plan.runs) + len(plan.batches)

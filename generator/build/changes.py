@@ -320,6 +320,27 @@ def reuse(out: Path, staging: Path, plan: Plan) -> None:
         raise
 
 
+def written_paths(plan: Plan) -> set[str]:
+    """The site paths of the files this build renders for runs and batches, and of the
+    folders that hold some of them."""
+    written = set()
+    for key in plan.runs_todo:
+        written.update(_with_folders(run_paths(key)))
+    for key in plan.batches_todo:
+        written.update(_with_folders(batch_paths(key)))
+    return written
+
+
+def _with_folders(paths_of_one: tuple[str, ...]) -> set[str]:
+    out = set(paths_of_one)
+    for path in paths_of_one:
+        for folder in RUN_AND_BATCH_DIRS:
+            rest = path[len(folder) + 1 :] if path.startswith(folder + "/") else ""
+            if "/" in rest:
+                out.add(f"{folder}/{rest.split('/', 1)[0]}")
+    return out
+
+
 def wanted_names(plan: Plan) -> dict[str, set[str]]:
     """folder -> the names (files, or folders of files) that the files of every run
     and batch of *plan* take directly inside it."""

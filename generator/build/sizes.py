@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generator.build.writer import is_run_or_batch_name
 from generator.errors import ParameterError, SizeError
 from generator.queries import budget
 from generator.site import paths
@@ -122,22 +123,77 @@ class SiteSize:
     largest: list[tuple[str, int]] = field(default_factory=list)  # files over FILE_LIMIT
 
 
-def measure(site: Path) -> SiteSize:
-    """Bytes and files under *site*, and the files over ``FILE_LIMIT``."""
-    total, count, largest = 0, 0, []
-    stack = [site]
+RECORD = ".zebench/sizes.tsv"  # the size of each run's and batch's files, for the next build
+
+
+def measure(site: Path, last_site: Path | None, changed: set[str]) -> tuple[SiteSize, bytes]:
+    """Bytes and files under *site*, the files over ``FILE_LIMIT``, and the record of
+    each run's and batch's files to keep for the next build.
+
+    A run's or a batch's files kept from *last_site* are as its build recorded them,
+    so they are not read again (half a million files at 100,000 runs); those of
+    *changed* (site paths of files written by this build) are.
+    """
+    known = {} if last_site is None else _read_record(last_site / RECORD)
+    total, count, largest, record = 0, 0, [], {}
+    stack = [""]
     while stack:
         folder = stack.pop()
-        with os.scandir(folder) as entries:
+        with os.scandir(site / folder) as entries:
             for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    stack.append(Path(entry.path))
+                relative = f"{folder}{entry.name}"
+                if relative == RECORD:
                     continue
-                size = entry.stat(follow_symlinks=False).st_size
-                total, count = total + size, count + 1
-                if size > FILE_LIMIT:
-                    largest.append((Path(entry.path).relative_to(site).as_posix(), size))
-    return SiteSize(total, count, sorted(largest))
+                unit = is_run_or_batch_name(relative.lower())
+                sizes = known.get(relative) if unit and relative not in changed else None
+                if sizes is None and entry.is_dir(follow_symlinks=False) and not unit:
+                    stack.append(relative + "/")
+                    continue
+                if sizes is None:
+                    sizes = _entry_sizes(Path(entry.path), relative)
+                if unit:
+                    record[relative] = sizes
+                total, count = total + sizes[0], count + sizes[1]
+                if sizes[2] > FILE_LIMIT:
+                    largest.append((sizes[3], sizes[2]))
+    text = "".join(
+        f"{path}\t{b}\t{n}\t{big}\t{where}\n" for path, (b, n, big, where) in sorted(record.items())
+    )
+    data = text.encode("utf-8", "surrogateescape")
+    return SiteSize(total + len(data), count + 1, sorted(largest)), data
+
+
+Sizes = tuple[int, int, int, str]  # bytes, files, the largest file's bytes and path
+
+
+def _entry_sizes(path: Path, relative: str) -> Sizes:
+    """The sizes of a file, or of every file under a folder."""
+    if not path.is_dir() or path.is_symlink():
+        size = path.lstat().st_size
+        return size, 1, size, relative
+    total, count, big, where = 0, 0, 0, relative
+    for root, _, names in os.walk(path):
+        for name in names:
+            size = os.lstat(os.path.join(root, name)).st_size
+            total, count = total + size, count + 1
+            if size > big:
+                inner = os.path.relpath(os.path.join(root, name), path).replace(os.sep, "/")
+                big, where = size, f"{relative}/{inner}"
+    return total, count, big, where
+
+
+def _read_record(file: Path) -> dict[str, Sizes]:
+    """The last build's record; empty when there is none or it cannot be read."""
+    try:
+        lines = file.read_bytes().decode("utf-8", "surrogateescape").splitlines()
+    except OSError:
+        return {}
+    known = {}
+    for line in lines:
+        parts = line.split("\t")
+        if len(parts) == 5 and all(p.isdigit() for p in parts[1:4]):
+            known[parts[0]] = (int(parts[1]), int(parts[2]), int(parts[3]), parts[4])
+    return known
 
 
 def warnings(site: SiteSize, db_bytes: int, download: Download) -> list[str]:
@@ -165,10 +221,11 @@ def warnings(site: SiteSize, db_bytes: int, download: Download) -> list[str]:
     return out
 
 
-def report(site: Path, db_bytes: int, download: Download, strict: bool, log: Log) -> SiteSize:
+def report(
+    site: Path, size: SiteSize, db_bytes: int, download: Download, strict: bool, log: Log
+) -> None:
     """Log the site's size and file count and each warning; with *strict*, a
     warning is a ``SizeError``."""
-    size = measure(site)
     log(f"site: {_mb(size.bytes)} in {size.files:,} files")
     found = warnings(size, db_bytes, download)
     for warning in found:
@@ -178,7 +235,6 @@ def report(site: Path, db_bytes: int, download: Download, strict: bool, log: Log
             f"over a size limit (--strict-size): {'; '.join(found)}. "
             f"The site was written to {site} for a look; do not publish it."
         )
-    return size
 
 
 def _mb(size: int) -> str:

@@ -45,7 +45,7 @@ class Writer:
         if any(p in ("", ".", "..") or "\\" in p or "\0" in p for p in parts):
             raise ValueError(f"unsafe site path {relative!r}")
         key = relative.lower()  # two names differing in case are one file on some systems
-        if key in self._claimed or _run_or_batch_name(key):
+        if key in self._claimed or is_run_or_batch_name(key):
             raise _clash(relative)
         self._claimed.add(key)
         self.files += 1
@@ -75,7 +75,7 @@ class Writer:
         return sum(path.stat().st_size for path in self._created)
 
 
-def _run_or_batch_name(key: str) -> bool:
+def is_run_or_batch_name(key: str) -> bool:
     """Whether the site path *key* is (or is inside) a name that a run's or a batch's
     files could take: only those write there (``per_run``); the files about all runs
     take other names there (``index``, ``compare``, numbers), which no file name of an id is."""
