@@ -25,6 +25,20 @@ WORD = "quokkafrobnication"  # in the error of one run, nowhere else
 NEEDLE_RUN = "run-with-the-odd-error"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def many_shards():
+    """A shard for every run or so: this module's sites are small, its tests are about shards."""
+    saved, search.RUNS_PER_SHARD = search.RUNS_PER_SHARD, 1
+    yield
+    search.RUNS_PER_SHARD = saved
+
+
+def test_a_site_has_a_shard_for_every_few_hundred_runs_as_a_power_of_two(monkeypatch):
+    monkeypatch.setattr(search, "RUNS_PER_SHARD", 200)  # as shipped
+    counts = {runs: search.shard_count(runs) for runs in (0, 400, 1_000, 10_000, 100_000, 10**7)}
+    assert counts == {0: 1, 400: 2, 1_000: 4, 10_000: 32, 100_000: 256, 10**7: 256}
+
+
 @pytest.fixture(scope="module")
 def search_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from conftest import hostile_run
@@ -58,7 +72,8 @@ def run_ids(db: Path) -> list[str]:
 
 def test_every_run_page_and_only_those_are_indexed(search_site: Path, search_db: Path):
     bundle = search_site / "pagefind"
-    assert shards(search_site) == sorted({search.shard(run_id) for run_id in run_ids(search_db)})
+    ids = run_ids(search_db)
+    assert shards(search_site) == sorted({search.shard(run_id, len(ids)) for run_id in ids})
     assert sorted(p.name for p in bundle.iterdir() if p.is_dir()) == shards(search_site)
     counts = []
     for name in shards(search_site):
@@ -134,7 +149,7 @@ def test_after_one_new_run_only_its_shard_is_indexed_again(
     ingest.record_runs(db, [("new", normalise_run(payload, "new"))])
     said: list[str] = []
     build_site(db, site, log=said.append)
-    assert indexed(spy) == [search.shard(payload["runId"])]
+    assert indexed(spy) == [search.shard(payload["runId"], len(run_ids(db)))]
     assert any(line.startswith("search index: 1 of ") for line in said)
     build_site(db, tmp_path / "full")
     assert tree(site) == tree(tmp_path / "full")
@@ -149,10 +164,11 @@ def test_when_the_first_shard_goes_the_next_one_carries_the_worker(
     db, site = copy_of(search_db, tmp_path), tmp_path / "site"
     build_site(db, site)
     first, second = shards(site)[:2]
+    runs = len(run_ids(db))
     conn = sqlite3.connect(db)
     with conn:
         for run_id in run_ids(db):
-            if search.shard(run_id) == first:
+            if search.shard(run_id, runs) == first:
                 for table in ("evaluation_results", "run_telemetry", "benchmark_runs"):
                     conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
     conn.close()

@@ -8,12 +8,14 @@ of a run's bytes and no one searches them). Other pages are not indexed: every
 suite, scenario, agent and model appears on the run pages.
 
 Pagefind rebuilds an index whole, in time and memory in proportion to its pages,
-so the runs are split into ``SHARDS`` shards by their id alone (``cache.bucket``:
-a run never changes shard), each its own Pagefind index in ``pagefind/<NN>/``.
+so the runs are split into shards by their id alone (``cache.bucket``), each its
+own Pagefind index in ``pagefind/<NN>/``: one shard for every ``RUNS_PER_SHARD``
+runs or so, a power of two up to ``MAX_SHARDS``, so a run changes shard only when
+the site grows past a power of two (and then every shard is indexed again).
 A shard's stamp is a digest of its runs and their fingerprints (``changes``) and
 of Pagefind's version; the stamps are kept in the site (``STAMPS``). A build
 indexes again only the shards whose stamp changed — after one new run, one
-shard of 1/256 of the runs — and moves the others over from the previous site.
+shard of a few hundred runs — and moves the others over from the previous site.
 Pagefind's scripts are kept once, in ``pagefind/``; ``static/search.js`` reads
 the list of shards (``pagefind/shards.json``), opens the first shard and merges
 the others into it (Pagefind's ``mergeIndex``). Pagefind loads its worker and
@@ -40,7 +42,8 @@ from generator.build.writer import Writer
 from generator.errors import BuildError
 
 BUNDLE = "pagefind"  # the folder of the index inside the site
-SHARDS = cache.BUCKETS  # one shard per bucket: 256, so one shard of 100,000 runs is ~400 pages
+MAX_SHARDS = cache.BUCKETS  # one shard per bucket at most: 256
+RUNS_PER_SHARD = 200  # at least: fewer shards, fewer Pagefind processes and browser fetches
 STAMPS = f"{cache.FOLDER}/search.tsv"  # shard <TAB> stamp <TAB> its files, a line each
 LIST = f"{BUNDLE}/shards.json"  # the shards that exist, for search.js
 PARALLEL = 2  # Pagefind processes at once: each holds one shard, ~0.2 MB a page
@@ -54,9 +57,17 @@ INDEX_SUFFIX = ".pf_meta"
 _WORK = f"{cache.FOLDER}/search-pages"  # the pages of the shards being indexed, linked
 
 
-def shard(run_id: str) -> str:
-    """The name of the shard (and folder in ``pagefind/``) of a run."""
-    return f"{cache.bucket(run_id) % SHARDS:02x}"
+def shard_count(runs: int) -> int:
+    """How many shards a site of *runs* runs has: a power of two from 1 to MAX_SHARDS."""
+    count = 1
+    while count * 2 <= MAX_SHARDS and count * 2 * RUNS_PER_SHARD <= runs:
+        count *= 2
+    return count
+
+
+def shard(run_id: str, runs: int) -> str:
+    """The name of the shard (and folder in ``pagefind/``) of a run in a site of *runs*."""
+    return f"{cache.bucket(run_id) % shard_count(runs):02x}"
 
 
 def check() -> None:
@@ -83,14 +94,14 @@ def command(site: Path, output: Path) -> list[str]:
 def stamps(runs: dict[str, str]) -> tuple[dict[str, str], dict[str, list[str]]]:
     """({shard: stamp}, {shard: its runIds}) of the shards that have runs."""
     by_bucket, members = cache.buckets(runs)
-    version = _pagefind_version()
+    version, count = _pagefind_version(), shard_count(len(runs))
     by_shard: dict[str, list[str]] = {}
     parts: dict[str, list[str]] = {}
     for number in sorted(members):
-        name = f"{number % SHARDS:02x}"
+        name = f"{number % count:02x}"
         by_shard.setdefault(name, []).extend(members[number])
         parts.setdefault(name, []).append(by_bucket[number])
-    return {name: fingerprint(version, parts[name]) for name in by_shard}, by_shard
+    return {name: fingerprint(version, count, parts[name]) for name in by_shard}, by_shard
 
 
 def add(
