@@ -49,6 +49,17 @@
     return finite(scaled) ? grouped(fixed(scaled, digits === undefined ? 1 : digits)) + '%' : rule('dash');
   };
 
+  // A 95% interval [low, high] of a kind ('pct' a 0–1 rate, 'num'): "71–90"; '' without one.
+  F.interval = function (kind, ci) {
+    if (!ci || ci.length !== 2 || !finite(ci[0]) || !finite(ci[1])) return '';
+    var scale = kind === 'pct' ? 100 : 1;
+    var digits = rule('intervalDigits')[kind];
+    return ci.map(function (v) { return grouped(fixed(v * scale, digits)); }).join(rule('intervalJoin'));
+  };
+
+  // Whether a figure of `runs` runs carries the "few runs" mark.
+  F.fewRuns = function (runs) { return finite(runs) && runs > 0 && runs < rule('fewRuns'); };
+
   F.cost = function (v) {
     if (!finite(v)) return rule('dash');
     return '$' + grouped(fixed(v, fixed(Math.abs(v), 4).charAt(0) === '0' ? 4 : 2));
