@@ -13,8 +13,8 @@ One rounding rule on both sides: a half rounds away from zero, as JavaScript's
 from __future__ import annotations
 
 import math
-from decimal import ROUND_HALF_UP, Decimal
 from collections.abc import Sequence
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from generator import times
@@ -37,6 +37,7 @@ SUCCESS = {
 # with two decimals), as "(71–90)" after the figure.
 INTERVAL_DIGITS = {"pct": 0, "num": 2}
 INTERVAL_JOIN = "–"
+INTERVAL_TITLE = "95% interval: how it is worked out"  # the tooltip of its link
 # Figures from fewer runs than this carry the "few runs" mark.
 FEW_RUNS = 5
 FEW_RUNS_MARK = {

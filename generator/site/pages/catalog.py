@@ -33,6 +33,15 @@ def agents(conn: sqlite3.Connection, by_pair: list[dict[str, Any]]) -> Page:
         section="agents",
         ctx={"cards": cards},
         charts={
+            "success-rate": figure(
+                [r for r in by_pair if r["successRate"] is not None],
+                charts.bars,
+                "successRate",
+                "success rate",
+                ".0%",
+                "successRateCI",
+                "runsWithKnownSuccess",
+            ),
             "heatmap": figure(scored, charts.heatmap),
             "cost-vs-score": figure(
                 [r for r in scored if r["avgCostUsd"] is not None], charts.cost_vs_score
@@ -100,7 +109,7 @@ def _entity_page(path: str, title: str, crumbs: tuple, ctx: dict[str, Any], part
     suite, scenario; plus pairs (agent + model breakdown) and tiers (tier breakdown)."""
     pairs, tiers, days = parts
     scored = [r for r in pairs if r[_BY_SCORE] is not None]
-    tier_series = ((_BY_SCORE, "mean weighted score"),)
+    tier_series = ((_BY_SCORE, "mean weighted score", f"{_BY_SCORE}CI"),)
     return Page(
         path=path,
         template="entity.html",
@@ -109,7 +118,15 @@ def _entity_page(path: str, title: str, crumbs: tuple, ctx: dict[str, Any], part
         crumbs=crumbs,
         ctx={**ctx, "pairs": pairs, "tiers": tiers},
         charts={
-            "agents": figure(scored, charts.bars, _BY_SCORE, "mean weighted score (0–10)"),
+            "agents": figure(
+                scored,
+                charts.bars,
+                _BY_SCORE,
+                "mean weighted score (0–10)",
+                "",
+                f"{_BY_SCORE}CI",
+                "completedRuns",
+            ),
             "tiers": figure(
                 [t for t in tiers if t[_BY_SCORE] is not None],
                 charts.grouped_bars,
@@ -144,7 +161,19 @@ def evaluator_pages(
         title="Evaluators",
         section="evaluators",
         ctx={"evaluators": summary, "categories": judge.category_totals(judged)},
-        charts={"categories": figure(judged, charts.category_heatmap)},
+        charts={
+            "pass-rates": figure(
+                [r for r in summary if r["pass_rate"] is not None],
+                charts.bars,
+                "pass_rate",
+                "pass rate",
+                ".0%",
+                "pass_rate_ci",
+                None,
+                "evaluator",
+            ),
+            "categories": figure(judged, charts.category_heatmap),
+        },
     )
     bins, trends = shared.evaluator_bins, shared.trends
     for row in summary:
