@@ -32,14 +32,13 @@ def test_pass_curves_are_those_of_each_pairs_runs(conn: sqlite3.Connection) -> N
     curves = Summary(conn).pass_curves
     assert [(r["agent"], r["model"]) for r in curves] == _pairs(conn)
     for row in curves:
-        runs = comparison.outcomes(conn, "r.agent = ? AND r.model IS ?", [row["agent"], row["model"]])
+        where = "r.agent = ? AND r.model IS ?"
+        runs = comparison.outcomes(conn, where, [row["agent"], row["model"]])
         assert row["curves"] == paired.pass_curves(runs, repeats.KMAX)
         assert row["cells"] == row["curves"][0]["cells"]
     # The demo repeats cells: some pair has a pass^2 over several cells, below its pass@2.
     assert any(r["curves"][1]["cells"] >= 5 for r in curves)
-    assert all(
-        c["passHatK"] <= c["passAtK"] for r in curves for c in r["curves"] if c["cells"]
-    )
+    assert all(c["passHatK"] <= c["passAtK"] for r in curves for c in r["curves"] if c["cells"])
 
 
 def test_flaky_cells_of_a_scenario_are_those_of_each_pair_in_it(conn: sqlite3.Connection) -> None:
