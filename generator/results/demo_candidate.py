@@ -58,7 +58,9 @@ def write_candidate(
     held = batches[index]["batchId"]
     before = {b["batchId"] for b in batches[:index]}
     base_runs = [p for p in payloads if p["batchId"] in before]
-    located = [(f"demo run {i}", normalise_run(p, f"demo run {i}")) for i, p in enumerate(base_runs)]
+    located = [
+        (f"demo run {i}", normalise_run(run, f"demo run {i}")) for i, run in enumerate(base_runs)
+    ]
     # The base first: a bad --db fails before the candidate file is written.
     batch_summary = ingest.record_batches(
         db_path, [normalise_batch(b, f"demo batch {i}") for i, b in enumerate(batches[:index])]
