@@ -91,3 +91,16 @@ def test_the_agents_page_shows_intervals_bars_and_the_pass_curves(page, demo_url
     assert table.is_visible() and "pass^k" in table.inner_text()
     _follow(page, page.locator(".agent-card a.ci").first, "wilson-interval")
     assert page.problems == []
+
+
+def test_the_batch_list_drawn_by_script_shows_intervals_as_the_pages_do(page, demo_url) -> None:
+    url, _ = demo_url
+    page.goto(url + "batches/index.html")
+    page.wait_for_selector("#data-table tbody a.ci")
+    cell = page.locator("#data-table tbody td", has=page.locator("a.ci")).first
+    text = cell.inner_text()
+    assert "%" in text and "(" in text and "–" in text
+    marks = page.locator("#data-table tbody .few-runs")
+    assert marks.count() == 0 or marks.first.get_attribute("title").startswith("From fewer than")
+    _follow(page, cell.locator("a.ci"), "wilson-interval")
+    assert page.problems == []

@@ -62,6 +62,7 @@ RULES: dict[str, Any] = {
     "intervalJoin": INTERVAL_JOIN,
     "fewRuns": FEW_RUNS,
     "fewRunsMark": FEW_RUNS_MARK,
+    "intervalTitle": INTERVAL_TITLE,
 }
 
 _SAFE = 2.0**53  # floats at and above this are whole numbers

@@ -38,6 +38,8 @@
 
   var F = (ZB.format = {});
 
+  F.rule = rule; // a constant of formats.RULES, e.g. the "few runs" mark
+
   F.number = function (v, digits) {
     return finite(v) ? grouped(fixed(v, digits === undefined ? 2 : digits)) : rule('dash');
   };
