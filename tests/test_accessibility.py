@@ -129,8 +129,8 @@ def test_sortable_headers_are_buttons(built_site: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def site_url(built_site: Path) -> Iterator[str]:
-    with serving(built_site) as url:
+def site_url(built_site: Path, site_db: Path) -> Iterator[str]:
+    with serving(built_site, site_db) as url:
         yield url
 
 
