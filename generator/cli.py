@@ -152,7 +152,30 @@ def merge(db_path: str, prefer_source: bool, sources: tuple[str, ...]) -> None:
     help="small: about 4 KB a run. real: sized like real runs, about 100 KB of "
     "metadata a run, most of it a pnpm-lock.yaml patch.",
 )
-def demo(db_path: str, runs: int, seed: int, profile: str) -> None:
+@click.option(
+    "--candidate",
+    "candidate_dir",
+    type=click.Path(file_okay=False),
+    help="Hold the newest weekly sweep of one agent · model back: record the demo up to "
+    "it into --db and write its runs to DIR/runs.jsonl, a pull request's results for "
+    "scripts/compare-pr.sh.",
+    metavar="DIR",
+)
+@click.option(
+    "--candidate-sweep",
+    type=click.Choice(["regressed", "steady"]),
+    default="regressed",
+    show_default=True,
+    help="With --candidate: the sweep that is truly worse, or the one that is not.",
+)
+def demo(
+    db_path: str,
+    runs: int,
+    seed: int,
+    profile: str,
+    candidate_dir: str | None,
+    candidate_sweep: str,
+) -> None:
     """Fill --db with deterministic, realistic demo results.
 
     Suites, scenarios, tiers L0-L3 and Lx, several agents and models, batches
@@ -163,10 +186,19 @@ def demo(db_path: str, runs: int, seed: int, profile: str) -> None:
     Example:
       zebench demo --db data/benchmarks.db --runs 1000 --seed 7
       zebench demo --db data/real.db --runs 500 --profile real
+      zebench demo --db base.db --candidate results/ && scripts/compare-pr.sh base.db results/
     """
     from generator.results import demo as demo_data
 
-    click.echo(str(demo_data.write_demo(db_path, runs=runs, seed=seed, profile=profile)))
+    if candidate_dir is None:
+        click.echo(str(demo_data.write_demo(db_path, runs=runs, seed=seed, profile=profile)))
+        return
+    if profile != "small":
+        raise click.UsageError("--candidate works with the small profile only")
+    from generator.results import demo_candidate
+
+    held = demo_candidate.write_candidate(db_path, candidate_dir, candidate_sweep, runs, seed)
+    click.echo(str(held))
 
 
 MAX_TEXT_BYTES = click.option(

@@ -41,6 +41,10 @@ def test_every_figure_is_measured(report):
     assert 0 < size["evaluations_per_run"] <= 6
     assert size["record"]["runs_per_s"] > 0 and size["recorder"]["runs_per_s"] > 0
     assert size["recorder"]["runs"] == RUNS
+    statistics = size["statistics"]
+    assert set(statistics) == {"regressions", "batch_comparisons", "repeats"}
+    assert all(part["seconds"] > 0 for part in statistics.values())
+    assert statistics["repeats"]["cells"] > 0
     for key in ("record", "floor", "full_build", "build_after_1", "build_after_100"):
         assert size[key]["seconds"] > 0
         assert size[key]["peak_mb"] > 10  # a Python process, measured, not a placeholder
@@ -65,7 +69,8 @@ def test_the_table_shows_every_row_and_the_machine(report):
     _, output, _ = report
     for label in ("runs/s", "Floor", "Full build", "after recording 1 run", "100 runs",
                   "peak memory", "CPU, user + kernel", "Site size", "Dashboard weight",
-                  "Runs page weight", "of which the search index"):  # fmt: skip
+                  "Runs page weight", "of which the search index",
+                  "Statistics: regressions over time", "pass@k, pass^k"):  # fmt: skip
         assert label in output
     assert "× floor" in output and "Measured on" in output
 

@@ -82,8 +82,15 @@ def test_dashboard_figures_equal_the_json_api(built_site: Path) -> None:
     stats = json.loads((built_site / "api" / "stats.json").read_text())
     html = (built_site / "index.html").read_text()
     assert f">{stats['totalRuns']}</div>" in html
-    assert f"{stats['successRate'] * 100:.1f}%" in html
-    assert f"{stats['avgWeightedScoreCompleted']:.2f} / 10" in html
+    # Each figure with the API's interval, linked to the methods page.
+    from generator.site import formats
+
+    rate = formats.interval(stats["successRateCI"])
+    assert f'{stats["successRate"] * 100:.1f}% <a class="ci"' in html
+    assert f'#wilson-interval" title="{formats.INTERVAL_TITLE}">({rate})</a>' in html
+    score = formats.interval(stats["avgWeightedScoreCompletedCI"], "num")
+    assert f'{stats["avgWeightedScoreCompleted"]:.2f} <a class="ci"' in html
+    assert f'#cluster-robust-interval" title="{formats.INTERVAL_TITLE}">({score})</a> / 10' in html
 
 
 @pytest.mark.slow

@@ -72,3 +72,31 @@ def test_labelled_points_give_a_row_each_and_the_frontier_line_is_left_out() -> 
 def test_histogram_bins_count_whole_numbers() -> None:
     table = _table(charts.fraction_histogram([{"lo": 0.0, "hi": 0.1, "count": 4}]))
     assert table == {"columns": ["score / max score", "evaluations"], "rows": [["0.0–0.1", "4"]]}
+
+
+def test_error_bars_read_as_the_interval_and_the_few_runs_mark() -> None:
+    rows = [
+        {"agent": "a", "model": "m", "rate": 0.825, "ci": [0.7125, 0.9049], "n": 40},
+        {"agent": "b", "model": "m", "rate": 0.5, "ci": [0.0945, 0.9055], "n": 2},
+        {"agent": "c", "model": "m", "rate": 0.25, "ci": None, "n": 0},
+    ]
+    table = _table(charts.bars(rows, "rate", "success rate", ".0%", "ci", "n"))
+    assert table["rows"] == [
+        ["c · m", "25.0%"],
+        ["b · m", "50.0% (9–91) few runs"],
+        ["a · m", "82.5% (71–90)"],
+    ]
+    tiers = [{"tier": "L0", "s": 6.0, "ci": [5.0, 7.5]}]
+    table = _table(charts.grouped_bars(tiers, "tier", (("s", "score", "ci"),), "score"))
+    assert table["rows"] == [["L0", "6.00 (5.00–7.50)"]]
+
+
+def test_pass_curves_give_a_row_per_k_and_a_column_per_pair() -> None:
+    def curve(*values):
+        return [{"k": k, "passHatK": v, "cells": 1} for k, v in enumerate(values, 1)]
+
+    rows = [{"agent": "a", "model": "m", "curves": curve(0.5, 0.25)},
+            {"agent": "b", "model": "m", "curves": curve(1.0)}]  # fmt: skip
+    table = _table(charts.pass_curves(rows))
+    assert table["columns"] == ["k (runs of a cell)", "a · m", "b · m"]
+    assert table["rows"] == [["1", "50.0%", "100.0%"], ["2", "25.0%", "—"]]

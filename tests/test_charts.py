@@ -83,3 +83,44 @@ def test_names_from_results_are_escaped_for_plotly_markup() -> None:
     scatter = fig.data[0]
     assert list(scatter.text) == ["&lt;b&gt;a&lt;/b&gt; &amp; co · &lt;br&gt;"]
     assert scatter.hovertemplate.startswith("%{text}<br>")  # the chart's own markup stays
+
+
+def test_bars_draw_each_interval_as_error_bars_around_the_value() -> None:
+    rows = [
+        {"agent": "a", "model": "m", "rate": 0.8, "ci": [0.6, 0.9], "n": 20},
+        {"agent": "b", "model": None, "rate": 0.5, "ci": [0.1, 0.9], "n": 2},
+        {"agent": "c", "model": "x", "rate": 0.3, "ci": None, "n": 0},
+    ]
+    (bar,) = charts.bars(rows, "rate", "success rate", ".0%", "ci", "n").data
+    assert list(bar.y) == ["c · x", "b (no model)", "a · m"]  # lowest first
+    error = bar.error_x
+    assert error.type == "data" and error.visible
+    assert list(error.array) == [None, 0.4, 0.09999999999999998]
+    assert list(error.arrayminus) == [None, 0.4, 0.20000000000000007]
+    assert [list(row) for row in bar.customdata] == [
+        [None, None, ""],
+        [0.1, 0.9, "few runs"],
+        [0.6, 0.9, ""],
+    ]
+
+
+def test_grouped_bars_take_error_bars_for_series_with_an_interval_column() -> None:
+    rows = [{"tier": "L0", "s": 6.0, "ci": [5.0, 7.5]}, {"tier": "L1", "s": 4.0, "ci": None}]
+    (bar,) = charts.grouped_bars(rows, "tier", (("s", "score", "ci"),), "score").data
+    assert list(bar.error_y.array) == [1.5, None] and list(bar.error_y.arrayminus) == [1.0, None]
+    (plain,) = charts.grouped_bars(rows, "tier", (("s", "score"),), "score").data
+    assert plain.error_y.array is None
+
+
+def test_pass_curves_draw_pass_hat_k_per_pair_leaving_out_k_without_cells() -> None:
+    curve = [
+        {"k": 1, "passAtK": 0.6, "passHatK": 0.6, "cells": 3},
+        {"k": 2, "passAtK": 0.9, "passHatK": 0.3, "cells": 2},
+        {"k": 3, "passAtK": None, "passHatK": None, "cells": 0},
+    ]
+    rows = [{"agent": "a", "model": "m", "curves": curve}, {"agent": "<b>", "model": None,
+            "curves": curve[:1]}]  # fmt: skip
+    first, second = charts.pass_curves(rows).data
+    assert first.name == "a · m" and list(first.x) == [1, 2] and list(first.y) == [0.6, 0.3]
+    assert list(first.customdata) == [3, 2]
+    assert second.name == "&lt;b&gt; (no model)" and list(second.y) == [0.6]

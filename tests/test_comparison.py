@@ -139,7 +139,8 @@ def test_markdown_matches_the_golden_copy(demo_db, sweeps):
     if os.environ.get("UPDATE_GOLDEN"):
         GOLDEN.write_text(out, encoding="utf-8")
     assert out == GOLDEN.read_text(encoding="utf-8"), "UPDATE_GOLDEN=1 to refresh"
-    assert out.startswith("### 🔴 Regression")
+    # The marker first: a CI job finds its pull-request comment by it.
+    assert out.startswith("<!-- zebench-compare -->\n### 🔴 Regression")
     assert "<details><summary>Per cell" in out and "<details><summary>Method" in out
 
 

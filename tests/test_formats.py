@@ -97,6 +97,14 @@ def cases() -> Iterator[tuple[str, list, str]]:
         yield "cost", [v], formats.cost(fv)
     for ms in DURATIONS + NUMBERS:
         yield "duration", [ms], formats.duration(_as_float(ms))
+    for low, high in zip(NUMBERS[::7], NUMBERS[3::7], strict=False):
+        ci = [_as_float(low), _as_float(high)]
+        for kind in ("pct", "num"):
+            yield "interval", [kind, ci], formats.interval(ci, kind)
+    for kind in ("pct", "num"):
+        yield "interval", [kind, None], formats.interval(None, kind)
+    for runs in (None, 0, 1, 4, 5, 6, 1000):
+        yield "fewRuns", [runs], formats.few_runs(runs)
     for t in TIMES:
         yield "when", [t], formats.when(t)
     for t in TEXTS:
@@ -147,6 +155,14 @@ def test_halves_round_away_from_zero_and_others_to_the_nearest() -> None:
         assert float(formats.fixed(value, 2)) == expected, value
 
 
+def test_intervals_and_the_few_runs_mark() -> None:
+    assert formats.interval([0.7125, 0.9049]) == "71–90"
+    assert formats.interval([6.8, 7.444], "num") == "6.80–7.44"
+    assert formats.interval([-0.97, 12.87], "num") == "-0.97–12.87"
+    assert formats.interval(None) == formats.interval([math.nan, 1.0]) == ""
+    assert [formats.few_runs(n) for n in (None, 0, 1, 4, 5)] == [False, False, True, True, False]
+
+
 def test_success_badges() -> None:
     assert formats.success(None, "completed")["label"] == "unknown"
     assert formats.success(True, "completed")["label"] == "successful"
@@ -159,7 +175,8 @@ def test_success_badges() -> None:
 _SPECIAL = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
 _RUN_CASES = """text => {
   const special = {NaN: NaN, Infinity: Infinity, '-Infinity': -Infinity, '-0': -0};
-  const value = v => (v && typeof v === 'object' && 'special' in v ? special[v.special] : v);
+  const value = v => (Array.isArray(v) ? v.map(value)
+    : v && typeof v === 'object' && 'special' in v ? special[v.special] : v);
   const answer = ([name, args]) => ZB.format[name].apply(null, args.map(value));
   return JSON.stringify(JSON.parse(text).map(answer));
 }"""
@@ -169,7 +186,9 @@ def _js(args: list) -> list:
     """Arguments as JSON can carry them: NaN, infinities and -0.0 tagged."""
     tagged = []
     for v in args:
-        if isinstance(v, float) and not math.isfinite(v):
+        if isinstance(v, list):
+            v = _js(v)
+        elif isinstance(v, float) and not math.isfinite(v):
             v = {"special": _SPECIAL[repr(v)]}
         elif isinstance(v, float) and v == 0 and math.copysign(1, v) < 0:
             v = {"special": "-0"}

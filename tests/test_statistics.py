@@ -498,3 +498,38 @@ def test_moments_interval_equals_the_interval_of_the_values():
     )
     assert st.moments_interval([(1, 3.0, 9.0)]) is None
     assert st.moments_interval([]) is None
+
+
+# --- intervals the pages show: properties ----------------------------------------------
+
+_CELLS = st.lists(
+    st.integers(1, 12).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n))),
+    min_size=1,
+    max_size=12,
+)
+
+
+@given(_CELLS)
+def test_rate_interval_contains_the_pooled_rate_and_stays_in_the_unit_interval(cells):
+    low, high = s.rate_interval(cells)
+    rate = sum(c for _, c in cells) / sum(n for n, _ in cells)
+    assert 0.0 <= low <= rate + 1e-12 and rate - 1e-12 <= high <= 1.0
+    wilson_low, wilson_high = s.wilson(sum(c for _, c in cells), sum(n for n, _ in cells))
+    assert low <= wilson_low and high >= wilson_high  # Wilson widened, never narrowed
+
+
+@given(
+    st.lists(
+        st.lists(st.floats(0, 10, allow_nan=False), min_size=1, max_size=6), min_size=1, max_size=8
+    )
+)
+def test_moments_interval_contains_the_mean_of_the_values(cells):
+    values = [v for cell in cells for v in cell]
+    moments = [(len(c), math.fsum(c), math.fsum(v * v for v in c)) for c in cells]
+    found = s.moments_interval(moments)
+    if len(values) < 2:
+        assert found is None
+        return
+    mean = math.fsum(values) / len(values)
+    low, high = found
+    assert low <= mean + 1e-9 and mean - 1e-9 <= high

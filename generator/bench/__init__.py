@@ -5,6 +5,7 @@ For each size, in its own folder under the work folder:
     demo runs as JSON Lines → ``zebench record`` (a child process: time, peak memory)
     → the Python recorder on a sample, into a copy of that file, timed in this
       process (a rate only: it is a library, not a command)
+    → the statistics the site shows (``statistics_cost``), timed in this process
     → the floor (``floor``): every row read, one minimal Jinja page per run, one process
     → ``zebench build`` from scratch (with the search index: the seconds the build
       says it spent on it are kept as ``search_s``) → size and file count of the
@@ -48,7 +49,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from generator.bench import process_memory
+from generator.bench import process_memory, statistics_cost
 from generator.bench import server as serving
 from generator.errors import ParameterError
 from generator.results import demo
@@ -163,6 +164,8 @@ def bench_size(runs: int, workdir: Path, log: Log) -> dict:
     result["evaluations_per_run"] = _evaluations_per_run(db)
     log(f"[{runs:,} runs] Python recorder")
     result["recorder"] = _recorder(db, folder, min(runs, RECORDER_SAMPLE))
+    log(f"[{runs:,} runs] statistics: regressions, batch comparisons, repeated runs")
+    result["statistics"] = statistics_cost.measure(db)
     log(f"[{runs:,} runs] floor: read every row, one minimal page per run")
     result["floor"] = asdict(_floor(db, folder / "floor", log))
     log(f"[{runs:,} runs] full build")
@@ -389,6 +392,7 @@ _ROWS: list[tuple[str, Callable[[dict], str]]] = [
     ("`zebench record` JSON Lines", lambda r: f"{r['record']['runs_per_s']:,} runs/s"),
     ("… peak memory", _peak("record")),
     ("Python recorder", lambda r: f"{r['recorder']['runs_per_s']:,} runs/s"),
+    *statistics_cost.rows(),
     ("Floor (read all rows, 1 page/run)", lambda r: f"{r['floor']['seconds']:.2f} s"),
     ("… peak memory", _peak("floor")),
     ("… CPU, user + kernel", _cpu("floor")),

@@ -119,7 +119,7 @@ def overview(conn: sqlite3.Connection, inputs: Inputs) -> Iterator[Page | File]:
     yield overview_pages.dashboard(conn, by_pair, summary, checks)
     yield regression_pages.page(checks)
     yield regression_pages.feed(checks)
-    yield catalog.agents(conn, by_pair)
+    yield catalog.agents(conn, by_pair, summary)
     yield overview_pages.costs(conn, by_pair, summary)
     yield from catalog.suite_pages(conn, summary)
     yield from api_files.encoded(api_files.summary_entries(conn, summary))

@@ -8,6 +8,7 @@ group, so the number of scans does not grow with the data.
 
 from __future__ import annotations
 
+import math
 import sqlite3
 from collections import defaultdict
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
+from generator import statistics as st
 from generator.queries.common import (
     AGENT,
     BATCH,
@@ -176,16 +178,41 @@ def evaluator_summary(conn: sqlite3.Connection) -> list[dict[str, Any]]:
         f"SUM({_FRACTION_SQL} >= ?), SUM(e.max_score > 0) "
         "FROM evaluation_results e GROUP BY e.evaluator_name ORDER BY e.evaluator_name"
     )
+    scores: dict[str, list[Any]] = defaultdict(list)
+    numbers = (
+        # As AVG() reads a score stored as text or a blob: as a number.
+        "SELECT evaluator_name, CASE WHEN typeof(score) IN ('integer', 'real') THEN score "
+        "ELSE CAST(score AS REAL) END AS value, COUNT(*) FROM evaluation_results "
+        "WHERE score IS NOT NULL GROUP BY evaluator_name, value ORDER BY evaluator_name, value"
+    )
+    for name, score, count in conn.execute(numbers):
+        scores[name] += [score] * count
     return [
         {
             "evaluator": name,
             "count": count,
             "mean_score": avg,
+            "mean_score_ci": score_interval(scores.get(name, [])),
             "mean_fraction": frac,
             "pass_rate": ratio(passed or 0, scored or 0),
+            "pass_rate_ci": _pair(st.wilson(passed or 0, scored or 0)),
         }
         for name, count, avg, frac, passed, scored in conn.execute(sql, (PASS_FRACTION,))
     ]
+
+
+def score_interval(scores: list[Any]) -> list[float] | None:
+    """The t interval of the mean of evaluator scores (results are not tied to cells
+    here, so each counts as independent); None below 2 scores."""
+    try:
+        moments = (len(scores), math.fsum(scores), math.fsum(s * s for s in scores))
+        return _pair(st.moments_interval([moments]))
+    except (OverflowError, ValueError):  # scores near the largest float: no interval
+        return None
+
+
+def _pair(interval: tuple[float, float] | None) -> list[float] | None:
+    return None if interval is None else [interval[0], interval[1]]
 
 
 class EvaluatorTotals:
@@ -233,8 +260,10 @@ class EvaluatorTotals:
             "evaluator": name,
             "count": count,
             "mean_score": mean(scores),
+            "mean_score_ci": score_interval(scores),
             "mean_fraction": mean(fractions),
             "pass_rate": ratio(passed, scored),
+            "pass_rate_ci": _pair(st.wilson(passed, scored)),
         }
 
 

@@ -13,7 +13,7 @@ import sqlite3
 from functools import cached_property
 from typing import Any
 
-from generator.queries import batches, reports, stats, trends
+from generator.queries import batches, repeats, reports, stats, trends
 from generator.queries.common import STARTED, is_known, ratio, sql_sorted, wide_rows
 
 Rows = list[tuple[Any, ...]]
@@ -54,6 +54,21 @@ class Summary:
     def scenarios(self) -> dict[tuple[str, str], dict[str, Any]]:
         """``stats.all_scenario_stats``."""
         return stats.all_scenario_stats(self.conn, self.rows, self.tallies)
+
+    @cached_property
+    def cell_counts(self) -> repeats.Counts:
+        """``repeats.cell_counts``: the runs and successes of every cell."""
+        return repeats.cell_counts(self.tallies)
+
+    @cached_property
+    def pass_curves(self) -> list[dict[str, Any]]:
+        """``repeats.pass_curves`` per agent · model."""
+        return repeats.pass_curves(self.cell_counts)
+
+    @cached_property
+    def flaky(self) -> dict[tuple[Any, Any], dict[str, Any]]:
+        """``repeats.flaky_by_scenario``."""
+        return repeats.flaky_by_scenario(self.cell_counts)
 
     @cached_property
     def evaluations(self) -> tuple[dict[str, list[dict[str, Any]]], trends.Bins, list[Any]]:

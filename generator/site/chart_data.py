@@ -89,11 +89,27 @@ def _series(traces: Sequence[Figure], layout: dict[str, Any]) -> dict[str, list]
     keys: dict[Any, None] = {}
     for t in traces:
         keys.update(dict.fromkeys(t[key]))
-    cells = [dict(zip(t[key], t[value], strict=True)) for t in traces]
     texts = [_format(layout, t.get(f"{value}axis", value)) for t in traces]
+    cells = [
+        dict(zip(t[key], _with_intervals(t, value, text), strict=True))
+        for t, text in zip(traces, texts, strict=True)
+    ]
     key_text = _format(layout, key)
     columns = [_title(layout, key), *(shown(t.get("name") or "") for t in traces)]
-    rows = [
-        [key_text(k), *(text(c.get(k)) for c, text in zip(cells, texts, strict=True))] for k in keys
-    ]
+    missing = formats.DASH
+    rows = [[key_text(k), *(c.get(k, missing) for c in cells)] for k in keys]
     return {"columns": columns, "rows": rows}
+
+
+def _with_intervals(trace: Figure, value: str, text: Format) -> list[str]:
+    """The trace's values as text; with error bars (``charts.intervals``), each followed by
+    its 95% interval and the "few runs" mark, as the pages write them."""
+    values = [text(v) for v in trace[value]]
+    if not trace.get(f"error_{value}") or not trace.get("customdata"):
+        return values
+    kind = "pct" if text is formats.percent else "num"
+    out = []
+    for written, (low, high, note) in zip(values, trace["customdata"], strict=True):
+        interval = formats.interval(None if low is None else [low, high], kind)
+        out.append(" ".join(part for part in (written, interval and f"({interval})", note) if part))
+    return out

@@ -113,17 +113,54 @@ def runs_over_time(days: Sequence[Row]) -> go.Figure:
     )
 
 
-def bars(rows: Sequence[Row], value: str, axis_title: str, tickformat: str = "") -> go.Figure:
-    """One horizontal bar per agent + model for the column ``value``."""
+def intervals(rows: Sequence[Row], value: str, ci: str, runs: str | None = None) -> dict[str, Any]:
+    """Error bars of the 95% intervals ``ci`` of ``value`` (for ``error_x``/``error_y``) and
+    the ``customdata`` they come from: [low, high, "few runs" or ""] per row.
+
+    The limits travel in customdata too, so the chart's data table shows the
+    interval itself rather than the bar lengths (which lose the last bits).
+    """
+    plus, minus, data = [], [], []
+    for r in rows:
+        v, interval = r[value], r[ci]
+        few = runs is not None and formats.few_runs(r[runs])
+        note = formats.FEW_RUNS_MARK["label"] if few else ""
+        if v is None or interval is None:
+            plus.append(None)
+            minus.append(None)
+            data.append([None, None, note])
+        else:
+            plus.append(max(interval[1] - v, 0.0))
+            minus.append(max(v - interval[0], 0.0))
+            data.append([interval[0], interval[1], note])
+    error = {"type": "data", "array": plus, "arrayminus": minus, "visible": True}
+    return {"error": error, "customdata": data}
+
+
+def bars(
+    rows: Sequence[Row],
+    value: str,
+    axis_title: str,
+    tickformat: str = "",
+    ci: str | None = None,
+    runs: str | None = None,
+    name_key: str | None = None,
+) -> go.Figure:
+    """One horizontal bar per agent + model (or per ``name_key`` value) for the column
+    ``value``; with ``ci``, its 95% interval as error bars (``runs``: the count behind
+    each figure, for the "few runs" mark)."""
     ordered = sorted(rows, key=lambda r: (r[value] is None, r[value] or 0))
-    names = [label(r["agent"], r["model"]) for r in ordered]
-    bar = go.Bar(
-        x=[r[value] for r in ordered],
-        y=names,
-        orientation="h",
-        name=axis_title,
-        hovertemplate="%{y}: %{x}<extra></extra>",
-    )
+    names = [str(r[name_key]) if name_key else label(r["agent"], r["model"]) for r in ordered]
+    extra: dict[str, Any] = {"hovertemplate": "%{y}: %{x}<extra></extra>"}
+    if ci is not None:
+        shown = intervals(ordered, value, ci, runs)
+        extra = {
+            "error_x": shown["error"],
+            "customdata": shown["customdata"],
+            "hovertemplate": "%{y}: %{x} (95% interval %{customdata[0]:.3g}–%{customdata[1]:.3g})"
+            " %{customdata[2]}<extra></extra>",
+        }
+    bar = go.Bar(x=[r[value] for r in ordered], y=names, orientation="h", name=axis_title, **extra)
     return _figure(
         [bar],
         xaxis={"title": {"text": axis_title}, "tickformat": tickformat},
@@ -133,11 +170,21 @@ def bars(rows: Sequence[Row], value: str, axis_title: str, tickformat: str = "")
 
 
 def grouped_bars(
-    rows: Sequence[Row], category: str, series: Sequence[tuple[str, str]], axis_title: str
+    rows: Sequence[Row],
+    category: str,
+    series: Sequence[tuple[str, ...]],
+    axis_title: str,
 ) -> go.Figure:
-    """Bars per ``category`` value, one series per (column, name) pair."""
+    """Bars per ``category`` value, one series per (column, name) pair; a third item,
+    (column, name, interval column), draws that column's 95% intervals as error bars."""
     x = [str(r[category]) for r in rows]
-    traces = [go.Bar(x=x, y=[r[col] for r in rows], name=name) for col, name in series]
+    traces = []
+    for col, name, *ci in series:
+        extra: dict[str, Any] = {}
+        if ci:
+            shown = intervals(rows, col, ci[0])
+            extra = {"error_y": shown["error"], "customdata": shown["customdata"]}
+        traces.append(go.Bar(x=x, y=[r[col] for r in rows], name=name, **extra))
     return _figure(
         traces,
         barmode="group",
@@ -280,4 +327,31 @@ def category_heatmap(rows: Sequence[Row]) -> go.Figure:
         xaxis={"type": "category", "automargin": True},
         yaxis={"type": "category", "automargin": True},
         height=max(260, 40 * len(pairs) + 160),
+    )
+
+
+def pass_curves(rows: Sequence[Row]) -> go.Figure:
+    """pass^k against k, one line per agent + model; ``rows`` have ``agent``, ``model`` and
+    ``curves`` (``statistics.paired.pass_curves``). Points over no cell are left out."""
+    traces = []
+    for r in rows:
+        points = [c for c in r["curves"] if c["passHatK"] is not None]
+        traces.append(
+            go.Scatter(
+                x=[c["k"] for c in points],
+                y=[c["passHatK"] for c in points],
+                customdata=[c["cells"] for c in points],
+                mode="lines+markers",
+                name=label(r["agent"], r["model"]),
+                hovertemplate="pass^%{x}: %{y:.1%} over %{customdata} cells",
+            )
+        )
+    return _figure(
+        traces,
+        xaxis={"title": {"text": "k (runs of a cell)"}, "dtick": 1},
+        yaxis={
+            "title": {"text": "pass^k: all k runs succeed"},
+            "range": [0, 1],
+            "tickformat": ".0%",
+        },
     )

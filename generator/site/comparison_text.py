@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 DOCS = "docs/statistics.md"
+# The first line of the markdown: how a CI job finds its pull-request comment again.
+MARKER = "<!-- zebench-compare -->"
 VERDICT_MARK = {
     "regression": "🔴",
     "improvement": "🟢",
@@ -159,6 +161,7 @@ def markdown(result: dict[str, Any]) -> str:
     base, cand = result["base"], result["candidate"]
     mark = VERDICT_MARK.get(result["verdict"], "")
     lines = [
+        MARKER,
         f"### {mark} {md(headline(result))}",
         "",
         f"Base `{md(base['label'])}` → candidate `{md(cand['label'])}`",

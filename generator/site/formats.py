@@ -13,6 +13,7 @@ One rounding rule on both sides: a half rounds away from zero, as JavaScript's
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -32,6 +33,21 @@ SUCCESS = {
     "unknown": {"badge": "other", "label": "unknown", "title": "this file does not record success"},
 }
 
+# An interval's kinds: how its limits are written (a rate in whole percents, a score
+# with two decimals), as "(71–90)" after the figure.
+INTERVAL_DIGITS = {"pct": 0, "num": 2}
+INTERVAL_JOIN = "–"
+INTERVAL_TITLE = "95% interval: how it is worked out"  # the tooltip of its link
+# Figures from fewer runs than this carry the "few runs" mark.
+FEW_RUNS = 5
+FEW_RUNS_MARK = {
+    "label": "few runs",
+    "title": (
+        f"From fewer than {FEW_RUNS} runs: the 95% interval is wide, and the next run "
+        "may move this figure a lot."
+    ),
+}
+
 # Everything format.js needs besides the rules it implements; written into pages that use it.
 RULES: dict[str, Any] = {
     "dash": DASH,
@@ -42,6 +58,11 @@ RULES: dict[str, Any] = {
     "statuses": list(STATUSES),
     "otherStatus": OTHER_STATUS,
     "success": SUCCESS,
+    "intervalDigits": INTERVAL_DIGITS,
+    "intervalJoin": INTERVAL_JOIN,
+    "fewRuns": FEW_RUNS,
+    "fewRunsMark": FEW_RUNS_MARK,
+    "intervalTitle": INTERVAL_TITLE,
 }
 
 _SAFE = 2.0**53  # floats at and above this are whole numbers
@@ -92,6 +113,21 @@ def percent(value: float | None, digits: int = 1) -> str:
     if _missing(scaled):
         return DASH
     return fixed(scaled, digits, ",") + "%"
+
+
+def interval(ci: Sequence[float] | None, kind: str = "pct") -> str:
+    """A 95% interval as ``71–90`` (a 0–1 rate in percents, *kind* "pct") or
+    ``6.80–7.44`` (*kind* "num"); empty when there is none."""
+    if ci is None or any(_missing(v) for v in ci):
+        return ""
+    scale = 100 if kind == "pct" else 1
+    digits = INTERVAL_DIGITS[kind]
+    return INTERVAL_JOIN.join(fixed(float(v) * scale, digits, ",") for v in ci)
+
+
+def few_runs(runs: int | None) -> bool:
+    """Whether a figure of *runs* runs carries the "few runs" mark (none: no figure)."""
+    return runs is not None and 0 < runs < FEW_RUNS
 
 
 def cost(value: float | None) -> str:

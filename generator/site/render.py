@@ -21,7 +21,7 @@ from generator import times
 from generator.queries.encoding import script_json
 from generator.site import chart_data, formats, paths
 from generator.site.formats import cost, duration, number, percent, when
-from generator.site.pages import Page, Site
+from generator.site.pages import Page, Site, methods
 
 
 def templates_dir() -> Path:
@@ -102,8 +102,17 @@ def environment() -> jinja2.Environment:
         script_json=script_json,
         pretty=pretty,
         chart_table=chart_data.table,
+        interval=formats.interval,
+        few_runs=formats.few_runs,
     )
-    env.globals.update(NO_MODEL=formats.NO_MODEL, success=formats.success, RULES=formats.RULES)
+    env.globals.update(
+        NO_MODEL=formats.NO_MODEL,
+        success=formats.success,
+        RULES=formats.RULES,
+        FEW_RUNS_MARK=formats.FEW_RUNS_MARK,
+        INTERVAL_TITLE=formats.INTERVAL_TITLE,
+        methods=methods,  # methods.href(page.root, methods.WILSON): where an interval links
+    )
     return env
 
 

@@ -359,18 +359,20 @@ def _cell_counts(outcomes: Iterable[Outcome | Mapping[str, Any]]) -> list[tuple[
 
 def flaky_cells(outcomes: Iterable[Outcome | Mapping[str, Any]]) -> dict[str, Any]:
     """Cells of one agent · model whose repeated runs disagree (0 < successes < runs)."""
-    repeated = [(cell, known) for cell, known in _cell_counts(outcomes) if len(known) >= 2]
+    counts = _cell_counts(outcomes)
+    return flaky_of_counts((_cell_keys(cell), len(known), sum(known)) for cell, known in counts)
+
+
+def flaky_of_counts(cells: Iterable[tuple[Mapping[str, Any], int, int]]) -> dict[str, Any]:
+    """``flaky_cells`` from cells given as (their keys, runs with known success,
+    successes), in the order given; each flaky cell lists its keys."""
+    repeated = [(keys, n, c) for keys, n, c in cells if n >= 2]
     # Every repeated cell has two runs or more, so each rate is a number.
-    rates = [st.disagreement(len(known), sum(known)) or 0.0 for _, known in repeated]
+    rates = [st.disagreement(n, c) or 0.0 for _, n, c in repeated]
     flaky = [
-        {
-            **_cell_keys(cell),
-            "runsWithKnownSuccess": len(known),
-            "successfulRuns": sum(known),
-            "disagreement": rate,
-        }
-        for (cell, known), rate in zip(repeated, rates, strict=True)
-        if 0 < sum(known) < len(known)
+        {**keys, "runsWithKnownSuccess": n, "successfulRuns": c, "disagreement": rate}
+        for (keys, n, c), rate in zip(repeated, rates, strict=True)
+        if 0 < c < n
     ]
     return {
         "cellsWithRepeats": len(repeated),
@@ -386,6 +388,11 @@ def pass_curves(
 ) -> list[dict[str, Any]]:
     """pass@k and pass^k for k = 1..kmax, each the mean over the cells with ≥ k runs."""
     counts = [(len(known), sum(known)) for _, known in _cell_counts(outcomes)]
+    return pass_curves_of_counts(counts, kmax)
+
+
+def pass_curves_of_counts(counts: Sequence[tuple[int, int]], kmax: int = 5) -> list[dict[str, Any]]:
+    """``pass_curves`` from cells given as (runs with known success, successes)."""
     curves = []
     for k in range(1, kmax + 1):
         at_k, cells = st.pass_over_cells(counts, k, st.pass_at_k)

@@ -38,6 +38,8 @@
 
   var F = (ZB.format = {});
 
+  F.rule = rule; // a constant of formats.RULES, e.g. the "few runs" mark
+
   F.number = function (v, digits) {
     return finite(v) ? grouped(fixed(v, digits === undefined ? 2 : digits)) : rule('dash');
   };
@@ -48,6 +50,17 @@
     var scaled = finite(v) ? v * 100 : NaN;
     return finite(scaled) ? grouped(fixed(scaled, digits === undefined ? 1 : digits)) + '%' : rule('dash');
   };
+
+  // A 95% interval [low, high] of a kind ('pct' a 0–1 rate, 'num'): "71–90"; '' without one.
+  F.interval = function (kind, ci) {
+    if (!ci || ci.length !== 2 || !finite(ci[0]) || !finite(ci[1])) return '';
+    var scale = kind === 'pct' ? 100 : 1;
+    var digits = rule('intervalDigits')[kind];
+    return ci.map(function (v) { return grouped(fixed(v * scale, digits)); }).join(rule('intervalJoin'));
+  };
+
+  // Whether a figure of `runs` runs carries the "few runs" mark.
+  F.fewRuns = function (runs) { return finite(runs) && runs > 0 && runs < rule('fewRuns'); };
 
   F.cost = function (v) {
     if (!finite(v)) return rule('dash');

@@ -14,7 +14,9 @@
   var columns = Array.prototype.map.call(table.querySelectorAll('thead th'), function (th) {
     return {
       th: th, button: th.querySelector('button.sort'), key: th.dataset.sort,
-      type: th.dataset.type || 'text', link: th.dataset.link
+      type: th.dataset.type || 'text', link: th.dataset.link,
+      // A figure's 95% interval (a field of the row), where it links, and its run count.
+      ci: th.dataset.ci, ciHref: th.dataset.ciHref, runs: th.dataset.runs
     };
   });
   var format = ZB.format;
@@ -131,8 +133,32 @@
       td.appendChild(box);
     } else {
       td.textContent = format.figure(col.type, v);
+      if (col.ci) interval(td, col, row);
     }
     return td;
+  }
+
+  // After the figure: its interval linking to the methods page, and the "few runs" mark.
+  function interval(td, col, row) {
+    var shown = format.interval(col.type, value(row, col.ci));
+    if (shown) {
+      var a = document.createElement('a');
+      a.className = 'ci';
+      a.href = col.ciHref;
+      a.title = format.rule('intervalTitle');
+      a.textContent = '(' + shown + ')';
+      td.appendChild(document.createTextNode(' '));
+      td.appendChild(a);
+    }
+    if (col.runs && format.fewRuns(value(row, col.runs))) {
+      var mark = format.rule('fewRunsMark');
+      var span = document.createElement('span');
+      span.className = 'few-runs';
+      span.title = mark.title;
+      span.textContent = mark.label;
+      td.appendChild(document.createTextNode(' '));
+      td.appendChild(span);
+    }
   }
 
   function draw(rows, total, filtered) {

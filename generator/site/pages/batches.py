@@ -34,6 +34,8 @@ LIST_FIELDS = (
     "successRate",
     "avgWeightedScoreCompleted",
     "totalCostUsd",
+    "successRateCI",
+    "runsWithKnownSuccess",
 )
 SUMMARY_KEYS = (
     "totalRuns",

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
-from generator.queries import judge, stats
+from generator.queries import judge, repeats, stats
 from generator.queries.summary import Summary
 from generator.site import charts, paths
 from generator.site.pages import Page, figure
@@ -22,8 +22,15 @@ EVALUATORS_CRUMB = (("Evaluators", "evaluators/index.html"),)
 _BY_SCORE = "avgWeightedScoreCompleted"
 
 
-def agents(conn: sqlite3.Connection, by_pair: list[dict[str, Any]]) -> Page:
-    """A card per agent + model, the agent × model heatmap, cost against score."""
+def agents(
+    conn: sqlite3.Connection, by_pair: list[dict[str, Any]], summary: Summary | None = None
+) -> Page:
+    """A card per agent + model, their success rates, pass@k and pass^k over repeated
+    cells, the agent × model heatmap, cost against score (*summary* shared as in
+    ``suite_pages``)."""
+    summary = summary or Summary(conn)
+    curves = summary.pass_curves
+    repeated = [r for r in curves if r["curves"][1]["cells"]]  # some cell has 2 runs
     scored = [r for r in by_pair if r[_BY_SCORE] is not None]
     cards = sorted(by_pair, key=lambda r: (r[_BY_SCORE] is None, -(r[_BY_SCORE] or 0)))
     return Page(
@@ -31,8 +38,18 @@ def agents(conn: sqlite3.Connection, by_pair: list[dict[str, Any]]) -> Page:
         template="agents.html",
         title="Agents and models",
         section="agents",
-        ctx={"cards": cards},
+        ctx={"cards": cards, "curves": curves, "kmax": repeats.KMAX},
         charts={
+            "success-rate": figure(
+                [r for r in by_pair if r["successRate"] is not None],
+                charts.bars,
+                "successRate",
+                "success rate",
+                ".0%",
+                "successRateCI",
+                "runsWithKnownSuccess",
+            ),
+            "pass-curves": figure(repeated, charts.pass_curves),
             "heatmap": figure(scored, charts.heatmap),
             "cost-vs-score": figure(
                 [r for r in scored if r["avgCostUsd"] is not None], charts.cost_vs_score
@@ -63,7 +80,11 @@ def suite_pages(conn: sqlite3.Connection, summary: Summary | None = None) -> Ite
         template="suites.html",
         title="Suites and scenarios",
         section="suites",
-        ctx={"suites": list(suites.values()), "scenarios": list(scenarios.values())},
+        ctx={
+            "suites": list(suites.values()),
+            "scenarios": list(scenarios.values()),
+            "flakiest": repeats.flakiest(summary.flaky),
+        },
     )
     # Every breakdown below sums the same tallies and daily scores, not the runs again.
     tallies, daily = summary.tallies, stats.daily_scores(rows)
@@ -77,7 +98,7 @@ def suite_pages(conn: sqlite3.Connection, summary: Summary | None = None) -> Ite
             path=f"suites/{paths.file_name(suite)}.html",
             title=f"Suite {suite}",
             crumbs=SUITES_CRUMB,
-            ctx={"kind": "suite", "stats": data, "suite": suite, "scenario": None},
+            ctx={"kind": "suite", "stats": data, "suite": suite, "scenario": None, "flaky": None},
             parts=(pairs.get(key, []), tiers.get(key, []), days.get(key, [])),
         )
     keys = ("suite", "scenario")
@@ -90,17 +111,24 @@ def suite_pages(conn: sqlite3.Connection, summary: Summary | None = None) -> Ite
             path=f"scenarios/{paths.file_name(suite)}/{paths.file_name(scenario)}.html",
             title=f"Scenario {scenario}",
             crumbs=SUITES_CRUMB + ((f"Suite {suite}", f"suites/{paths.file_name(suite)}.html"),),
-            ctx={"kind": "scenario", "stats": data, "suite": suite, "scenario": scenario},
+            ctx={
+                "kind": "scenario",
+                "stats": data,
+                "suite": suite,
+                "scenario": scenario,
+                "flaky": summary.flaky.get(key),
+            },
             parts=(pairs.get(key, []), tiers.get(key, []), days.get(key, [])),
         )
 
 
 def _entity_page(path: str, title: str, crumbs: tuple, ctx: dict[str, Any], parts: tuple) -> Page:
     """A suite or scenario page. ctx: kind, stats (queries.suite_stats / scenario_stats),
-    suite, scenario; plus pairs (agent + model breakdown) and tiers (tier breakdown)."""
+    suite, scenario, flaky (a scenario's ``repeats.flaky_by_scenario`` entry, or None);
+    plus pairs (agent + model breakdown) and tiers (tier breakdown)."""
     pairs, tiers, days = parts
     scored = [r for r in pairs if r[_BY_SCORE] is not None]
-    tier_series = ((_BY_SCORE, "mean weighted score"),)
+    tier_series = ((_BY_SCORE, "mean weighted score", f"{_BY_SCORE}CI"),)
     return Page(
         path=path,
         template="entity.html",
@@ -109,7 +137,15 @@ def _entity_page(path: str, title: str, crumbs: tuple, ctx: dict[str, Any], part
         crumbs=crumbs,
         ctx={**ctx, "pairs": pairs, "tiers": tiers},
         charts={
-            "agents": figure(scored, charts.bars, _BY_SCORE, "mean weighted score (0–10)"),
+            "agents": figure(
+                scored,
+                charts.bars,
+                _BY_SCORE,
+                "mean weighted score (0–10)",
+                "",
+                f"{_BY_SCORE}CI",
+                "completedRuns",
+            ),
             "tiers": figure(
                 [t for t in tiers if t[_BY_SCORE] is not None],
                 charts.grouped_bars,
@@ -144,7 +180,19 @@ def evaluator_pages(
         title="Evaluators",
         section="evaluators",
         ctx={"evaluators": summary, "categories": judge.category_totals(judged)},
-        charts={"categories": figure(judged, charts.category_heatmap)},
+        charts={
+            "pass-rates": figure(
+                [r for r in summary if r["pass_rate"] is not None],
+                charts.bars,
+                "pass_rate",
+                "pass rate",
+                ".0%",
+                "pass_rate_ci",
+                None,
+                "evaluator",
+            ),
+            "categories": figure(judged, charts.category_heatmap),
+        },
     )
     bins, trends = shared.evaluator_bins, shared.trends
     for row in summary:

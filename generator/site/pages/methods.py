@@ -15,6 +15,8 @@ PATH = "methods/statistics.html"
 # Sections of docs/statistics.md that pages link to (python-markdown's toc ids).
 WILSON = "wilson-interval"
 MEAN = "cluster-robust-interval"
+T_INTERVAL = "mean-and-t-interval"
+RATE_OVER_CELLS = "success-rate-over-repeated-cells"
 COMPARING = "comparing-two-sets-of-runs"
 REGRESSIONS = "regressions-over-time"
 PASS_K = "pass-rates-over-k-runs"
