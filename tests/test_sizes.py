@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from conftest import build_site
 
 from generator import build
-from generator.build import sizes
+from generator.build import search, sizes
 from generator.cli import main
 from generator.errors import ParameterError, SizeError, ZebenchError
 from generator.results import demo
@@ -109,6 +109,7 @@ def test_the_build_ends_with_the_sites_size_and_no_warning_when_small(db: Path, 
 def test_after_new_runs_the_size_counts_kept_files_from_the_record(
     db: Path, tmp_path: Path, monkeypatch
 ):
+    monkeypatch.setattr(search, "RUNS_PER_SHARD", 1)  # search shards kept too
     site = tmp_path / "site"
     build_site(db, site)
     payloads = list(demo.iter_run_payloads(2, seed=31))

@@ -105,9 +105,11 @@ def build(
         writer.write(MARKER, b"zebench site: 'zebench build' replaces this folder\n")
         if plan.reuse:
             changes.reuse(out, writer.root, plan)
+        written_paths = changes.written_paths(plan)
         if options.search:  # every run page is in place now, kept or new
-            site_search.add(writer.root, plan.runs, writer, log, out if plan.reuse else None)
-        site_size, record = sizes.measure(writer.root, last_site, changes.written_paths(plan))
+            previous = out if plan.reuse else None
+            written_paths |= site_search.add(writer.root, plan.runs, writer, log, previous)
+        site_size, record = sizes.measure(writer.root, last_site, written_paths)
         writer.write(sizes.RECORD, record)
         swap.replace(writer.root, out)
     sizes.report(out, site_size, download.bytes, download, options.strict_size, log)

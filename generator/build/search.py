@@ -110,9 +110,10 @@ def add(
     writer: Writer,
     log: Callable[[str], None],
     previous: Path | None,
-) -> None:
+) -> set[str]:
     """The build's step: index the run pages of *site* (runId -> fingerprint in
-    *runs*), keeping the shards of the *previous* site whose runs did not change.
+    *runs*), keeping the shards of the *previous* site whose runs did not change;
+    the site paths of the shard folders written to (indexed, or given the worker).
 
     The previous site's run and batch folders are already in *site*
     (``changes.reuse``); should indexing fail, they and its shards go back to it.
@@ -147,6 +148,7 @@ def add(
         f"search index: {len(todo):,} of {len(current):,} shards indexed, "
         f"{len(kept):,} kept ({seconds:.2f} s)"
     )
+    return {f"{BUNDLE}/{name}" for name in [*todo, *shards[:1]]}
 
 
 def keepable(previous: Path | None, current: dict[str, str]) -> dict[str, int]:

@@ -124,15 +124,17 @@ class SiteSize:
 
 
 RECORD = ".zebench/sizes.tsv"  # the size of each run's and batch's files, for the next build
+SEARCH_FOLDER = "pagefind"  # its folders are the search index's shards (build.search)
 
 
 def measure(site: Path, last_site: Path | None, changed: set[str]) -> tuple[SiteSize, bytes]:
     """Bytes and files under *site*, the files over ``FILE_LIMIT``, and the record of
     each run's and batch's files to keep for the next build.
 
-    A run's or a batch's files kept from *last_site* are as its build recorded them,
-    so they are not read again (half a million files at 100,000 runs); those of
-    *changed* (site paths of files written by this build) are.
+    A run's or a batch's files, and a folder of the search index, kept from
+    *last_site* are as its build recorded them, so they are not read again (half a
+    million files at 100,000 runs); those of *changed* (site paths of files and
+    folders written by this build) are.
     """
     known = {} if last_site is None else _read_record(last_site / RECORD)
     total, count, largest, record = 0, 0, [], {}
@@ -144,8 +146,8 @@ def measure(site: Path, last_site: Path | None, changed: set[str]) -> tuple[Site
                 relative = f"{folder}{entry.name}"
                 if relative == RECORD:
                     continue
-                unit = is_run_or_batch_name(relative.lower())
-                sizes = known.get(relative) if unit and relative not in changed else None
+                sizes = None if relative in changed else known.get(relative)
+                unit = sizes is not None or _recorded(relative)
                 if sizes is None and entry.is_dir(follow_symlinks=False) and not unit:
                     stack.append(relative + "/")
                     continue
@@ -164,6 +166,15 @@ def measure(site: Path, last_site: Path | None, changed: set[str]) -> tuple[Site
 
 
 Sizes = tuple[int, int, int, str]  # bytes, files, the largest file's bytes and path
+
+
+def _recorded(relative: str) -> bool:
+    """Whether the sizes of the site path *relative* are recorded for the next build:
+    a run's or a batch's files, or a folder of the search index."""
+    folder, _, name = relative.rpartition("/")
+    if folder == SEARCH_FOLDER:
+        return len(name) == 2 and all(c in "0123456789abcdef" for c in name)  # a shard
+    return is_run_or_batch_name(relative.lower())
 
 
 def _entry_sizes(path: Path, relative: str) -> Sizes:
