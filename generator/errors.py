@@ -45,3 +45,11 @@ class ServeError(ZebenchError):
 
 class SizeError(ZebenchError):
     """The site or the results file is over a limit of GitHub (``--strict-size``)."""
+
+
+class SpecError(ParameterError):
+    """A side of a comparison is not a batch id, latest, previous or key=value filters."""
+
+
+class NothingToCompare(ZebenchError):
+    """The two sides share no cell, or one side has no runs."""

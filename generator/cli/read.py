@@ -8,6 +8,7 @@ import click
 
 from generator import store
 from generator.cli import db_option, main
+from generator.errors import SpecError
 
 MAX_TEXT_BYTES = click.option(
     "--max-text-bytes",
@@ -101,7 +102,7 @@ def compare_command(db_path: str, base: str, candidate: str, form: str, toleranc
         with store.reading(db_path):
             try:
                 result = comparison.compare_specs(conn, base, candidate, tolerance / 100)
-            except comparison.SpecError as exc:
+            except SpecError as exc:
                 raise click.BadParameter(str(exc)) from exc
     finally:
         conn.close()

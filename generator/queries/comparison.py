@@ -16,7 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from generator.errors import NotFoundError, ParameterError, ZebenchError
+from generator.errors import NotFoundError, NothingToCompare, SpecError
 from generator.queries.common import ts_sql
 from generator.statistics import paired
 
@@ -30,14 +30,6 @@ _FROM = (
     "benchmark_runs r LEFT JOIN run_telemetry t "
     "ON t.id = (SELECT MIN(id) FROM run_telemetry WHERE run_id = r.run_id)"
 )
-
-
-class SpecError(ParameterError):
-    """A side of a comparison is not a batch id, latest, previous or key=value filters."""
-
-
-class NothingToCompare(ZebenchError):
-    """The two sides share no cell, or one side has no runs."""
 
 
 def success(status: Any, is_successful: Any) -> bool | None:
