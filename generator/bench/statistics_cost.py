@@ -45,9 +45,9 @@ def measure(db: Path) -> dict:
     finally:
         conn.close()
     return {
-        "regressions": {"series": len(checks), "seconds": round(regressions_s, 3)},
-        "batch_comparisons": {"batches": len(compared), "seconds": round(comparisons_s, 3)},
-        "repeats": {"cells": len(counts), "seconds": round(repeats_s, 3)},
+        "regressions": {"series": len(checks), "seconds": regressions_s},
+        "batch_comparisons": {"batches": len(compared), "seconds": comparisons_s},
+        "repeats": {"cells": len(counts), "seconds": repeats_s},
     }
 
 
