@@ -16,7 +16,6 @@ from generator.queries.batches import (
     iter_batch_details,
     list_batches,
 )
-from generator.queries.compare import compare_batches
 from generator.queries.runs import (
     count_runs,
     get_run,
@@ -26,6 +25,7 @@ from generator.queries.runs import (
     run_evaluations,
     run_telemetry,
 )
+from generator.queries.side_by_side import compare_batches
 from generator.queries.stats import (
     agent_stats,
     all_scenario_stats,

@@ -1,9 +1,10 @@
-"""Batches: the list (client-side over a data file), a page per batch, the comparison.
+"""Batches: the list (client-side over a data file), a page per batch, the side-by-side view.
 
-The comparison is drawn in the browser from one small data file per batch, so
-any 2–5 batches can be compared on a static host; it follows the same rules as
-``queries.compare`` (deltas against the first batch, better/worse by weighted
-score, else by success rate).
+The side-by-side view of 2–5 batches is drawn in the browser from one small data
+file per batch, so any batches can be set side by side on a static host; it
+follows ``queries.side_by_side`` (differences against the first batch, higher or
+lower, never a verdict). A batch page's verdict against the previous comparable
+batch comes from ``queries.comparison``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,6 @@
-"""Comparing 2 to 5 batches: their figures, deltas against the first, and per scenario."""
+"""2 to 5 batches side by side: their figures, differences against the first, per scenario.
+
+Differences only: the verdict on two sets of runs is ``comparison``'s."""
 
 from __future__ import annotations
 
