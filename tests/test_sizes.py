@@ -167,3 +167,12 @@ def test_a_large_results_file_is_linked_by_default(db: Path, tmp_path: Path):
     assert f"results file not copied ({db.stat().st_size / 1e6:,.1f} MB)" in result.output
     assert "links to" in result.output and "over 0.0 MB" in result.output
     assert not (tmp_path / "site" / "downloads" / "benchmarks.db").exists()
+
+
+def test_the_build_command_s_defaults_are_the_library_s() -> None:
+    from generator.queries import budget
+
+    params = {p.name: p for p in main.commands["build"].params}
+    assert tuple(params["db_download"].type.choices) == sizes.MODES
+    assert params["db_copy_limit"].default * 1_000_000 == sizes.COPY_LIMIT
+    assert params["max_text_bytes"].default == budget.DEFAULT_MAX_TEXT_BYTES

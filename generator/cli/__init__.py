@@ -53,5 +53,20 @@ def main() -> None:
     as a static report site."""
 
 
+def max_text_bytes_option(default: int | None):
+    """``--max-text-bytes``: the one definition shared by ``build`` (a budget by default)
+    and ``api`` (every text whole by default)."""
+    return click.option(
+        "--max-text-bytes",
+        type=click.IntRange(min=0),
+        default=default,
+        show_default=default is not None,
+        metavar="N",
+        help="Cut each long text of the results (patches, prompts, test output, judge "
+        "details, errors) at N bytes, with a marker giving its full size and where it is "
+        "whole; 0: no limit.",
+    )
+
+
 # The commands, registered with ``main`` as their modules are imported.
 from generator.cli import measure, read, results, site, upkeep  # noqa: E402, F401

@@ -7,21 +7,13 @@ import sys
 import click
 
 from generator import store
-from generator.cli import db_option, main
+from generator.cli import db_option, main, max_text_bytes_option
 from generator.errors import SpecError
-
-MAX_TEXT_BYTES = click.option(
-    "--max-text-bytes",
-    type=click.IntRange(min=0),
-    metavar="N",
-    help="Cut each long text of the results (patches, prompts, test output, judge "
-    "details, errors) at N bytes, with a marker giving its full size; 0: no limit.",
-)
 
 
 @main.command("api")
 @db_option
-@MAX_TEXT_BYTES
+@max_text_bytes_option(default=None)
 @click.argument("path")
 def api_command(db_path: str, max_text_bytes: int | None, path: str) -> None:
     """Print the JSON the read API answers for PATH (query string included).

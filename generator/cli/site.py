@@ -7,7 +7,8 @@ import time
 
 import click
 
-from generator.cli import db_option, main
+from generator.cli import db_option, main, max_text_bytes_option
+from generator.queries import budget
 
 
 @main.command()
@@ -20,16 +21,7 @@ from generator.cli import db_option, main
     default=None,
     help="Folder of markdown pages to add. Default: data/pages, if it exists.",
 )
-@click.option(
-    "--max-text-bytes",
-    type=click.IntRange(min=0),
-    default=16384,
-    show_default=True,
-    metavar="N",
-    help="Cut each long text of the results (patches, prompts, test output, judge "
-    "details, errors) at N bytes on pages and API files, with a marker giving its full "
-    "size and where it is whole; 0: no limit.",
-)
+@max_text_bytes_option(default=budget.DEFAULT_MAX_TEXT_BYTES)
 @click.option(
     "--db-download",
     type=click.Choice(["copy", "link", "none"]),
