@@ -85,8 +85,8 @@ def build(
         job = Job(str(copy), str(writer.root), site, detail_site(site), last_site)
         with Workers(job) as workers:
             workers.write_parts(site_wide.names(planned=None), {})
-            previous = changes.read_manifest(out) if last_site else {}
-            plan = changes.plan(conn, job.detail_site, out, previous)
+            manifest = changes.read_manifest(out) if last_site else {}
+            plan = changes.plan(conn, job.detail_site, out, manifest)
             log(
                 f"{len(plan.runs_todo):,} of {len(plan.runs):,} runs and "
                 f"{len(plan.batches_todo):,} of {len(plan.batches):,} batches to render"
@@ -107,8 +107,8 @@ def build(
             changes.reuse(out, writer.root, plan)
         written_paths = changes.written_paths(plan)
         if options.search:  # every run page is in place now, kept or new
-            previous = out if plan.reuse else None
-            written_paths |= site_search.add(writer.root, plan.runs, writer, log, previous)
+            kept_from = out if plan.reuse else None
+            written_paths |= site_search.add(writer.root, plan.runs, writer, log, kept_from)
         site_size, record = sizes.measure(writer.root, last_site, written_paths)
         writer.write(sizes.RECORD, record)
         swap.replace(writer.root, out)
