@@ -204,12 +204,12 @@ def test_every_two_different_values_in_a_column_give_different_fingerprints(tmp_
 
 
 def test_manifest_round_trips_and_names_what_changed(tmp_path):
-    runs = {"a": "1", "tab\there": "2", "line\nbreak": "3"}
+    runs = {"a": "1", "tab\there": "2", "line\nbreak": "3", "separator\u2028\x85\x0c": "6"}
     batches = {"b": "4"}
     (tmp_path / ".zebench").mkdir()
     (tmp_path / changes.MANIFEST).write_bytes(changes.manifest_text(runs, batches))
     previous = changes.read_manifest(tmp_path)
-    assert len(previous) == 4
+    assert len(previous) == 5
     assert changes.changed("run", runs, previous) == set()
     assert changes.changed("batch", batches, previous) == set()
     assert changes.changed("run", {**runs, "a": "9", "new": "5"}, previous) == {"a", "new"}

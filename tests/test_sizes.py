@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -125,6 +126,25 @@ def test_after_new_runs_the_size_counts_kept_files_from_the_record(
     assert any(line.startswith(f"warning: {page} is ") for line in lines)
     again = build_site(db, site)  # the budget back: every page rendered again, smaller
     assert (again.site_bytes, again.site_files) == walked(site)
+
+
+def test_after_runs_go_the_size_still_counts_every_file_once(
+    db: Path, tmp_path: Path, monkeypatch
+):
+    site = tmp_path / "site"
+    build_site(db, site)
+    with sqlite3.connect(db) as conn:  # a run goes: its files go from the kept folders
+        (run_id,) = conn.execute("SELECT run_id FROM benchmark_runs LIMIT 1").fetchone()
+        for table in ("evaluation_results", "run_telemetry", "benchmark_runs"):
+            conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
+    conn.close()
+    monkeypatch.setattr(sizes, "FILE_LIMIT", (site / "runs" / "index.html").stat().st_size // 2)
+    lines: list[str] = []
+    result = build_site(db, site, log=lines.append)
+    assert result.kept > 0
+    assert (result.site_bytes, result.site_files) == walked(site)
+    # a file about all runs among the runs' own files is measured, and named when large
+    assert any(line.startswith("warning: runs/index.html is ") for line in lines)
 
 
 def test_each_limit_warns_naming_what_to_do(db: Path, tmp_path: Path, monkeypatch):

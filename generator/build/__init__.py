@@ -105,11 +105,12 @@ def build(
         writer.write(MARKER, b"zebench site: 'zebench build' replaces this folder\n")
         if plan.reuse:
             changes.reuse(out, writer.root, plan)
-        written_paths = changes.written_paths(plan)
+        shards: set[str] = set()
         if options.search:  # every run page is in place now, kept or new
             kept_from = out if plan.reuse else None
-            written_paths |= site_search.add(writer.root, plan.runs, writer, log, kept_from)
-        site_size, record = sizes.measure(writer.root, last_site, written_paths)
+            shards = site_search.add(writer.root, plan.runs, writer, log, kept_from)
+        shared = [*writer.paths, *written.paths]  # the files about all runs
+        site_size, record = sizes.measure(writer.root, last_site, plan, shared, shards)
         writer.write(sizes.RECORD, record)
         swap.replace(writer.root, out)
     sizes.report(out, site_size, download.bytes, download, options.strict_size, log)

@@ -147,7 +147,7 @@ def read_manifest(site: Path) -> dict[str, str]:
     except (OSError, UnicodeDecodeError):
         return {}
     entries = {}
-    for line in text.splitlines():
+    for line in text.split("\n"):  # not splitlines: an id may hold U+2028 and the like
         key, _, value = line.rpartition("\t")
         if key:
             entries[key] = value
@@ -156,8 +156,8 @@ def read_manifest(site: Path) -> dict[str, str]:
 
 def manifest_text(runs: dict[str, str], batches: dict[str, str]) -> bytes:
     """The manifest for these fingerprints: sorted, one ``kind/id<TAB>fingerprint`` a line."""
-    lines = [f"{_key('run', k)}\t{v}" for k, v in runs.items()]
-    lines += [f"{_key('batch', k)}\t{v}" for k, v in batches.items()]
+    lines = [f"{manifest_key('run', k)}\t{v}" for k, v in runs.items()]
+    lines += [f"{manifest_key('batch', k)}\t{v}" for k, v in batches.items()]
     return ("\n".join(sorted(lines)) + "\n").encode("utf-8")
 
 
@@ -165,8 +165,9 @@ _ESCAPES = {"\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 _NEEDS_ESCAPE = re.compile(r"[\\\n\t\r]")
 
 
-def _key(kind: str, key: str) -> str:
-    """A run's or batch's key in the manifest: ``kind/id``, the id on one line."""
+def manifest_key(kind: str, key: str) -> str:
+    """A run's or batch's key in the manifest (and ``sizes``' record): ``kind/id``,
+    the id on one line."""
     return f"{kind}/{_clean(key)}"
 
 
@@ -179,7 +180,7 @@ def _clean(key: str) -> str:
 
 def changed(kind: str, current: dict[str, str], previous: dict[str, str]) -> set[str]:
     """The ids of *kind* whose fingerprint is new or differs from the previous build's."""
-    return {key for key, value in current.items() if previous.get(_key(kind, key)) != value}
+    return {key for key, value in current.items() if previous.get(manifest_key(kind, key)) != value}
 
 
 def merge_tree(source: Path, target: Path) -> None:
@@ -280,7 +281,7 @@ def plan(
 
 def _keys(runs: dict[str, str], batches: dict[str, str]) -> set[str]:
     """The manifest keys of these runs and batches."""
-    return {_key("run", k) for k in runs} | {_key("batch", k) for k in batches}
+    return {manifest_key("run", k) for k in runs} | {manifest_key("batch", k) for k in batches}
 
 
 def _intact(out: Path, previous: dict[str, str]) -> bool:
@@ -318,27 +319,6 @@ def reuse(out: Path, staging: Path, plan: Plan) -> None:
         for folder in reversed(moved):
             os.replace(staging / folder, out / folder)
         raise
-
-
-def written_paths(plan: Plan) -> set[str]:
-    """The site paths of the files this build renders for runs and batches, and of the
-    folders that hold some of them."""
-    written = set()
-    for key in plan.runs_todo:
-        written.update(_with_folders(run_paths(key)))
-    for key in plan.batches_todo:
-        written.update(_with_folders(batch_paths(key)))
-    return written
-
-
-def _with_folders(paths_of_one: tuple[str, ...]) -> set[str]:
-    out = set(paths_of_one)
-    for path in paths_of_one:
-        for folder in RUN_AND_BATCH_DIRS:
-            rest = path[len(folder) + 1 :] if path.startswith(folder + "/") else ""
-            if "/" in rest:
-                out.add(f"{folder}/{rest.split('/', 1)[0]}")
-    return out
 
 
 def wanted_names(plan: Plan) -> dict[str, set[str]]:

@@ -18,11 +18,11 @@ The limits are module constants: tests lower them.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.build.writer import is_run_or_batch_name
+from generator.build import changes
 from generator.errors import ParameterError, SizeError
 from generator.queries import budget
 from generator.site import paths
@@ -123,87 +123,110 @@ class SiteSize:
     largest: list[tuple[str, int]] = field(default_factory=list)  # files over FILE_LIMIT
 
 
-RECORD = ".zebench/sizes.tsv"  # the size of each run's and batch's files, for the next build
+RECORD = ".zebench/sizes.tsv"  # each run's, batch's and search shard's sizes, for the next build
 SEARCH_FOLDER = "pagefind"  # its folders are the search index's shards (build.search)
+Sizes = tuple[int, int, int]  # bytes, files, the largest file's bytes
 
 
-def measure(site: Path, last_site: Path | None, changed: set[str]) -> tuple[SiteSize, bytes]:
+def measure(
+    site: Path,
+    last_site: Path | None,
+    plan: changes.Plan,
+    shared: Iterable[str],
+    written_shards: set[str],
+) -> tuple[SiteSize, bytes]:
     """Bytes and files under *site*, the files over ``FILE_LIMIT``, and the record of
-    each run's and batch's files to keep for the next build.
+    the sizes of each run's, batch's and search shard's files for the next build.
 
-    A run's or a batch's files, and a folder of the search index, kept from
-    *last_site* are as its build recorded them, so they are not read again (half a
-    million files at 100,000 runs); those of *changed* (site paths of files and
-    folders written by this build) are.
+    The folders of runs' and batches' files hold half a million names at 100,000
+    runs, so they are not listed: their files are those of *plan*'s runs and
+    batches — as the last build recorded them, unless this build wrote them — and
+    *shared*, the files about all runs this build wrote among them. A shard of the
+    search index kept from *last_site* is as recorded too; one in *written_shards*
+    (site paths) is read again. Everything else is read.
     """
     known = {} if last_site is None else _read_record(last_site / RECORD)
-    total, count, largest, record = 0, 0, [], {}
+    record: dict[str, Sizes] = {}
+    large: list[str] = []  # site paths of files that may be over FILE_LIMIT
+    for kind, ids, todo, files_of in (
+        ("run", plan.runs, plan.runs_todo, changes.run_paths),
+        ("batch", plan.batches, plan.batches_todo, changes.batch_paths),
+    ):
+        for key in ids:
+            name = changes.manifest_key(kind, key)
+            sizes = None if key in todo else known.get(name)
+            record[name] = sizes = sizes or _files_sizes(site, files_of(key))
+            if sizes[2] > FILE_LIMIT:  # the record keeps only the largest size
+                large += files_of(key)
+    folders = changes.RUN_AND_BATCH_DIRS
+    among = [path for path in shared if path.rpartition("/")[0] in folders]
+    large += among
+    counted = [_files_sizes(site, among)]
     stack = [""]
     while stack:
         folder = stack.pop()
         with os.scandir(site / folder) as entries:
             for entry in entries:
                 relative = f"{folder}{entry.name}"
-                if relative == RECORD:
+                if relative == RECORD or relative in folders:
                     continue
-                sizes = None if relative in changed else known.get(relative)
-                unit = sizes is not None or _recorded(relative)
-                if sizes is None and entry.is_dir(follow_symlinks=False) and not unit:
+                if not entry.is_dir(follow_symlinks=False):
+                    size = entry.stat(follow_symlinks=False).st_size
+                    counted.append((size, 1, size))
+                    large += [relative] if size > FILE_LIMIT else []
+                elif _is_shard(relative):
+                    sizes = None if relative in written_shards else known.get(relative)
+                    record[relative] = sizes = sizes or _folder_sizes(site, relative)
+                    large += _folder_files(site, relative) if sizes[2] > FILE_LIMIT else []
+                else:
                     stack.append(relative + "/")
-                    continue
-                if sizes is None:
-                    sizes = _entry_sizes(Path(entry.path), relative)
-                if unit:
-                    record[relative] = sizes
-                total, count = total + sizes[0], count + sizes[1]
-                if sizes[2] > FILE_LIMIT:
-                    largest.append((sizes[3], sizes[2]))
-    text = "".join(
-        f"{path}\t{b}\t{n}\t{big}\t{where}\n" for path, (b, n, big, where) in sorted(record.items())
-    )
+    text = "".join(f"{key}\t{b}\t{n}\t{big}\n" for key, (b, n, big) in sorted(record.items()))
     data = text.encode("utf-8", "surrogateescape")
-    return SiteSize(total + len(data), count + 1, sorted(largest)), data
+    everything = [*record.values(), *counted]
+    total = sum(sizes[0] for sizes in everything) + len(data)
+    count = sum(sizes[1] for sizes in everything) + 1
+    sizes_of = {path: os.lstat(site / path).st_size for path in large}
+    over = sorted((path, size) for path, size in sizes_of.items() if size > FILE_LIMIT)
+    return SiteSize(total, count, over), data
 
 
-Sizes = tuple[int, int, int, str]  # bytes, files, the largest file's bytes and path
-
-
-def _recorded(relative: str) -> bool:
-    """Whether the sizes of the site path *relative* are recorded for the next build:
-    a run's or a batch's files, or a folder of the search index."""
+def _is_shard(relative: str) -> bool:
+    """Whether the site path *relative* is a folder of the search index: a shard."""
     folder, _, name = relative.rpartition("/")
-    if folder == SEARCH_FOLDER:
-        return len(name) == 2 and all(c in "0123456789abcdef" for c in name)  # a shard
-    return is_run_or_batch_name(relative.lower())
+    return folder == SEARCH_FOLDER and len(name) == 2 and all(c in "0123456789abcdef" for c in name)
 
 
-def _entry_sizes(path: Path, relative: str) -> Sizes:
-    """The sizes of a file, or of every file under a folder."""
-    if not path.is_dir() or path.is_symlink():
-        size = path.lstat().st_size
-        return size, 1, size, relative
-    total, count, big, where = 0, 0, 0, relative
-    for root, _, names in os.walk(path):
-        for name in names:
-            size = os.lstat(os.path.join(root, name)).st_size
-            total, count = total + size, count + 1
-            if size > big:
-                inner = os.path.relpath(os.path.join(root, name), path).replace(os.sep, "/")
-                big, where = size, f"{relative}/{inner}"
-    return total, count, big, where
+def _files_sizes(site: Path, files: Iterable[str]) -> Sizes:
+    """The sizes of these files of *site* (site paths)."""
+    sizes = [os.lstat(site / path).st_size for path in files]
+    return sum(sizes), len(sizes), max(sizes, default=0)
+
+
+def _folder_sizes(site: Path, folder: str) -> Sizes:
+    """The sizes of every file under the site path *folder*."""
+    return _files_sizes(site, _folder_files(site, folder))
+
+
+def _folder_files(site: Path, folder: str) -> list[str]:
+    """The site paths of every file under the site path *folder*."""
+    return [
+        os.path.relpath(os.path.join(root, name), site).replace(os.sep, "/")
+        for root, _, names in os.walk(site / folder)
+        for name in names
+    ]
 
 
 def _read_record(file: Path) -> dict[str, Sizes]:
     """The last build's record; empty when there is none or it cannot be read."""
     try:
-        lines = file.read_bytes().decode("utf-8", "surrogateescape").splitlines()
+        lines = file.read_bytes().decode("utf-8", "surrogateescape").split("\n")
     except OSError:
         return {}
     known = {}
     for line in lines:
         parts = line.split("\t")
-        if len(parts) == 5 and all(p.isdigit() for p in parts[1:4]):
-            known[parts[0]] = (int(parts[1]), int(parts[2]), int(parts[3]), parts[4])
+        if len(parts) == 4 and all(p.isdigit() for p in parts[1:]):
+            known[parts[0]] = (int(parts[1]), int(parts[2]), int(parts[3]))
     return known
 
 
