@@ -128,9 +128,7 @@ def test_after_new_runs_the_size_counts_kept_files_from_the_record(
     assert (again.site_bytes, again.site_files) == walked(site)
 
 
-def test_after_runs_go_the_size_still_counts_every_file_once(
-    db: Path, tmp_path: Path, monkeypatch
-):
+def test_after_runs_go_the_size_still_counts_every_file_once(db: Path, tmp_path: Path, monkeypatch):
     site = tmp_path / "site"
     build_site(db, site)
     with sqlite3.connect(db) as conn:  # a run goes: its files go from the kept folders
