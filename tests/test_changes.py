@@ -396,7 +396,7 @@ def test_workers_render_their_share_of_runs_from_the_snapshot_copy(demo_db, tmp_
     run_ids = [row[0] for row in conn.execute("SELECT run_id FROM benchmark_runs")]
     site = build.detail_site(build._site(conn, None, [], NO_LIMIT))
     conn.close()
-    job = Job(str(demo_db), str(tmp_path / "out"), site, site)
+    job = Job(str(demo_db), False, str(tmp_path / "out"), site, site)
     with Workers(job, processes=2) as workers:
         workers.render(run_ids, [], per_task=7)
         written = workers.wait()
@@ -416,7 +416,7 @@ def test_a_worker_that_dies_fails_with_an_error_saying_so(demo_db, tmp_path, mon
     run_ids = [row[0] for row in conn.execute("SELECT run_id FROM benchmark_runs")]
     site = build.detail_site(build._site(conn, None, [], NO_LIMIT))
     conn.close()
-    job = Job(str(demo_db), str(tmp_path / "out"), site, site)
+    job = Job(str(demo_db), False, str(tmp_path / "out"), site, site)
     with (
         Workers(job, processes=2) as workers,
         pytest.raises(
@@ -437,7 +437,7 @@ def test_workers_write_the_same_batch_files_as_one_process(demo_db, tmp_path, mo
     trees = []
     for workers in (2, 1):
         out = tmp_path / f"out-{workers}"
-        job = Job(str(demo_db), str(out), site, site)
+        job = Job(str(demo_db), False, str(out), site, site)
         with Workers(job, processes=workers) as pool:
             pool.render(run_ids, batch_ids, per_task=7)
             written = pool.wait()

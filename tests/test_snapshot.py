@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -10,7 +11,9 @@ import pytest
 from conftest import build_site, make_site_db
 from test_build import assert_a_broken_rebuild_leaves_the_site
 
-from generator import store
+from generator import build, store
+from generator.build.workers import Workers
+from generator.errors import BuildError
 from generator.results import demo, ingest
 from generator.results.validate import normalise_run
 from generator.store import snapshot
@@ -28,9 +31,9 @@ def _copy(db: Path, target: Path, between=lambda: None) -> None:
     """Copy *db*'s snapshot as the build does; *between* runs once the snapshot began."""
     conn = store.open_read(db)
     try:
-        with snapshot.held(conn):
-            between()
-            snapshot.write(conn, target)
+        snapshot.begin(conn)
+        between()
+        snapshot.write(conn, target)
     finally:
         conn.close()
 
@@ -102,3 +105,111 @@ def test_a_failing_copy_fails_the_build_and_leaves_the_previous_site(
         monkeypatch.setattr(snapshot, "write", broken)
 
     assert_a_broken_rebuild_leaves_the_site(db, folder, break_build, RuntimeError, "copy on fire")
+
+
+# When the site does not carry the results file, the build's processes read the file
+# itself, each in a transaction begun under the build's write lock: no copy.
+
+NOT_COPIED = build.Options(db_download="none")
+
+
+def _listed(out: Path) -> int:
+    return json.loads((out / "api" / "all" / "runs.json").read_text())["total"]
+
+
+def test_a_commit_once_the_lock_is_released_is_not_in_the_site(tmp_path, monkeypatch):
+    db = make_site_db(tmp_path / "benchmarks.db", runs=12)
+    copies: list[Path] = []
+    monkeypatch.setattr(snapshot, "write", lambda source, target: copies.append(target))
+    release = snapshot.Snapshot.release
+
+    def then_a_commit(self):
+        assert self.shared
+        release(self)
+        _record_one(db, "late")  # every process of the build has begun reading
+
+    monkeypatch.setattr(snapshot.Snapshot, "release", then_a_commit)
+    out = tmp_path / "site"
+    result = build_site(db, out, options=NOT_COPIED)
+    assert copies == []  # nothing copied: they read the file itself
+    assert result.run_pages == 13 and _runs(db) == 14 and _listed(out) == 13
+    assert not (out / "runs" / "late.html").exists()
+
+
+def test_a_writer_waits_for_the_lock_until_every_process_reads(tmp_path, monkeypatch):
+    db = make_site_db(tmp_path / "benchmarks.db", runs=12)
+    begun = Workers.begun
+    committed: list[bool] = []
+
+    def a_writer_tries_meanwhile(self):
+        conn = sqlite3.connect(db, timeout=0.1)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            committed.append(True)
+        except sqlite3.OperationalError as exc:
+            assert "locked" in str(exc)
+            committed.append(False)
+        finally:
+            conn.close()
+        begun(self)
+
+    monkeypatch.setattr(Workers, "begun", a_writer_tries_meanwhile)
+    build_site(db, tmp_path / "site", options=NOT_COPIED)
+    assert committed == [False]
+    _record_one(db, "after")  # and once the build is done, writers go on
+    assert _runs(db) == 14
+
+
+def test_a_writer_holding_the_lock_makes_the_build_copy_instead(tmp_path, monkeypatch):
+    db = make_site_db(tmp_path / "benchmarks.db", runs=12)
+    monkeypatch.setattr(snapshot, "LOCK_WAIT", 0.05)
+    write = snapshot.write
+    copies: list[Path] = []
+
+    def counted(source, target):
+        copies.append(target)
+        write(source, target)
+
+    monkeypatch.setattr(snapshot, "write", counted)
+    writer = sqlite3.connect(db, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a long transaction of a writer
+    try:
+        result = build_site(db, tmp_path / "site", options=NOT_COPIED)
+    finally:
+        writer.rollback()
+        writer.close()
+    assert [p.name for p in copies] == ["snapshot.db"] and result.run_pages == 13
+    assert not (tmp_path / "site" / ".zebench" / "snapshot.db").exists()
+
+
+def test_an_older_schema_upgraded_in_memory_is_copied_for_the_processes(
+    upstream_db, tmp_path, monkeypatch
+):
+    write = snapshot.write
+    copies: list[Path] = []
+
+    def counted(source, target):
+        copies.append(target)
+        write(source, target)
+
+    monkeypatch.setattr(snapshot, "write", counted)
+    result = build_site(upstream_db, tmp_path / "site", options=NOT_COPIED)
+    assert [p.name for p in copies] == ["snapshot.db"] and result.run_pages == 56
+    conn = sqlite3.connect(upstream_db)
+    assert store.schema_version(conn) < store.SCHEMA_VERSION  # the file itself untouched
+    conn.close()
+
+
+def test_a_file_swapped_in_as_the_build_begins_fails_it(tmp_path, monkeypatch):
+    db = make_site_db(tmp_path / "benchmarks.db", runs=12)
+    other = make_site_db(tmp_path / "other.db", runs=3)
+    begun = Workers.begun
+
+    def compacted_meanwhile(self):
+        begun(self)
+        os.replace(other, db)  # as 'zebench compact' swaps in its new file
+
+    monkeypatch.setattr(Workers, "begun", compacted_meanwhile)
+    with pytest.raises(BuildError, match="was replaced as the build began"):
+        build_site(db, tmp_path / "site", options=NOT_COPIED)
+    assert not (tmp_path / "site").exists()

@@ -15,7 +15,6 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable
-from contextlib import closing
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,6 +37,7 @@ from generator.site.pages import runs as run_pages
 from generator.store import snapshot
 
 MARKER = ".zebench-site"  # marks a folder this build may replace
+SNAPSHOT_COPY = ".zebench/snapshot.db"  # for the other processes, when they need one
 Log = Callable[[str], None]
 
 
@@ -73,18 +73,19 @@ def build(
     if options.search:
         site_search.check()
     with (
-        closing(store.open_read(db)) as conn,
         store.reading(db),
-        snapshot.held(conn),
         swap.staging(out) as writer,
+        snapshot.taken(Path(db), _snapshot_copy(writer, download), download.copied) as taken,
     ):
+        conn = taken.conn
         site = _site(conn, base_url, owner_pages, options.text_budget(db))
-        copy = _snapshot_copy(writer, download)
-        snapshot.write(conn, copy)  # what the workers read
         log(download.describe())
-        job = Job(str(copy), str(writer.root), site, detail_site(site), last_site)
+        source, root = str(taken.path), str(writer.root)
+        job = Job(source, taken.shared, root, site, detail_site(site), last_site)
         with Workers(job) as workers:
             workers.write_parts(site_wide.names(planned=None), {})
+            workers.begun()  # every process reads the snapshot now
+            taken.release()  # writers may commit again
             manifest = changes.read_manifest(out) if last_site else {}
             plan = changes.plan(conn, job.detail_site, out, manifest)
             log(
@@ -100,8 +101,8 @@ def build(
             writer.reserve(path)  # files about all runs, from several processes
         log(f"{written.run_pages:,} run pages ({len(plan.runs) - written.run_pages:,} kept)")
         writer.write(changes.MANIFEST, plan.manifest())
-        if not download.copied:
-            copy.unlink()  # every reader of the snapshot is done; it is not to be published
+        if not download.copied:  # every reader of the snapshot is done
+            (writer.root / SNAPSHOT_COPY).unlink(missing_ok=True)  # not to be published
         writer.write(MARKER, b"zebench site: 'zebench build' replaces this folder\n")
         if plan.reuse:
             changes.reuse(out, writer.root, plan)
@@ -153,13 +154,9 @@ def _write_pages(
 
 
 def _snapshot_copy(writer: Writer, download: sizes.Download) -> Path:
-    """Where the snapshot's copy goes: into the site when it carries the results file,
-    else beside the build's own files, deleted before the swap."""
-    if download.copied:
-        return writer.claim(download.site_path)
-    target = writer.root / ".zebench" / "snapshot.db"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    return target
+    """Where a copy of the snapshot goes: into the site when it carries the results
+    file, else beside the build's own files (if one is needed), deleted before the swap."""
+    return writer.claim(download.site_path) if download.copied else writer.root / SNAPSHOT_COPY
 
 
 def _db_link(download: sizes.Download) -> str | None:

@@ -2,9 +2,9 @@
 
 Two kinds of work go to them. The files of each new or changed run and batch
 (``per_run``), a few hundred runs per task; and the parts of ``site_wide``, the
-pages about all runs, a task each. The processes are forked once the copy of the
-build's snapshot is written, and each reads that copy, never the parent's
-connection; each writes its files straight into the staging folder.
+pages about all runs, a task each. The processes are forked at the first task;
+each reads the build's snapshot on a connection of its own (``store.snapshot``),
+never the parent's, and writes its files straight into the staging folder.
 """
 
 from __future__ import annotations
@@ -29,7 +29,9 @@ from generator.errors import BuildError
 from generator.queries import batches, comparison, runs
 from generator.site import render
 from generator.site.pages import Site
+from generator.store import snapshot
 
+START_TIMEOUT = 60  # seconds for a process to start and open the snapshot
 RUNS_PER_TASK = 250  # small enough to spread the work, large enough to amortise it
 BATCHES_PER_TASK = 100  # each has five files, and a run or more to list
 
@@ -38,7 +40,8 @@ BATCHES_PER_TASK = 100  # each has five files, and a run or more to list
 class Job:
     """What every process needs: where to read, where to write, how to render."""
 
-    copy: str  # the build's copy of its snapshot, opened with store.open_snapshot
+    source: str  # the results file (shared) or the build's copy of its snapshot
+    shared: bool  # source is the results file: read in a transaction begun at the start
     root: str  # the staging folder
     site: Site  # the context of pages about all runs
     detail_site: Site  # the context of a run's or a batch's page: no site-wide figures
@@ -73,10 +76,20 @@ class Workers:
     def __init__(self, job: Job, processes: int | None = None) -> None:
         # fork: processes start with everything imported. A forking pool starts
         # all its processes at its first task, before any thread of this one.
-        processes = processes or max(len(os.sched_getaffinity(0)), len(site_wide.PARTS))
+        self._processes = processes or max(len(os.sched_getaffinity(0)), len(site_wide.PARTS))
         context = multiprocessing.get_context("fork")
-        self._pool = ProcessPoolExecutor(processes, context, initializer=_start, initargs=(job,))
+        self._begun = context.Semaphore(0)
+        self._pool = ProcessPoolExecutor(
+            self._processes, context, initializer=_start, initargs=(job, self._begun)
+        )
         self._tasks: list[tuple[str, Future[Written]]] = []
+
+    def begun(self) -> None:
+        """Wait until every process has begun reading the snapshot (they start at the
+        first task)."""
+        for _ in range(self._processes):
+            if not self._begun.acquire(timeout=START_TIMEOUT):
+                raise BuildError(self._died())
 
     def write_parts(self, names: Iterable[str], fingerprints: dict[str, str]) -> None:
         """Write the parts of ``site_wide`` called *names*, given *fingerprints*."""
@@ -140,12 +153,19 @@ class _Process:
     previous: dict[str, str] | None  # comparison.previous_batches of this build
 
 
-def _start(job: Job) -> None:
-    per_run.forget_folders()  # a previous build of this process may have made them
-    _Process.job = job
-    _Process.conn = store.open_snapshot(job.copy)
-    _Process.previous = None
-    _Process.env = render.environment()
+def _start(job: Job, begun: Any) -> None:
+    try:
+        per_run.forget_folders()  # a previous build of this process may have made them
+        _Process.job = job
+        if job.shared:
+            _Process.conn = store.open_read(job.source)
+            snapshot.begin(_Process.conn)  # the build holds the write lock meanwhile
+        else:
+            _Process.conn = store.open_snapshot(job.source)
+        _Process.previous = None
+        _Process.env = render.environment()
+    finally:
+        begun.release()  # also on failure: the pool is broken, and the build says so
 
 
 def _render_runs(run_ids: list[str]) -> Written:

@@ -63,6 +63,11 @@ def read_only_uri(path: Path) -> str:
     return _uri(path, "ro") + "&immutable=1"
 
 
+def read_write_uri(path: Path) -> str:
+    """A URI that opens *path* for reading and writing, never creating it."""
+    return _uri(path, "rw")
+
+
 def _uri(path: Path, mode: str) -> str:
     return f"file:{_quote(str(path.resolve()))}?mode={mode}"
 
