@@ -758,7 +758,14 @@ _FIGURE_ROW = st.tuples(
 @settings(max_examples=300)
 def test_merged_tallies_give_the_figures_of_all_their_runs(groups):
     union = [row for group in groups for row in group]
-    assert Tally.merged(Tally(group) for group in groups).figures() == figures(union)
+    merged = Tally.merged(Tally(group) for group in groups)
+    assert merged.figures() == figures(union)
+    whole = Tally(union)  # the successful runs' weighted scores: their count and extremes
+    assert (merged.count("ok_weighted"), merged.worst, merged.best) == (
+        len(whole.ok_weighted),
+        min(whole.ok_weighted, default=None),
+        max(whole.ok_weighted, default=None),
+    )
 
 
 @given(st.lists(st.lists(_FLOATS | st.sampled_from([5e-324, 1e-300, 2.0**-60]), max_size=20)))

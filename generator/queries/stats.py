@@ -79,24 +79,25 @@ def global_stats(
     return {"days": days, "since": cutoff, **figures(wide_rows(conn, where, params))}
 
 
-def _performance(rows: list[tuple[Any, ...]], name: str, value: Any) -> dict[str, Any]:
-    tally = Tally(rows)
-    scores = tally.ok_weighted  # successful runs' weighted scores, in row order
+def _performance(tally: Tally, name: str, value: Any) -> dict[str, Any]:
     stats = tally.figures()
     return {
         name: value,
-        "runs": len(scores),
+        "runs": tally.count("ok_weighted"),  # successful runs with a weighted score
         "avgScore": stats["avgWeightedScore"],
         "avgScoreCI": stats["avgWeightedScoreCI"],
-        "minScore": min(scores, default=None),
-        "maxScore": max(scores, default=None),
+        "minScore": tally.worst,
+        "maxScore": tally.best,
         **{key: stats[key] for key in _PERFORMANCE_KEYS},
     }
 
 
-def _performance_table(rows: Rows, name: str, position: int) -> list[dict[str, Any]]:
-    groups = group_by(rows, lambda r: r[position])
-    table = [_performance(group, name, key) for key, group in groups.items()]
+def _performance_table(
+    conn: sqlite3.Connection, fine: Tallies | None, name: str, leave_out: Sequence[Any] = ()
+) -> list[dict[str, Any]]:
+    groups = roll_up(tallies(wide_rows(conn)) if fine is None else fine, (name,))
+    table = [_performance(tally, name, key) for (key,), tally in groups.items()]
+    table = [row for row in table if row[name] not in leave_out]
     table.sort(
         key=lambda a: (
             desc_nulls_last(a["avgScore"]),
@@ -107,20 +108,18 @@ def _performance_table(rows: Rows, name: str, position: int) -> list[dict[str, A
     return table
 
 
-def agent_stats(conn: sqlite3.Connection, rows: Rows | None = None) -> list[dict[str, Any]]:
+def agent_stats(conn: sqlite3.Connection, fine: Tallies | None = None) -> list[dict[str, Any]]:
     """One row per agent: the plan's weighted-score figures over successful runs, and more.
 
-    *rows* (here and below): every run as ``common.wide_rows(conn)``, so that
-    several statistics share one scan.
+    *fine* (here and below): ``tallies`` of every run, so that several statistics
+    share one scan.
     """
-    return _performance_table(wide_rows(conn) if rows is None else rows, "agent", AGENT)
+    return _performance_table(conn, fine, "agent")
 
 
-def model_stats(conn: sqlite3.Connection, rows: Rows | None = None) -> list[dict[str, Any]]:
+def model_stats(conn: sqlite3.Connection, fine: Tallies | None = None) -> list[dict[str, Any]]:
     """Like agent_stats, per model; runs without a model (NULL, '' or 'default') are left out."""
-    rows = wide_rows(conn) if rows is None else rows
-    named = [r for r in rows if r[MODEL] is not None and r[MODEL] not in ("", "default")]
-    return _performance_table(named, "model", MODEL)
+    return _performance_table(conn, fine, "model", (None, "", "default"))
 
 
 def list_suites(conn: sqlite3.Connection) -> list[str]:

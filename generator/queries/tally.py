@@ -45,6 +45,8 @@ class Tally:
         "tokens_out",
         "counts",
         "moments",
+        "best",
+        "worst",
     )
 
     def __init__(self, rows: Sequence[Sequence[Any]] = ()) -> None:
@@ -100,6 +102,8 @@ class Tally:
         self.tokens_in = sum(tokens_in) if tokens_in else None
         self.tokens_out = sum(tokens_out) if tokens_out else None
         self.counts: dict[str, int] | None = None  # None: each list holds the values
+        # the extremes of the successful runs' weighted scores (None: there are none)
+        self.worst, self.best = min(ok_weighted, default=None), max(ok_weighted, default=None)
         self.moments = {name: _moments(getattr(self, name), keys[name]) for name in _SCORED}
 
     def compact(self) -> Tally:
@@ -132,7 +136,13 @@ class Tally:
                 _merge_moments(out.moments[name], part.moments[name])
             out.tokens_in = _add(out.tokens_in, part.tokens_in)
             out.tokens_out = _add(out.tokens_out, part.tokens_out)
+            out.worst = _extreme(min, out.worst, part.worst)
+            out.best = _extreme(max, out.best, part.best)
         return out
+
+    def count(self, name: str) -> int:
+        """How many values of *name* (one of the summed lists) there are."""
+        return len(getattr(self, name)) if self.counts is None else self.counts[name]
 
     def figures(self) -> dict[str, Any]:
         """The standard figures of these runs (see ``figures``)."""
@@ -214,6 +224,10 @@ def _merge_moments(out: Moments, part: Moments) -> None:
 
 def _pair(interval: tuple[float, float] | None) -> list[float] | None:
     return None if interval is None else [interval[0], interval[1]]
+
+
+def _extreme(pick: Any, a: Any, b: Any) -> Any:
+    return b if a is None else a if b is None else pick(a, b)
 
 
 def _add(a: int | None, b: int | None) -> int | None:

@@ -62,11 +62,11 @@ def static_entries(
 
 def summary_entries(conn: sqlite3.Connection, summary: Summary) -> Iterator[Entry]:
     """Health, and statistics over all runs, per agent and per model."""
-    rows = summary.rows
+    fine = summary.tallies
     yield "api/health.json", "/health", queries.health()
     yield "api/stats.json", "/api/stats", summary.totals
-    yield "api/stats/agents.json", "/api/stats/agents", queries.agent_stats(conn, rows)
-    yield "api/stats/models.json", "/api/stats/models", queries.model_stats(conn, rows)
+    yield "api/stats/agents.json", "/api/stats/agents", queries.agent_stats(conn, fine)
+    yield "api/stats/models.json", "/api/stats/models", queries.model_stats(conn, fine)
 
 
 def _runs_listing(conn: sqlite3.Connection) -> Iterator[Entry]:
