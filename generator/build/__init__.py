@@ -94,7 +94,7 @@ def build(
             )
             workers.write_parts(site_wide.names(planned="runs"), plan.runs)
             workers.write_parts(site_wide.names(planned="batches"), plan.batches)
-            workers.render(plan.runs_todo, plan.batches_todo)
+            workers.render(plan.runs_todo, plan.batches_todo, plan.previous_batches)
             pages = _write_pages(conn, writer, site, owner_pages, download)
             written = workers.wait()
         for path in written.paths:

@@ -118,9 +118,13 @@ def run_fingerprints(
 
 
 def batch_fingerprints(
-    conn: sqlite3.Connection, context: str, runs: dict[str, str]
+    conn: sqlite3.Connection,
+    context: str,
+    runs: dict[str, str],
+    previous: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    """{batchId: fingerprint}: the batch row and the fingerprints of its runs."""
+    """{batchId: fingerprint}: the batch row and the fingerprints of its runs
+    (*previous*: ``comparison.previous_batches``, when the caller has it)."""
     members: dict[str, list[str]] = {}
     for run_id, batch_id in _rows(conn, _MEMBER_SQL):
         run = runs.get(run_id)
@@ -128,7 +132,8 @@ def batch_fingerprints(
             members.setdefault(batch_id, []).append(run)
     # A batch page shows its comparison with the previous comparable batch: it
     # changes with that batch's runs too.
-    previous = comparison.previous_batches(conn)
+    if previous is None:
+        previous = comparison.previous_batches(conn)
     return {
         row[0]: fingerprint(
             context,
@@ -248,6 +253,7 @@ class Plan:
     batches_todo: set[str]
     reuse: bool  # whether the previous site's files are kept
     gone: bool  # whether runs or batches of the previous site are gone
+    previous_batches: dict[str, str]  # comparison.previous_batches: what batch pages compare
 
     def manifest(self) -> bytes:
         """The manifest of this build."""
@@ -268,7 +274,8 @@ def plan(
     *out*."""
     context = _digest(code_digest(), site)
     runs = run_fingerprints(conn, context)
-    batches = batch_fingerprints(conn, context, runs)
+    previous_batches = comparison.previous_batches(conn)
+    batches = batch_fingerprints(conn, context, runs, previous_batches)
     reuse = bool(previous) and _intact(out, previous)
     changed_runs = changed("run", runs, previous) if reuse else set(runs)
     if len(changed_runs) * 2 > len(runs):  # new code, most runs replaced: a fresh tree is faster
@@ -276,7 +283,7 @@ def plan(
     runs_todo = {key: runs[key] for key in sorted(changed_runs)}
     batches_todo = changed("batch", batches, previous) if reuse else set(batches)
     gone = reuse and not previous.keys() <= _keys(runs, batches)
-    return Plan(site, runs, batches, runs_todo, batches_todo, reuse, gone)
+    return Plan(site, runs, batches, runs_todo, batches_todo, reuse, gone, previous_batches)
 
 
 def _keys(runs: dict[str, str], batches: dict[str, str]) -> set[str]:

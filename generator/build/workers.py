@@ -97,14 +97,21 @@ class Workers:
             self._submit(name, _write_part, name, fingerprints)
 
     def render(
-        self, run_ids: Iterable[str], batch_ids: Iterable[str], per_task: int = RUNS_PER_TASK
+        self,
+        run_ids: Iterable[str],
+        batch_ids: Iterable[str],
+        previous: dict[str, str],
+        per_task: int = RUNS_PER_TASK,
     ) -> None:
-        """Write the files of these runs and batches."""
+        """Write the files of these runs and batches (*previous*: each batch's previous
+        comparable batch, ``comparison.previous_batches``)."""
         run_list, batch_list = sorted(run_ids), sorted(batch_ids)
         for i in range(0, len(run_list), per_task):
             self._submit("run pages", _render_runs, run_list[i : i + per_task])
         for i in range(0, len(batch_list), BATCHES_PER_TASK):
-            self._submit("batch pages", _render_batches, batch_list[i : i + BATCHES_PER_TASK])
+            chunk = batch_list[i : i + BATCHES_PER_TASK]
+            theirs = {key: previous[key] for key in chunk if key in previous}
+            self._submit("batch pages", _render_batches, chunk, theirs)
 
     def _submit(self, label: str, task: Any, *args: Any) -> None:
         try:
@@ -150,7 +157,6 @@ class _Process:
     job: Job
     conn: sqlite3.Connection
     env: jinja2.Environment
-    previous: dict[str, str] | None  # comparison.previous_batches of this build
 
 
 def _start(job: Job, begun: Any) -> None:
@@ -162,7 +168,6 @@ def _start(job: Job, begun: Any) -> None:
             snapshot.begin(_Process.conn)  # the build holds the write lock meanwhile
         else:
             _Process.conn = store.open_snapshot(job.source)
-        _Process.previous = None
         _Process.env = render.environment()
     finally:
         begun.release()  # also on failure: the pool is broken, and the build says so
@@ -176,11 +181,9 @@ def _render_runs(run_ids: list[str]) -> Written:
     return written
 
 
-def _render_batches(batch_ids: list[str]) -> Written:
+def _render_batches(batch_ids: list[str], previous: dict[str, str]) -> Written:
     written = Written()
-    if _Process.previous is None:  # once per build and process: one grouped query
-        _Process.previous = comparison.previous_batches(_Process.conn)
-    compared = comparison.batch_comparisons(_Process.conn, batch_ids, _Process.previous)
+    compared = comparison.batch_comparisons(_Process.conn, batch_ids, previous)
     for batch, analytics in batches.iter_batch_details(_Process.conn, batch_ids=batch_ids):
         found = compared.get(batch["batchId"])
         files = per_run.batch_files(_Process.env, _Process.job.detail_site, batch, analytics, found)
