@@ -34,9 +34,9 @@ def many_shards():
 
 
 def test_a_site_has_a_shard_for_every_few_hundred_runs_as_a_power_of_two(monkeypatch):
-    monkeypatch.setattr(search, "RUNS_PER_SHARD", 200)  # as shipped
+    monkeypatch.setattr(search, "RUNS_PER_SHARD", 100)  # as shipped
     counts = {runs: search.shard_count(runs) for runs in (0, 400, 1_000, 10_000, 100_000, 10**7)}
-    assert counts == {0: 1, 400: 2, 1_000: 4, 10_000: 32, 100_000: 256, 10**7: 256}
+    assert counts == {0: 1, 400: 4, 1_000: 8, 10_000: 64, 100_000: 256, 10**7: 256}
 
 
 @pytest.fixture(scope="module")

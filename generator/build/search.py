@@ -43,7 +43,7 @@ from generator.errors import BuildError
 
 BUNDLE = "pagefind"  # the folder of the index inside the site
 MAX_SHARDS = cache.BUCKETS  # one shard per bucket at most: 256
-RUNS_PER_SHARD = 200  # at least: fewer shards, fewer Pagefind processes and browser fetches
+RUNS_PER_SHARD = 100  # at least: fewer shards, fewer Pagefind processes and browser fetches
 STAMPS = f"{cache.FOLDER}/search.tsv"  # shard <TAB> stamp <TAB> its files, a line each
 LIST = f"{BUNDLE}/shards.json"  # the shards that exist, for search.js
 PARALLEL = 2  # Pagefind processes at once: each holds one shard, ~0.2 MB a page
