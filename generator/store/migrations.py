@@ -3,28 +3,37 @@
 Each inspects the file before acting (upstream files may already carry a column),
 so a file of any age, from any writer, ends in the same schema. Rows are never
 changed: a new column is NULL ("unknown") in the rows written before it.
+
+The steps use sqlite-utils, imported only when a step runs: it takes a quarter
+of a second to import (it loads pandas and numpy when they are installed), and
+every command opens the file, so ``schema_version`` asks SQLite itself.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
-
-import sqlite_utils
+from typing import Any
 
 from generator.store.schema import V1_SCHEMA
 
 
+def _table(conn: sqlite3.Connection, name: str) -> Any:
+    import sqlite_utils  # see the module's docstring
+
+    return sqlite_utils.Database(conn)[name]
+
+
 def _add_columns(conn: sqlite3.Connection, table: str, columns: dict[str, str]) -> None:
     # No DEFAULT: rows written before the column existed stay NULL ("unknown").
-    target = sqlite_utils.Database(conn)[table]
+    target = _table(conn, table)
     for name, sql_type in columns.items():
         if name not in target.columns_dict:
             target.add_column(name, sql_type)
 
 
 def _index(conn: sqlite3.Connection, table: str, column: str, name: str) -> None:
-    sqlite_utils.Database(conn)[table].create_index([column], name, if_not_exists=True)
+    _table(conn, table).create_index([column], name, if_not_exists=True)
 
 
 def _v1_initial(conn: sqlite3.Connection) -> None:
@@ -73,7 +82,10 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 def schema_version(conn: sqlite3.Connection) -> int:
     """The number of migrations recorded in the file (0 for foreign files)."""
-    if not sqlite_utils.Database(conn)["zebench_migrations"].exists():
+    found = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'zebench_migrations'"
+    ).fetchone()
+    if found is None:
         return 0
     row = conn.execute("SELECT MAX(version) FROM zebench_migrations").fetchone()
     return row[0] or 0
