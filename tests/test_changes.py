@@ -398,7 +398,7 @@ def test_workers_render_their_share_of_runs_from_the_snapshot_copy(demo_db, tmp_
     conn.close()
     job = Job(str(demo_db), False, str(tmp_path / "out"), site, site)
     with Workers(job, processes=2) as workers:
-        workers.render(run_ids, [], {}, per_task=7)
+        workers.render_runs(run_ids, per_task=7)
         written = workers.wait()
     assert written.run_pages == 40 and written.files == 160
     written_paths = {
@@ -423,7 +423,7 @@ def test_a_worker_that_dies_fails_with_an_error_saying_so(demo_db, tmp_path, mon
             build.BuildError, match="stopped before it finished .* while writing: run pages"
         ),
     ):
-        workers.render(run_ids, [], {}, per_task=7)
+        workers.render_runs(run_ids, per_task=7)
         workers.wait()
 
 
@@ -440,7 +440,8 @@ def test_workers_write_the_same_batch_files_as_one_process(demo_db, tmp_path, mo
         out = tmp_path / f"out-{workers}"
         job = Job(str(demo_db), False, str(out), site, site)
         with Workers(job, processes=workers) as pool:
-            pool.render(run_ids, batch_ids, previous, per_task=7)
+            pool.render_runs(run_ids, per_task=7)
+            pool.render_batches(batch_ids, previous)
             written = pool.wait()
         assert written.batch_pages == len(batch_ids) > 3 and written.run_pages == 40
         trees.append(tree(out))

@@ -4,7 +4,7 @@ Everything is written into a staging folder beside the output; only a build that
 finished takes the place of the previous site (``swap``), so a failed build leaves
 it as it was. The files of runs and batches that did not change since the last
 build are kept from it (``changes``); the run pages are indexed for the search box
-(``search``). Output is deterministic: pages in a fixed
+(``search``) while the pages about all runs are written. Output is deterministic: pages in a fixed
 order, fixed chart ids, and the only clock read is ``SOURCE_DATE_EPOCH``; an
 incremental build writes the same tree as a full one.
 """
@@ -76,6 +76,7 @@ def build(
         store.reading(db),
         swap.staging(out) as writer,
         snapshot.taken(Path(db), _snapshot_copy(writer, download), download.copied) as taken,
+        site_search.Index(writer.root) as index,
     ):
         conn = taken.conn
         site = _site(conn, base_url, owner_pages, options.text_budget(db))
@@ -93,25 +94,27 @@ def build(
                 f"{len(plan.batches_todo):,} of {len(plan.batches):,} batches to render"
             )
             workers.write_parts(site_wide.names(planned="runs"), plan.runs)
+            workers.render_runs(plan.runs_todo)  # before the rest: the search index waits
             workers.write_parts(site_wide.names(planned="batches"), plan.batches)
-            workers.render(plan.runs_todo, plan.batches_todo, plan.previous_batches)
+            workers.render_batches(plan.batches_todo, plan.previous_batches)
+            writer.write(changes.MANIFEST, plan.manifest())
             pages = _write_pages(conn, writer, site, owner_pages, download)
+            if options.search:  # in the background, once the run pages are written
+                workers.wait_for_run_pages()
+                index.start(plan.runs, plan.runs_todo, out if plan.reuse else None)
+            known_sizes = sizes.read_record(last_site)  # while the processes work
             written = workers.wait()
         for path in written.paths:
             writer.reserve(path)  # files about all runs, from several processes
         log(f"{written.run_pages:,} run pages ({len(plan.runs) - written.run_pages:,} kept)")
-        writer.write(changes.MANIFEST, plan.manifest())
         if not download.copied:  # every reader of the snapshot is done
             (writer.root / SNAPSHOT_COPY).unlink(missing_ok=True)  # not to be published
         writer.write(MARKER, b"zebench site: 'zebench build' replaces this folder\n")
         if plan.reuse:
             changes.reuse(out, writer.root, plan)
-        shards: set[str] = set()
-        if options.search:  # every run page is in place now, kept or new
-            kept_from = out if plan.reuse else None
-            shards = site_search.add(writer.root, plan.runs, writer, log, kept_from)
+        shards = index.finish(writer, log) if options.search else set()
         shared = [*writer.paths, *written.paths]  # the files about all runs
-        site_size, record = sizes.measure(writer.root, last_site, plan, shared, shards)
+        site_size, record = sizes.measure(writer.root, known_sizes, plan, shared, shards)
         writer.write(sizes.RECORD, record)
         swap.replace(writer.root, out)
     sizes.report(out, site_size, download.bytes, download, options.strict_size, log)

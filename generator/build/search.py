@@ -30,8 +30,8 @@ import os
 import shutil
 import subprocess
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Container
+from concurrent.futures import Future, ThreadPoolExecutor
 from importlib import metadata
 from importlib.util import find_spec
 from pathlib import Path
@@ -104,51 +104,106 @@ def stamps(runs: dict[str, str]) -> tuple[dict[str, str], dict[str, list[str]]]:
     return {name: fingerprint(version, count, parts[name]) for name in by_shard}, by_shard
 
 
-def add(
-    site: Path,
-    runs: dict[str, str],
-    writer: Writer,
-    log: Callable[[str], None],
-    previous: Path | None,
-) -> set[str]:
-    """The build's step: index the run pages of *site* (runId -> fingerprint in
-    *runs*), keeping the shards of the *previous* site whose runs did not change;
-    the site paths of the shard folders written to (indexed, or given the worker).
+class Index:
+    """The build's step: the search index, made while the rest of the build goes on.
 
-    The previous site's run and batch folders are already in *site*
-    (``changes.reuse``); should indexing fail, they and its shards go back to it.
+    ``start`` links the pages of the shards whose runs changed and sets Pagefind
+    to index them in the background; ``finish`` waits for it, keeps the shards of
+    the previous site whose runs did not change, and writes the list of shards.
+    Leaving the ``with`` block stops what is left of the indexing (a failed build).
     """
-    started = time.perf_counter()
-    current, members = stamps(runs)
-    kept = keepable(previous, current)  # shard -> its number of files
-    todo = {name: members[name] for name in sorted(current) if name not in kept}
-    moved: list[str] = []
-    try:
-        _index(site, todo)
-        _keep(site, previous, set(kept), moved, scripts=bool(kept) and not todo)
-    except BaseException:
-        _give_back(site, previous, moved)
-        raise
-    # Written by this build: the shards indexed, the scripts with them, the copies.
-    written = [p for name in todo for p in (site / BUNDLE / name).rglob("*") if p.is_file()]
-    files = dict(kept) | {name: 0 for name in todo}
-    for path in written:
-        files[path.relative_to(site / BUNDLE).parts[0]] += 1
-    shards = sorted(current)
-    _beside_first(site / BUNDLE, shards, set(kept))
-    written += [site / BUNDLE / name for name in SCRIPTS + BESIDE_FIRST if todo]
-    written += [site / BUNDLE / shards[0] / name for name in BESIDE_FIRST if shards]
-    writer.write(LIST, (json.dumps({"shards": shards}) + "\n").encode())
-    lines = (f"{name}\t{current[name]}\t{files[name]}\n" for name in shards)
-    writer.write(STAMPS, "".join(lines).encode())
-    writer.files += sum(files.values()) + (len(SCRIPTS) + 2 * len(BESIDE_FIRST) if shards else 0)
-    writer.bytes += sum(path.stat().st_size for path in written)
-    seconds = time.perf_counter() - started
-    log(
-        f"search index: {len(todo):,} of {len(current):,} shards indexed, "
-        f"{len(kept):,} kept ({seconds:.2f} s)"
-    )
-    return {f"{BUNDLE}/{name}" for name in [*todo, *shards[:1]]}
+
+    def __init__(self, site: Path) -> None:
+        self.site = site
+        self._pool: ThreadPoolExecutor | None = None
+        self._jobs: list[Future[None]] = []
+        self._started = 0.0
+        self.current: dict[str, str] = {}
+        self.kept: dict[str, int] = {}
+        self.todo: dict[str, list[str]] = {}
+        self.previous: Path | None = None
+
+    def start(self, runs: dict[str, str], rendered: Container[str], previous: Path | None) -> None:
+        """Index the run pages of *runs* (runId -> fingerprint): those of *rendered*
+        are in the site, the others still in the *previous* site (kept, not yet
+        moved over), whose shards are kept where their runs did not change."""
+        self._started = time.perf_counter()
+        self.current, members = stamps(runs)
+        self.previous = previous
+        self.kept = keepable(previous, self.current)  # shard -> its number of files
+        self.todo = {name: members[name] for name in sorted(self.current) if name not in self.kept}
+        work = self.site / _WORK
+        for name, run_ids in self.todo.items():  # now: reuse moves the previous pages later
+            pages = work / name / "runs"
+            pages.mkdir(parents=True)
+            for run_id in run_ids:
+                page = changes.run_paths(run_id)[0]  # runs/<file name>.html
+                source = self.site if previous is None or run_id in rendered else previous
+                os.link(source / page, pages / Path(page).name)
+        self._pool = ThreadPoolExecutor(PARALLEL)
+        self._jobs = [
+            self._pool.submit(_index_one, work / name, self.site / BUNDLE / name, name)
+            for name in self.todo
+        ]
+
+    def finish(self, writer: Writer, log: Callable[[str], None]) -> set[str]:
+        """Wait for the index and complete it; the site paths of the shard folders
+        written to (indexed, or given the worker).
+
+        The previous site's run and batch folders are already in the site
+        (``changes.reuse``); should indexing fail, they and its shards go back to it.
+        """
+        site, previous, kept, todo = self.site, self.previous, self.kept, self.todo
+        moved: list[str] = []
+        try:
+            self._wait()
+            _keep(site, previous, set(kept), moved, scripts=bool(kept) and not todo)
+        except BaseException:
+            _give_back(site, previous, moved)
+            raise
+        # Written by this build: the shards indexed, the scripts with them, the copies.
+        written = [p for name in todo for p in (site / BUNDLE / name).rglob("*") if p.is_file()]
+        files = dict(kept) | {name: 0 for name in todo}
+        for path in written:
+            files[path.relative_to(site / BUNDLE).parts[0]] += 1
+        shards = sorted(self.current)
+        _beside_first(site / BUNDLE, shards, set(kept))
+        written += [site / BUNDLE / name for name in SCRIPTS + BESIDE_FIRST if todo]
+        written += [site / BUNDLE / shards[0] / name for name in BESIDE_FIRST if shards]
+        writer.write(LIST, (json.dumps({"shards": shards}) + "\n").encode())
+        lines = (f"{name}\t{self.current[name]}\t{files[name]}\n" for name in shards)
+        writer.write(STAMPS, "".join(lines).encode())
+        scripts = len(SCRIPTS) + 2 * len(BESIDE_FIRST) if shards else 0
+        writer.files += sum(files.values()) + scripts
+        writer.bytes += sum(path.stat().st_size for path in written)
+        seconds = time.perf_counter() - self._started
+        log(
+            f"search index: {len(todo):,} of {len(self.current):,} shards indexed, "
+            f"{len(kept):,} kept ({seconds:.2f} s)"
+        )
+        return {f"{BUNDLE}/{name}" for name in [*todo, *shards[:1]]}
+
+    def _wait(self) -> None:
+        """Wait for Pagefind; keep of what it wrote the indexes and one set of scripts."""
+        for job in self._jobs:
+            job.result()
+        self._stop()
+        if self.todo:
+            _take_scripts(self.site / BUNDLE / next(iter(self.todo)), self.site / BUNDLE)
+        for name in self.todo:
+            _only_index(self.site / BUNDLE / name)
+
+    def _stop(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+        shutil.rmtree(self.site / _WORK, ignore_errors=True)
+
+    def __enter__(self) -> Index:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop()
 
 
 def keepable(previous: Path | None, current: dict[str, str]) -> dict[str, int]:
@@ -175,42 +230,14 @@ def keepable(previous: Path | None, current: dict[str, str]) -> dict[str, int]:
     }
 
 
-def _index(site: Path, todo: dict[str, list[str]]) -> None:
-    """Index each shard of *todo* into ``site/pagefind/<shard>/``, a few at a time."""
-    if not todo:
-        return
-    work = site / _WORK
-    try:
-        with ThreadPoolExecutor(PARALLEL) as pool:
-            jobs = [pool.submit(_index_one, site, work, *item) for item in todo.items()]
-            try:
-                for job in jobs:
-                    job.result()
-            except BaseException:
-                pool.shutdown(cancel_futures=True)
-                raise
-        _take_scripts(site / BUNDLE / next(iter(todo)), site / BUNDLE)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    for name in todo:
-        _only_index(site / BUNDLE / name)
-
-
-def _index_one(site: Path, work: Path, name: str, run_ids: list[str]) -> None:
-    """Index one shard: its pages, linked into a folder of their own, through Pagefind."""
-    pages = work / name / "runs"
-    pages.mkdir(parents=True)
-    for run_id in run_ids:
-        page = changes.run_paths(run_id)[0]  # runs/<file name>.html
-        os.link(site / page, pages / Path(page).name)
-    done = subprocess.run(
-        command(work / name, site / BUNDLE / name), capture_output=True, text=True, check=False
-    )
+def _index_one(pages: Path, output: Path, name: str) -> None:
+    """Index one shard: the folder *pages* (its pages, linked), through Pagefind."""
+    done = subprocess.run(command(pages, output), capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        output = (done.stdout + done.stderr).strip().splitlines()[-10:]
+        output_lines = (done.stdout + done.stderr).strip().splitlines()[-10:]
         raise BuildError(
             f"Pagefind could not index the site (shard {name}; build with --no-search "
-            "to skip it):\n" + "\n".join(output)
+            "to skip it):\n" + "\n".join(output_lines)
         )
 
 

@@ -96,18 +96,16 @@ class Workers:
         for name in names:
             self._submit(name, _write_part, name, fingerprints)
 
-    def render(
-        self,
-        run_ids: Iterable[str],
-        batch_ids: Iterable[str],
-        previous: dict[str, str],
-        per_task: int = RUNS_PER_TASK,
-    ) -> None:
-        """Write the files of these runs and batches (*previous*: each batch's previous
-        comparable batch, ``comparison.previous_batches``)."""
-        run_list, batch_list = sorted(run_ids), sorted(batch_ids)
+    def render_runs(self, run_ids: Iterable[str], per_task: int = RUNS_PER_TASK) -> None:
+        """Write the files of these runs."""
+        run_list = sorted(run_ids)
         for i in range(0, len(run_list), per_task):
             self._submit("run pages", _render_runs, run_list[i : i + per_task])
+
+    def render_batches(self, batch_ids: Iterable[str], previous: dict[str, str]) -> None:
+        """Write the files of these batches (*previous*: each batch's previous
+        comparable batch, ``comparison.previous_batches``)."""
+        batch_list = sorted(batch_ids)
         for i in range(0, len(batch_list), BATCHES_PER_TASK):
             chunk = batch_list[i : i + BATCHES_PER_TASK]
             theirs = {key: previous[key] for key in chunk if key in previous}
@@ -117,6 +115,15 @@ class Workers:
         try:
             self._tasks.append((label, self._pool.submit(task, *args)))
         except BrokenProcessPool:  # a process has died already
+            raise BuildError(self._died()) from None
+
+    def wait_for_run_pages(self) -> None:
+        """Wait until every run page is written; other tasks may still be running."""
+        try:
+            for label, task in self._tasks:
+                if label == "run pages":
+                    task.result()
+        except BrokenProcessPool:
             raise BuildError(self._died()) from None
 
     def wait(self) -> Written:
