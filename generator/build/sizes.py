@@ -130,7 +130,7 @@ Sizes = tuple[int, int, int]  # bytes, files, the largest file's bytes
 
 def measure(
     site: Path,
-    last_site: Path | None,
+    known: dict[str, Sizes],
     plan: changes.Plan,
     shared: Iterable[str],
     written_shards: set[str],
@@ -140,12 +140,11 @@ def measure(
 
     The folders of runs' and batches' files hold half a million names at 100,000
     runs, so they are not listed: their files are those of *plan*'s runs and
-    batches — as the last build recorded them, unless this build wrote them — and
-    *shared*, the files about all runs this build wrote among them. A shard of the
-    search index kept from *last_site* is as recorded too; one in *written_shards*
-    (site paths) is read again. Everything else is read.
+    batches — as the last build recorded them (*known*: ``read_record``), unless
+    this build wrote them — and *shared*, the files about all runs this build wrote
+    among them. A shard of the search index kept from the last build is as recorded
+    too; one in *written_shards* (site paths) is read again. Everything else is read.
     """
-    known = {} if last_site is None else _read_record(last_site / RECORD)
     record: dict[str, Sizes] = {}
     large: list[str] = []  # site paths of files that may be over FILE_LIMIT
     for kind, ids, todo, files_of in (
@@ -216,17 +215,23 @@ def _folder_files(site: Path, folder: str) -> list[str]:
     ]
 
 
-def _read_record(file: Path) -> dict[str, Sizes]:
-    """The last build's record; empty when there is none or it cannot be read."""
+def read_record(last_site: Path | None) -> dict[str, Sizes]:
+    """The record of the build of *last_site*; empty when there is none or it cannot
+    be read."""
+    if last_site is None:
+        return {}
     try:
-        lines = file.read_bytes().decode("utf-8", "surrogateescape").split("\n")
+        lines = (last_site / RECORD).read_bytes().decode("utf-8", "surrogateescape").split("\n")
     except OSError:
         return {}
     known = {}
     for line in lines:
-        parts = line.split("\t")
-        if len(parts) == 4 and all(p.isdigit() for p in parts[1:]):
-            known[parts[0]] = (int(parts[1]), int(parts[2]), int(parts[3]))
+        key, _, values = line.partition("\t")
+        try:
+            size, files, largest = map(int, values.split("\t"))
+        except ValueError:  # not as written: measured again
+            continue
+        known[key] = (size, files, largest)
     return known
 
 
