@@ -19,11 +19,6 @@ from generator.store.migrations import SCHEMA_VERSION, migrate, schema_version
 
 DEFAULT_DB = "data/benchmarks.db"
 BUSY_TIMEOUT_MS = 60_000
-# Readers map the file into memory rather than copy it page by page through the
-# kernel: a build's processes read every run, and this takes a third of the time
-# the kernel spent on a build after one new run at 100,000 runs. (SQLite caps it
-# at its own limit, 2 GB by default.)
-READ_MMAP_BYTES = 2**31
 IDS_PER_QUERY = 500  # ids bound in one "IN (…)" query, well under SQLite's limit
 
 
@@ -161,7 +156,6 @@ def open_read(path: str | os.PathLike[str]) -> sqlite3.Connection:
         ) from None
     _check_sqlite(conn, path)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute(f"PRAGMA mmap_size = {READ_MMAP_BYTES}")
     if schema_version(conn) < SCHEMA_VERSION:
         memory = _connect("file::memory:")
         conn.backup(memory)
@@ -174,9 +168,7 @@ def open_read(path: str | os.PathLike[str]) -> sqlite3.Connection:
 def open_snapshot(path: str | os.PathLike[str]) -> sqlite3.Connection:
     """Open a copy of the results file that nothing writes to (a build's own copy,
     in the current schema) read-only, without locks and without -wal/-shm files."""
-    conn = _connect(read_only_uri(Path(path)))
-    conn.execute(f"PRAGMA mmap_size = {READ_MMAP_BYTES}")
-    return conn
+    return _connect(read_only_uri(Path(path)))
 
 
 # SQLite result codes that mean the file itself is the problem, not the query.
