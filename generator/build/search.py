@@ -116,7 +116,7 @@ class Index:
     def __init__(self, site: Path) -> None:
         self.site = site
         self._pool: ThreadPoolExecutor | None = None
-        self._jobs: list[Future[None]] = []
+        self._jobs: list[Future[float]] = []  # each gives the moment its shard was done
         self._started = 0.0
         self.current: dict[str, str] = {}
         self.kept: dict[str, int] = {}
@@ -176,7 +176,8 @@ class Index:
         scripts = len(SCRIPTS) + 2 * len(BESIDE_FIRST) if shards else 0
         writer.files += sum(files.values()) + scripts
         writer.bytes += sum(path.stat().st_size for path in written)
-        seconds = time.perf_counter() - self._started
+        done = max((job.result() for job in self._jobs), default=self._started)
+        seconds = done - self._started  # linking and Pagefind, while the rest went on
         log(
             f"search index: {len(todo):,} of {len(self.current):,} shards indexed, "
             f"{len(kept):,} kept ({seconds:.2f} s)"
@@ -230,8 +231,9 @@ def keepable(previous: Path | None, current: dict[str, str]) -> dict[str, int]:
     }
 
 
-def _index_one(pages: Path, output: Path, name: str) -> None:
-    """Index one shard: the folder *pages* (its pages, linked), through Pagefind."""
+def _index_one(pages: Path, output: Path, name: str) -> float:
+    """Index one shard: the folder *pages* (its pages, linked), through Pagefind;
+    the moment it was done (``time.perf_counter``)."""
     done = subprocess.run(command(pages, output), capture_output=True, text=True, check=False)
     if done.returncode != 0:
         output_lines = (done.stdout + done.stderr).strip().splitlines()[-10:]
@@ -239,6 +241,7 @@ def _index_one(pages: Path, output: Path, name: str) -> None:
             f"Pagefind could not index the site (shard {name}; build with --no-search "
             "to skip it):\n" + "\n".join(output_lines)
         )
+    return time.perf_counter()
 
 
 def _take_scripts(bundle: Path, top: Path) -> None:
