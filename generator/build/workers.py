@@ -85,8 +85,9 @@ class Workers:
         self._tasks: list[tuple[str, Future[Written]]] = []
 
     def begun(self) -> None:
-        """Wait until every process has begun reading the snapshot (they start at the
-        first task)."""
+        """Wait until every process has begun reading the snapshot."""
+        if not self._tasks:  # the pool starts every process at its first task
+            self._submit("start", _nothing)
         for _ in range(self._processes):
             if not self._begun.acquire(timeout=START_TIMEOUT):
                 raise BuildError(self._died())
@@ -178,6 +179,10 @@ def _start(job: Job, begun: Any) -> None:
         _Process.env = render.environment()
     finally:
         begun.release()  # also on failure: the pool is broken, and the build says so
+
+
+def _nothing() -> Written:
+    return Written()
 
 
 def _render_runs(run_ids: list[str]) -> Written:
