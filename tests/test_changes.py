@@ -536,3 +536,22 @@ def test_the_plan_says_whether_a_run_or_batch_is_gone(demo_db, tmp_path, env_epo
     build.build(demo_db, site)
     assert not (site / "batches" / f"{paths.file_name(batch_id)}.html").exists()
     assert_same_as_full_build(demo_db, site, tmp_path)
+
+
+def test_a_failure_after_the_kept_folders_moved_puts_them_back(
+    demo_db, tmp_path, env_epoch, monkeypatch
+):
+    site = tmp_path / "site"
+    build.build(demo_db, site)
+    before = tree(site)
+    record(demo_db, tmp_path, list(demo.iter_run_payloads(1, seed=17)))
+
+    def measuring_fails(*args, **kwargs):
+        raise OSError("disk gone")  # runs/, api/runs/, batches/… are in the new tree now
+
+    monkeypatch.setattr(build.sizes, "measure", measuring_fails)
+    with pytest.raises(OSError, match="disk gone"):
+        build.build(demo_db, site)
+    after = tree(site)
+    assert before.keys() <= after.keys()  # every file of the old site is still there
+    assert not list(tmp_path.glob(".site.building-*"))

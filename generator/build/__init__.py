@@ -110,12 +110,11 @@ def build(
         if not download.copied:  # every reader of the snapshot is done
             (writer.root / SNAPSHOT_COPY).unlink(missing_ok=True)  # not to be published
         writer.write(MARKER, b"zebench site: 'zebench build' replaces this folder\n")
-        if plan.reuse:
-            changes.reuse(out, writer.root, plan)
-        shards = index.finish(writer, log) if options.search else set()
-        shared = [*writer.paths, *written.paths]  # the files about all runs
-        site_size, record = sizes.measure(writer.root, known_sizes, plan, shared, shards)
-        writer.write(sizes.RECORD, record)
+        with changes.reused(out, writer.root, plan):  # moved back should a step fail
+            shards = index.finish(writer, log) if options.search else set()
+            shared = [*writer.paths, *written.paths]  # the files about all runs
+            site_size, record = sizes.measure(writer.root, known_sizes, plan, shared, shards)
+            writer.write(sizes.RECORD, record)
         swap.replace(writer.root, out)
     sizes.report(out, site_size, download.bytes, download, options.strict_size, log)
     files = writer.files + len(changes.RUN_FILES) * len(plan.runs)

@@ -25,7 +25,8 @@ import platform
 import re
 import shutil
 import sqlite3
-from collections.abc import Container, Iterable
+from collections.abc import Container, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -296,6 +297,24 @@ def _intact(out: Path, previous: dict[str, str]) -> bool:
     kinds = {key.split("/", 1)[0] for key in previous}
     needed = (_RUN_DIRS if "run" in kinds else ()) + (_BATCH_DIRS if "batch" in kinds else ())
     return all((out / folder).is_dir() for folder in needed)
+
+
+@contextmanager
+def reused(out: Path, staging: Path, plan: Plan) -> Iterator[None]:
+    """``reuse`` when *plan* says so; should a step inside the block fail, the moved
+    folders go back to *out*, so the previous site keeps every file."""
+    if not plan.reuse:
+        yield
+        return
+    reuse(out, staging, plan)
+    try:
+        yield
+    except BaseException:
+        for folder in RUN_AND_BATCH_DIRS:
+            if (staging / folder).is_dir() and not (out / folder).exists():
+                (out / folder).parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staging / folder, out / folder)
+        raise
 
 
 def reuse(out: Path, staging: Path, plan: Plan) -> None:

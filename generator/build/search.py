@@ -150,8 +150,8 @@ class Index:
         """Wait for the index and complete it; the site paths of the shard folders
         written to (indexed, or given the worker).
 
-        The previous site's run and batch folders are already in the site
-        (``changes.reuse``); should indexing fail, they and its shards go back to it.
+        Should indexing fail, the shards moved from the previous site go back to it
+        (and its run and batch folders, ``changes.reused``).
         """
         site, previous, kept, todo = self.site, self.previous, self.kept, self.todo
         moved: list[str] = []
@@ -284,15 +284,11 @@ def _beside_first(bundle: Path, shards: list[str], kept: set[str]) -> None:
 
 
 def _give_back(site: Path, previous: Path | None, moved: list[str]) -> None:
-    """Return to the previous site what this build moved from it (see ``add``)."""
+    """Return to the previous site the shards this build moved from it."""
     if previous is None:
         return
     for name in moved:
         os.replace(site / BUNDLE / name, previous / BUNDLE / name)
-    for folder in changes.RUN_AND_BATCH_DIRS:
-        if (site / folder).is_dir() and not (previous / folder).exists():
-            (previous / folder).parent.mkdir(parents=True, exist_ok=True)
-            os.replace(site / folder, previous / folder)
 
 
 def _pagefind_version() -> str:
