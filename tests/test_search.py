@@ -218,6 +218,38 @@ def test_a_failed_index_leaves_the_previous_site_whole(
     assert [after[path] for path in index] == [before[path] for path in index]
 
 
+@pytest.mark.parametrize("failing", ["measure", "swap"])
+def test_a_failure_after_the_shards_moved_leaves_the_previous_site_whole(
+    search_db: Path, tmp_path: Path, monkeypatch, failing: str
+):
+    db, out = copy_of(search_db, tmp_path), tmp_path / "site"
+    build_site(db, out)
+    before = tree(out)
+    assert len(shards(out)) > 2  # shards kept from it, one indexed again
+    ingest.record_runs(db, [("new", normalise_run(next(demo.iter_run_payloads(1, 33)), "new"))])
+    real_replace = build.swap.os.replace
+
+    def measuring_fails(*args, **kwargs):
+        raise OSError("disk gone")
+
+    def swapping_fails(source, target):
+        if Path(source).name.startswith(".site.building"):
+            raise OSError("disk gone")  # the old site has moved aside: swap puts it back
+        return real_replace(source, target)
+
+    if failing == "measure":
+        monkeypatch.setattr(build.sizes, "measure", measuring_fails)
+    else:
+        monkeypatch.setattr(build.swap.os, "replace", swapping_fails)
+    with pytest.raises(OSError, match="disk gone"):
+        build_site(db, out)
+    monkeypatch.undo()
+    after = tree(out)
+    assert before.keys() <= after.keys()  # runs, batches and every shard went back
+    index = [path for path in before if path.startswith(("pagefind/", ".zebench/search"))]
+    assert [after[path] for path in index] == [before[path] for path in index]
+
+
 @pytest.mark.browser
 def test_a_word_from_one_runs_error_leads_to_that_run(search_site: Path, search_db: Path, page):
     with serving(search_site, search_db) as url:

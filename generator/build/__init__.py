@@ -86,7 +86,7 @@ def build(
         with Workers(job) as workers:
             workers.write_parts(site_wide.names(planned=None), {})
             workers.begun()  # every process reads the snapshot now
-            taken.release()  # writers may commit again
+            taken.release()  # writers may commit again (store.snapshot)
             manifest = changes.read_manifest(out) if last_site else {}
             plan = changes.plan(conn, job.detail_site, out, manifest)
             log(
@@ -115,7 +115,7 @@ def build(
             shared = [*writer.paths, *written.paths]  # the files about all runs
             site_size, record = sizes.measure(writer.root, known_sizes, plan, shared, shards)
             writer.write(sizes.RECORD, record)
-        swap.replace(writer.root, out)
+            swap.replace(writer.root, out)
     sizes.report(out, site_size, download.bytes, download, options.strict_size, log)
     files = writer.files + len(changes.RUN_FILES) * len(plan.runs)
     files += len(changes.BATCH_FILES) * len(plan.batches)

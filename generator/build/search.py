@@ -122,6 +122,7 @@ class Index:
         self.kept: dict[str, int] = {}
         self.todo: dict[str, list[str]] = {}
         self.previous: Path | None = None
+        self.moved: list[str] = []  # what finish moved over from the previous site
 
     def start(self, runs: dict[str, str], rendered: Container[str], previous: Path | None) -> None:
         """Index the run pages of *runs* (runId -> fingerprint): those of *rendered*
@@ -148,26 +149,21 @@ class Index:
 
     def finish(self, writer: Writer, log: Callable[[str], None]) -> set[str]:
         """Wait for the index and complete it; the site paths of the shard folders
-        written to (indexed, or given the worker).
+        written to (indexed, given the worker, or rid of it).
 
-        Should indexing fail, the shards moved from the previous site go back to it
-        (and its run and batch folders, ``changes.reused``).
+        Should the build fail from here on, the shards moved from the previous site
+        go back to it (``__exit__``; its run and batch folders: ``changes.reused``).
         """
         site, previous, kept, todo = self.site, self.previous, self.kept, self.todo
-        moved: list[str] = []
-        try:
-            self._wait()
-            _keep(site, previous, set(kept), moved, scripts=bool(kept) and not todo)
-        except BaseException:
-            _give_back(site, previous, moved)
-            raise
+        self._wait()
+        _keep(site, previous, set(kept), self.moved, scripts=bool(kept) and not todo)
         # Written by this build: the shards indexed, the scripts with them, the copies.
         written = [p for name in todo for p in (site / BUNDLE / name).rglob("*") if p.is_file()]
         files = dict(kept) | {name: 0 for name in todo}
         for path in written:
             files[path.relative_to(site / BUNDLE).parts[0]] += 1
         shards = sorted(self.current)
-        _beside_first(site / BUNDLE, shards, set(kept))
+        rid = _beside_first(site / BUNDLE, shards, set(kept))
         written += [site / BUNDLE / name for name in SCRIPTS + BESIDE_FIRST if todo]
         written += [site / BUNDLE / shards[0] / name for name in BESIDE_FIRST if shards]
         writer.write(LIST, (json.dumps({"shards": shards}) + "\n").encode())
@@ -182,7 +178,7 @@ class Index:
             f"search index: {len(todo):,} of {len(self.current):,} shards indexed, "
             f"{len(kept):,} kept ({seconds:.2f} s)"
         )
-        return {f"{BUNDLE}/{name}" for name in [*todo, *shards[:1]]}
+        return {f"{BUNDLE}/{name}" for name in [*todo, *shards[:1], *rid]}
 
     def _wait(self) -> None:
         """Wait for Pagefind; keep of what it wrote the indexes and one set of scripts."""
@@ -203,8 +199,10 @@ class Index:
     def __enter__(self) -> Index:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, failed: type[BaseException] | None, *exc: object) -> None:
         self._stop()
+        if failed is not None:
+            _give_back(self.site, self.previous, self.moved)
 
 
 def keepable(previous: Path | None, current: dict[str, str]) -> dict[str, int]:
@@ -273,14 +271,19 @@ def _keep(site: Path, previous: Path | None, kept: set[str], moved: list[str], s
         moved.append(name)
 
 
-def _beside_first(bundle: Path, shards: list[str], kept: set[str]) -> None:
+def _beside_first(bundle: Path, shards: list[str], kept: set[str]) -> list[str]:
     """Copies of the worker and the WebAssembly in the first shard, and in no other
-    (a kept shard may have been the first one)."""
+    (a kept shard may have been the first one); the kept shards rid of them."""
+    rid = []
     for name in sorted(kept - set(shards[:1])):
-        for copy in BESIDE_FIRST:
-            (bundle / name / copy).unlink(missing_ok=True)
+        copies = [bundle / name / copy for copy in BESIDE_FIRST]
+        if any(copy.exists() for copy in copies):
+            rid.append(name)
+        for copy in copies:
+            copy.unlink(missing_ok=True)
     for copy in BESIDE_FIRST if shards else ():
         shutil.copyfile(bundle / copy, bundle / shards[0] / copy)
+    return rid
 
 
 def _give_back(site: Path, previous: Path | None, moved: list[str]) -> None:
