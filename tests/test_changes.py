@@ -7,18 +7,19 @@ import math
 import os
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from generator import build
+from generator import build, store
 from generator.build import batch_listing, changes, per_run, run_listing
 from generator.build import workers as workers_module
 from generator.build.workers import Job, Workers
 from generator.build.writer import Writer
-from generator.errors import BuildError
+from generator.errors import BuildError, StoreError
 from generator.queries import comparison
 from generator.queries.budget import NO_LIMIT
 from generator.results import demo, ingest, merge
@@ -425,6 +426,37 @@ def test_a_worker_that_dies_fails_with_an_error_saying_so(demo_db, tmp_path, mon
     ):
         workers.render_runs(run_ids, per_task=7)
         workers.wait()
+
+
+def test_a_process_that_cannot_start_fails_the_build_at_once_saying_why(
+    demo_db, tmp_path, monkeypatch
+):
+    opened = store.open_read
+    parent = os.getpid()
+    first = tmp_path / "first"
+
+    def fails_in_one_process(path):
+        if os.getpid() != parent:
+            try:
+                first.touch(exist_ok=False)  # the first process to get here fails…
+            except FileExistsError:
+                time.sleep(3)  # …while the others are slower to start, and are stopped
+            else:
+                raise StoreError(f"cannot read {path} (disk gone)")
+        return opened(path)
+
+    monkeypatch.setattr(store, "open_read", fails_in_one_process)
+    monkeypatch.setattr(workers_module, "START_TIMEOUT", 30)
+    out = tmp_path / "site"
+    started = time.monotonic()
+    with pytest.raises(build.BuildError, match=r"could not start: cannot read .*disk gone"):
+        build.build(demo_db, out, options=build.Options(db_download="none"))
+    assert time.monotonic() - started < 15  # it did not wait for START_TIMEOUT
+    assert not out.exists()
+    conn = sqlite3.connect(demo_db, timeout=0)
+    conn.execute("BEGIN IMMEDIATE")  # the results file's lock is free again
+    conn.rollback()
+    conn.close()
 
 
 def test_workers_write_the_same_batch_files_as_one_process(demo_db, tmp_path, monkeypatch):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sqlite3
+import time
 from collections.abc import Iterable
 from concurrent import futures
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -25,7 +26,7 @@ import jinja2
 from generator import store
 from generator.build import per_run, site_wide
 from generator.build.writer import Writer
-from generator.errors import BuildError
+from generator.errors import BuildError, ZebenchError
 from generator.queries import batches, comparison, runs
 from generator.site import render
 from generator.site.pages import Site
@@ -79,18 +80,34 @@ class Workers:
         self._processes = processes or max(len(os.sched_getaffinity(0)), len(site_wide.PARTS))
         context = multiprocessing.get_context("fork")
         self._begun = context.Semaphore(0)
+        self._failures = context.SimpleQueue()  # why a process could not start
         self._pool = ProcessPoolExecutor(
-            self._processes, context, initializer=_start, initargs=(job, self._begun)
+            self._processes,
+            context,
+            initializer=_start,
+            initargs=(job, self._begun, self._failures),
         )
         self._tasks: list[tuple[str, Future[Written]]] = []
 
     def begun(self) -> None:
-        """Wait until every process has begun reading the snapshot."""
+        """Wait until every process has begun reading the snapshot; fails at once
+        when one could not (the build holds the results file's lock meanwhile)."""
         if not self._tasks:  # the pool starts every process at its first task
             self._submit("start", _nothing)
-        for _ in range(self._processes):
-            if not self._begun.acquire(timeout=START_TIMEOUT):
+        deadline = time.monotonic() + START_TIMEOUT
+        waiting = self._processes
+        while waiting:
+            if self._begun.acquire(timeout=0.05):
+                waiting -= 1
+            elif self._broken() or time.monotonic() > deadline:
                 raise BuildError(self._died())
+
+    def _broken(self) -> bool:
+        """Whether a process has died, which fails every task not yet done."""
+        return any(
+            task.done() and isinstance(task.exception(), BrokenProcessPool)
+            for _, task in self._tasks
+        )
 
     def write_parts(self, names: Iterable[str], fingerprints: dict[str, str]) -> None:
         """Write the parts of ``site_wide`` called *names*, given *fingerprints*."""
@@ -138,6 +155,8 @@ class Workers:
         return total
 
     def _died(self) -> str:
+        if not self._failures.empty():  # a process could not start: say why
+            return f"a process of the build could not start: {self._failures.get()}"
         # A dead process breaks the whole pool: every unfinished task fails alike.
         futures.wait([task for _, task in self._tasks])
         unfinished = dict.fromkeys(
@@ -167,7 +186,7 @@ class _Process:
     env: jinja2.Environment
 
 
-def _start(job: Job, begun: Any) -> None:
+def _start(job: Job, begun: Any, failures: Any) -> None:
     try:
         per_run.forget_folders()  # a previous build of this process may have made them
         _Process.job = job
@@ -177,8 +196,11 @@ def _start(job: Job, begun: Any) -> None:
         else:
             _Process.conn = store.open_snapshot(job.source)
         _Process.env = render.environment()
+    except BaseException as exc:
+        failures.put(str(exc) if isinstance(exc, ZebenchError) else repr(exc))
+        raise  # the pool is broken, and the build says so
     finally:
-        begun.release()  # also on failure: the pool is broken, and the build says so
+        begun.release()
 
 
 def _nothing() -> Written:

@@ -7,7 +7,9 @@ processes see the same file as it was, in one of two ways:
 - they read the results file itself, each in a read transaction begun while the
   build holds the file's write lock: no writer can commit between the build's
   snapshot and theirs, and once every process has begun, ``Snapshot.release``
-  lets writers on (a fraction of a second);
+  lets writers on (a fraction of a second). That is in WAL mode, which zebench
+  sets on every file it writes; in a file in rollback-journal mode (from another
+  tool) any reader keeps writers waiting, so they wait for the build's end;
 - or they read a copy of the snapshot, written with SQLite's backup API (never a
   torn copy): when the site offers the file anyway (``downloads/<name>.db``), or
   the build cannot take the lock (a file it may not write, a writer's long
