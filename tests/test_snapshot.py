@@ -117,10 +117,22 @@ def _listed(out: Path) -> int:
     return json.loads((out / "api" / "all" / "runs.json").read_text())["total"]
 
 
-def test_a_commit_once_the_lock_is_released_is_not_in_the_site(tmp_path, monkeypatch):
+@pytest.fixture
+def copies(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Where the build writes copies of its snapshot, each written as usual."""
+    written: list[Path] = []
+    write = snapshot.write
+
+    def counted(source: sqlite3.Connection, target: Path) -> None:
+        written.append(target)
+        write(source, target)
+
+    monkeypatch.setattr(snapshot, "write", counted)
+    return written
+
+
+def test_a_commit_once_the_lock_is_released_is_not_in_the_site(tmp_path, monkeypatch, copies):
     db = make_site_db(tmp_path / "benchmarks.db", runs=12)
-    copies: list[Path] = []
-    monkeypatch.setattr(snapshot, "write", lambda source, target: copies.append(target))
     release = snapshot.Snapshot.release
 
     def then_a_commit(self):
@@ -160,17 +172,9 @@ def test_a_writer_waits_for_the_lock_until_every_process_reads(tmp_path, monkeyp
     assert _runs(db) == 14
 
 
-def test_a_writer_holding_the_lock_makes_the_build_copy_instead(tmp_path, monkeypatch):
+def test_a_writer_holding_the_lock_makes_the_build_copy_instead(tmp_path, monkeypatch, copies):
     db = make_site_db(tmp_path / "benchmarks.db", runs=12)
     monkeypatch.setattr(snapshot, "LOCK_WAIT", 0.05)
-    write = snapshot.write
-    copies: list[Path] = []
-
-    def counted(source, target):
-        copies.append(target)
-        write(source, target)
-
-    monkeypatch.setattr(snapshot, "write", counted)
     writer = sqlite3.connect(db, isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")  # a long transaction of a writer
     try:
@@ -183,16 +187,8 @@ def test_a_writer_holding_the_lock_makes_the_build_copy_instead(tmp_path, monkey
 
 
 def test_an_older_schema_upgraded_in_memory_is_copied_for_the_processes(
-    upstream_db, tmp_path, monkeypatch
+    upstream_db, tmp_path, copies
 ):
-    write = snapshot.write
-    copies: list[Path] = []
-
-    def counted(source, target):
-        copies.append(target)
-        write(source, target)
-
-    monkeypatch.setattr(snapshot, "write", counted)
     result = build_site(upstream_db, tmp_path / "site", options=NOT_COPIED)
     assert [p.name for p in copies] == ["snapshot.db"] and result.run_pages == 56
     conn = sqlite3.connect(upstream_db)
