@@ -22,6 +22,7 @@ from itertools import chain
 from operator import itemgetter
 from typing import Any
 
+from generator import store
 from generator.build import cache
 from generator.queries import api, budget, common, encoding
 from generator.site import api_files, paths
@@ -73,7 +74,7 @@ def encode(
     line = io.StringIO()
     writer = csv.writer(line, lineterminator="\r\n")  # RFC 4180; a CR in a cell gets quoted
     out: dict[str, Entries] = {}
-    slices = [None] if everything else common.id_slices(run_ids)
+    slices = [None] if everything else store.id_slices(run_ids)
     for ids in slices:
         for api_run, run in run_pages.table_rows(conn, ids):
             line.seek(0)

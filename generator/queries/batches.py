@@ -26,7 +26,6 @@ from generator.queries.common import (
     STARTED_RAW,
     SUITE,
     TIER,
-    id_slices,
     is_success,
     iso,
     mean,
@@ -36,6 +35,7 @@ from generator.queries.common import (
     wide_rows,
 )
 from generator.queries.tally import figures
+from generator.store import id_slices
 
 BATCH_STATUSES = ("completed", "running")
 BATCH_SORTS = ("date", "score")

@@ -25,13 +25,13 @@ import json
 import math
 import re
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from generator import store, times
+from generator import times
 from generator.store import schema
 
 SUCCESS_SQL = "(status = 'completed' AND is_successful = 1)"
@@ -215,12 +215,6 @@ def telemetry_dict(row: Sequence[Any]) -> dict[str, Any]:
         "workspaceDir": workspace,
         "promptSent": prompt,
     }
-
-
-def id_slices(ids: Sequence[Any], size: int = store.IDS_PER_QUERY) -> Iterator[Sequence[Any]]:
-    """*ids* in slices small enough to bind in one query."""
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
 
 
 def mean(values: Iterable[float | None]) -> float | None:

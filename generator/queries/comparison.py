@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from generator import store
 from generator.errors import NotFoundError, NothingToCompare, SpecError
 from generator.queries.common import ts_sql
 from generator.statistics import paired
@@ -58,9 +59,8 @@ def batch_outcomes(
     """{batchId: Outcomes} of the runs of *batch_ids*, each in run id order."""
     ids = sorted(set(batch_ids))
     out: dict[str, list[paired.Outcome]] = {batch_id: [] for batch_id in ids}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        where = f"r.batchId IN ({', '.join('?' * len(chunk))})"
+    for chunk in store.id_slices(ids):
+        where = f"r.batchId IN ({store.marks(chunk)})"
         sql = f"SELECT {_OUTCOME_COLUMNS} FROM {_FROM} WHERE {where} ORDER BY r.run_id"
         for row in conn.execute(sql, chunk):
             out[row[-1]].append(_outcome(row))

@@ -13,7 +13,8 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
-from generator.queries.common import id_slices, sql_sorted
+from generator.queries.common import sql_sorted
+from generator.store import id_slices
 
 # Only details that name "scores" can hold them; SQLite's instr() skips the rest
 # without handing their text to Python, and Python's parser is several times

@@ -13,6 +13,7 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
+from generator import store
 from generator.queries import comparison
 from generator.queries.common import ts_sql
 from generator.statistics import paired
@@ -68,11 +69,10 @@ def regressions(conn: sqlite3.Connection, window: int = WINDOW) -> list[dict[str
 
 def _first_started(conn: sqlite3.Connection, batch_ids: list[str]) -> dict[str, str]:
     out: dict[str, str] = {}
-    for start in range(0, len(batch_ids), 500):
-        chunk = batch_ids[start : start + 500]
+    for chunk in store.id_slices(batch_ids):
         sql = (
             f"SELECT batchId, MIN({ts_sql('started_at')}) FROM benchmark_runs "
-            f"WHERE batchId IN ({', '.join('?' * len(chunk))}) GROUP BY batchId"
+            f"WHERE batchId IN ({store.marks(chunk)}) GROUP BY batchId"
         )
         out.update(conn.execute(sql, chunk).fetchall())
     return out

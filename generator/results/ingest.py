@@ -101,7 +101,7 @@ def record_runs(
     db_path: str | os.PathLike[str], runs: list[Located], *, replace: bool = False
 ) -> RecordSummary:
     """Write normalised runs in one transaction (refusing changed ones unless *replace*)."""
-    return _record(db_path, _chunks(runs), replace)
+    return _record(db_path, store.id_slices(runs), replace)
 
 
 def _record(
@@ -261,9 +261,8 @@ class _NewBatches:
         first = _earliest(runs)
         unknown = sorted(batch for batch in first if batch not in self.started)
         known = set()
-        for chunk in _chunks(unknown):
-            marks = ", ".join("?" * len(chunk))
-            sql = f"SELECT batchId FROM batch_runs WHERE batchId IN ({marks})"
+        for chunk in store.id_slices(unknown):
+            sql = f"SELECT batchId FROM batch_runs WHERE batchId IN ({store.marks(chunk)})"
             known.update(row[0] for row in conn.execute(sql, chunk))
         new = [(batch, first[batch]) for batch in unknown if batch not in known]
         conn.executemany("INSERT INTO batch_runs (batchId, createdAt) VALUES (?, ?)", new)
@@ -279,11 +278,6 @@ class _NewBatches:
             "UPDATE batch_runs SET createdAt = ? WHERE batchId = ?",
             [(self.started[batch], batch) for batch in sorted(self.moved)],
         )
-
-
-def _chunks(items: list[T], size: int = store.IDS_PER_QUERY) -> Iterator[list[T]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 # Batches ---------------------------------------------------------------------

@@ -32,12 +32,10 @@ def stored_payloads(conn: sqlite3.Connection, run_ids: list[str]) -> dict[str, d
     """Stored runs as payload dicts (metadata still JSON text), keyed by runId."""
     found: dict[str, dict] = {}
     unique = list(dict.fromkeys(run_ids))
-    for start in range(0, len(unique), store.IDS_PER_QUERY):
-        chunk = unique[start : start + store.IDS_PER_QUERY]
-        marks = ", ".join("?" * len(chunk))
+    for chunk in store.id_slices(unique):
         rows = conn.execute(
             f"SELECT {', '.join(RUN_COLUMNS.values())} FROM benchmark_runs "
-            f"WHERE run_id IN ({marks}) ORDER BY id",
+            f"WHERE run_id IN ({store.marks(chunk)}) ORDER BY id",
             chunk,
         ).fetchall()
         if rows:

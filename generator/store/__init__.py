@@ -10,16 +10,29 @@ from __future__ import annotations
 import os
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from generator.errors import StoreError
 from generator.store.migrations import SCHEMA_VERSION, migrate, schema_version
 
+T = TypeVar("T")
 DEFAULT_DB = "data/benchmarks.db"
 BUSY_TIMEOUT_MS = 60_000
 IDS_PER_QUERY = 500  # ids bound in one "IN (…)" query, well under SQLite's limit
+
+
+def id_slices(ids: Sequence[T], size: int = IDS_PER_QUERY) -> Iterator[Sequence[T]]:
+    """*ids* in slices small enough to bind in one "IN (…)" query."""
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def marks(ids: Sequence[object]) -> str:
+    """The "?, ?, …" of an "IN (…)" of *ids*."""
+    return ", ".join("?" * len(ids))
 
 
 @contextmanager

@@ -25,7 +25,6 @@ import json
 import os
 import re
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -35,7 +34,6 @@ from generator.errors import ParameterError, StoreError
 
 DEFAULT_FILES = ("pnpm-lock.yaml", "package-lock.json", "yarn.lock")
 EXAMPLES = 3  # ids shown for each kind of thing removed
-_CHUNK = 500  # ids per IN (...) query, well under SQLite's variable limit
 _UNITS = {"": 1, "B": 1, "KB": 1000, "MB": 1000**2, "GB": 1000**3, "KIB": 1024, "MIB": 1024**2}
 _SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*")
 
@@ -148,8 +146,9 @@ def _plan(
     old_batches: list[str] = []
     if keep_batches is not None:
         old_batches = _batches_newest_first(conn)[keep_batches:]
-        for chunk in _chunks(old_batches):
-            sql = f"SELECT run_id, batchId FROM benchmark_runs WHERE batchId IN ({_marks(chunk)})"
+        for chunk in store.id_slices(old_batches):
+            where = f"batchId IN ({store.marks(chunk)})"
+            sql = f"SELECT run_id, batchId FROM benchmark_runs WHERE {where}"
             plan.runs.update(conn.execute(sql, chunk).fetchall())
     if before is not None:
         plan.runs.update(_runs_before(conn, before))
@@ -200,10 +199,10 @@ def _emptied(conn: sqlite3.Connection, runs: dict[str, str | None]) -> set[str]:
 def _measure(conn: sqlite3.Connection, plan: Plan) -> None:
     """Count the evaluations and telemetry rows that go with the runs, and the bytes."""
     sizes = {table: _row_size(conn, table) for table in _TABLES}
-    for chunk in _chunks(sorted(plan.runs)):
+    for chunk in store.id_slices(sorted(plan.runs)):
         for table in _TABLES:
             sql = f"SELECT COUNT(*), SUM({sizes[table]}) FROM {table} WHERE run_id IN "
-            count, size = conn.execute(sql + f"({_marks(chunk)})", chunk).fetchone()
+            count, size = conn.execute(sql + f"({store.marks(chunk)})", chunk).fetchone()
             plan.bytes += size or 0
             if table == "evaluation_results":
                 plan.evaluations += count
@@ -232,8 +231,8 @@ def _plan_patches(conn: sqlite3.Connection, plan: Plan, over: int, files: tuple[
         )
         if row[0] not in plan.runs
     ]
-    for chunk in _chunks(candidates):
-        sql = f"SELECT run_id, metadata FROM benchmark_runs WHERE run_id IN ({_marks(chunk)})"
+    for chunk in store.id_slices(candidates):
+        sql = f"SELECT run_id, metadata FROM benchmark_runs WHERE run_id IN ({store.marks(chunk)})"
         for run_id, text in conn.execute(sql + " ORDER BY run_id", chunk):
             changed = _summarise(text, over, files)
             if changed is not None:
@@ -315,12 +314,3 @@ def _apply(conn: sqlite3.Connection, plan: Plan) -> None:
     conn.execute(
         "UPDATE sqlite_sequence SET seq = ? WHERE name = 'benchmark_runs'", (last + len(rows),)
     )
-
-
-def _chunks(items: list) -> Iterator[list]:
-    for start in range(0, len(items), _CHUNK):
-        yield items[start : start + _CHUNK]
-
-
-def _marks(chunk: list) -> str:
-    return ", ".join("?" * len(chunk))
