@@ -19,7 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from generator.cli import main
-from generator.queries import comparison
+from generator.queries import common, comparison
 from generator.results import demo
 from generator.site import comparison_text
 
@@ -56,6 +56,12 @@ def test_success_mapping():
     assert comparison.success("incomplete", 1) is False
     assert comparison.success("running", None) is None
     assert comparison.success("completed", None) is None
+    # the rules of every other figure: known when recorded, successful only when 1
+    for status in ("completed", "failed", "incomplete", "running"):
+        for recorded in (None, 0, 1, 2):
+            row = (status, recorded)
+            expected = common.is_success(row) if common.is_known(row) else None
+            assert comparison.success(status, recorded) == expected
 
 
 def test_demo_series_regress_and_stay(sweeps):

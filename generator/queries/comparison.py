@@ -18,7 +18,7 @@ from typing import Any
 
 from generator import store
 from generator.errors import NotFoundError, NothingToCompare, SpecError
-from generator.queries.common import ts_sql
+from generator.queries.common import FIGURE_FROM, is_known, is_success, ts_sql
 from generator.statistics import paired
 
 FILTER_KEYS = ("agent", "model", "suite", "scenario", "tier", "since", "until", "batch")
@@ -27,19 +27,13 @@ _OUTCOME_COLUMNS = (
     "r.suite, r.scenario, r.tier, r.status, r.is_successful, r.weighted_score, "
     "t.cost_usd, t.duration_ms, r.batchId"
 )
-_FROM = (
-    "benchmark_runs r LEFT JOIN run_telemetry t "
-    "ON t.id = (SELECT MIN(id) FROM run_telemetry WHERE run_id = r.run_id)"
-)
 
 
 def success(status: Any, is_successful: Any) -> bool | None:
-    """completed and is_successful = 1 → True; failed/incomplete → False; else unknown."""
-    if status in ("failed", "incomplete"):
-        return False
-    if status == "completed" and is_successful is not None:
-        return bool(is_successful)
-    return None
+    """A run's success by the rules of every figure (``common.is_known``,
+    ``common.is_success``); None when it is unknown."""
+    row = (status, is_successful)
+    return is_success(row) if is_known(row) else None
 
 
 def _outcome(row: Sequence[Any]) -> paired.Outcome:
@@ -49,7 +43,7 @@ def _outcome(row: Sequence[Any]) -> paired.Outcome:
 
 def outcomes(conn: sqlite3.Connection, where: str, params: Sequence[Any]) -> list[paired.Outcome]:
     """The runs matching *where* (``r`` is the runs table) as Outcomes, in run id order."""
-    sql = f"SELECT {_OUTCOME_COLUMNS} FROM {_FROM} WHERE {where} ORDER BY r.run_id"
+    sql = f"SELECT {_OUTCOME_COLUMNS} FROM {FIGURE_FROM} WHERE {where} ORDER BY r.run_id"
     return [_outcome(row) for row in conn.execute(sql, list(params))]
 
 
@@ -61,7 +55,7 @@ def batch_outcomes(
     out: dict[str, list[paired.Outcome]] = {batch_id: [] for batch_id in ids}
     for chunk in store.id_slices(ids):
         where = f"r.batchId IN ({store.marks(chunk)})"
-        sql = f"SELECT {_OUTCOME_COLUMNS} FROM {_FROM} WHERE {where} ORDER BY r.run_id"
+        sql = f"SELECT {_OUTCOME_COLUMNS} FROM {FIGURE_FROM} WHERE {where} ORDER BY r.run_id"
         for row in conn.execute(sql, chunk):
             out[row[-1]].append(_outcome(row))
     return out
