@@ -301,50 +301,42 @@ def _intact(out: Path, previous: dict[str, str]) -> bool:
 
 @contextmanager
 def reused(out: Path, staging: Path, plan: Plan) -> Iterator[None]:
-    """``reuse`` when *plan* says so; should a step inside the block fail, the moved
-    folders go back to *out*, so the previous site keeps every file."""
-    if not plan.reuse:
-        yield
-        return
-    reuse(out, staging, plan)
-    try:
-        yield
-    except BaseException:
-        for folder in RUN_AND_BATCH_DIRS:
-            if (staging / folder).is_dir() and not (out / folder).exists():
-                (out / folder).parent.mkdir(parents=True, exist_ok=True)
-                os.replace(staging / folder, out / folder)
-        raise
-
-
-def reuse(out: Path, staging: Path, plan: Plan) -> None:
-    """Move the previous site's run and batch folders into *staging*, updated.
+    """Move the previous site's run and batch folders into *staging*, updated, when
+    *plan* reuses them; should a move or a step inside the block fail, the folders
+    moved go back to *out*, so the previous site keeps every file (some of them
+    updated).
 
     Files rendered this time replace the old ones, files of runs and batches
     that no longer exist go, and each folder moves whole: a handful of renames
-    instead of one per kept file. Should a move fail, the folders already moved
-    go back, so the previous site keeps every file (some of them updated).
+    instead of one per kept file.
     """
-    names = wanted_names(plan) if plan.gone else {}
     moved: list[str] = []
     try:
-        for folder in RUN_AND_BATCH_DIRS:
-            old, new = out / folder, staging / folder
-            if not old.is_dir():
-                continue
-            staged = set(os.listdir(new)) if new.is_dir() else set()
-            if new.is_dir():
-                merge_tree(new, old)
-                shutil.rmtree(new)
-            if plan.gone:  # else every file there is still wanted: no need to list them
-                prune(old, staged, names[folder])
-            new.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(old, new)
-            moved.append(folder)
+        if plan.reuse:
+            _move_over(out, staging, plan, moved)
+        yield
     except BaseException:
         for folder in reversed(moved):
             os.replace(staging / folder, out / folder)
         raise
+
+
+def _move_over(out: Path, staging: Path, plan: Plan, moved: list[str]) -> None:
+    """``reused``'s moves, each folder named in *moved* once it has moved."""
+    names = wanted_names(plan) if plan.gone else {}
+    for folder in RUN_AND_BATCH_DIRS:
+        old, new = out / folder, staging / folder
+        if not old.is_dir():
+            continue
+        staged = set(os.listdir(new)) if new.is_dir() else set()
+        if new.is_dir():
+            merge_tree(new, old)
+            shutil.rmtree(new)
+        if plan.gone:  # else every file there is still wanted: no need to list them
+            prune(old, staged, names[folder])
+        new.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(old, new)
+        moved.append(folder)
 
 
 def wanted_names(plan: Plan) -> dict[str, set[str]]:
