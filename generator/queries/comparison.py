@@ -165,9 +165,6 @@ def compare_outcomes(
     return result
 
 
-FAIL_ON = ("regression", "inconclusive", "never")
-
-
 def gate_fails(result: dict[str, Any], fail_on: str = "regression") -> bool:
     """Whether a CI gate set to *fail_on* fails on this comparison."""
     failing = {"regression": {"regression"}, "inconclusive": {"regression", "inconclusive"}}

@@ -16,7 +16,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from generator.queries import batches
-from generator.queries import comparison as comparisons
 from generator.site import paths
 from generator.site.pages import Page, comparison
 from generator.site.pages.runs import csv_row, data_script
@@ -101,14 +100,6 @@ def compare_page() -> Page:
 def list_value(batch: dict[str, Any], field: str) -> Any:
     """The value of a batch's column *field* (of LIST_FIELDS) in the batch list."""
     return status(batch) if field == "status" else batch[field]
-
-
-def batch_pages(conn: sqlite3.Connection) -> Iterator[Page | File]:
-    """Per batch: its page, its runs as CSV and its comparison data file."""
-    previous = comparisons.previous_batches(conn)
-    compared = comparisons.batch_comparisons(conn, list(previous), previous)
-    for batch, analytics in batches.iter_batch_details(conn):
-        yield from batch_files(batch, analytics, compared.get(batch["batchId"]))
 
 
 def batch_files(

@@ -30,7 +30,6 @@ def rows(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
             "change": words.points(e["comparison"]["successRateDelta"]),
             "interval": words.span(e["comparison"]["successRateDeltaCI"]),
             "p": words.p_value(e["comparison"]["pValue"]),
-            "command": f"zebench compare {e['baselineBatchIds'][-1]} {e['batchId']}",
         }
         for e in entries
     ]

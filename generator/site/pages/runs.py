@@ -83,12 +83,6 @@ class RunView:
     other: str | None  # any other metadata, pretty-printed JSON
 
 
-def run_pages(conn: sqlite3.Connection) -> Iterator[Page]:
-    """One page per run, in run id order."""
-    for detail in runs.iter_run_details(conn):
-        yield run_page(detail)
-
-
 def run_page(
     detail: dict[str, Any], sizes: Sequence[budget.PatchSize | None] | None = None
 ) -> Page:
