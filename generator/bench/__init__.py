@@ -157,7 +157,7 @@ def bench_size(runs: int, workdir: Path, log: Log) -> dict:
     folder.mkdir(parents=True)
     db, site = folder / "bench.db", folder / "site"
     log(f"[{runs:,} runs] writing demo payloads")
-    jsonl = _jsonl(folder / "runs.jsonl", runs, seed=1)
+    jsonl = payloads_file(folder / "runs.jsonl", runs, seed=1)
     result: dict = {"runs": runs}
     log(f"[{runs:,} runs] zebench record")
     step = measure(["record", "--db", str(db), str(jsonl)], log)
@@ -179,10 +179,10 @@ def bench_size(runs: int, workdir: Path, log: Log) -> dict:
         samples = []
         for repeat in range(1, REPEATS + 1):
             log(f"[{runs:,} runs] record {extra} new, then build again ({repeat} of {REPEATS})")
-            payloads = _jsonl(folder / f"new-{extra}-{repeat}.jsonl", extra, seed * 100 + repeat)
+            new = folder / f"new-{extra}-{repeat}.jsonl"
+            payloads = payloads_file(new, extra, seed * 100 + repeat)
             measure(["record", "--db", str(db), str(payloads)], log)
             samples.append(measure(["build", "--db", str(db), "--out", str(site)], log))
-            finish_replaced(site)
         result[f"build_after_{extra}"] = median_step(samples)
     log(f"[{runs:,} runs] zebench serve")
     result["server"] = serving.measure(db, site, log)
@@ -197,13 +197,6 @@ def median_step(samples: list[Step]) -> dict:
     return {**asdict(middle), "samples_s": [step.seconds for step in samples]}
 
 
-def finish_replaced(site: Path) -> None:
-    """Finish deleting the tree a build replaced, untimed: the build leaves that to a
-    process of its own, which would otherwise run during the next step."""
-    for old in site.parent.glob(f".{site.name}.old-*"):
-        shutil.rmtree(old, ignore_errors=True)  # alongside that process: both may unlink
-
-
 def one_file(db: Path) -> None:
     """Fold the write-ahead log into *db* and remove it and its index, which the
     builds' read-only connections leave behind: the database is one file again."""
@@ -214,9 +207,10 @@ def one_file(db: Path) -> None:
         conn.close()  # the last connection to close removes -wal and -shm
 
 
-def _jsonl(path: Path, runs: int, seed: int) -> Path:
+def payloads_file(path: Path, runs: int, seed: int, profile: str = "small") -> Path:
+    """*runs* demo payloads of *profile* as JSON Lines at *path*."""
     with path.open("w", encoding="utf-8") as out:
-        demo.write_jsonl(out, runs=runs, seed=seed, full=True)  # six evaluations each
+        demo.write_jsonl(out, runs=runs, seed=seed, full=True, profile=profile)  # 6 evaluations
     return path
 
 

@@ -19,7 +19,6 @@ from dataclasses import asdict
 from pathlib import Path
 
 from generator import bench
-from generator.results import demo
 
 NEW_RUN_SEED = 500  # seeds of the new runs recorded before each incremental build
 
@@ -31,7 +30,7 @@ def bench_real(runs: int, workdir: Path, log: bench.Log) -> dict:
     db, site = folder / "bench.db", folder / "site"
     label = f"[{runs:,} real-sized runs]"
     log(f"{label} writing demo payloads")
-    jsonl = _jsonl(folder / "runs.jsonl", runs, seed=1)
+    jsonl = bench.payloads_file(folder / "runs.jsonl", runs, seed=1, profile="real")
     result: dict = {"runs": runs, "jsonl_mb": round(jsonl.stat().st_size / 1e6, 1)}
     log(f"{label} zebench record")
     step = bench.measure(["record", "--db", str(db), str(jsonl)], log)
@@ -47,10 +46,9 @@ def bench_real(runs: int, workdir: Path, log: bench.Log) -> dict:
     samples = []
     for repeat in range(1, bench.REPEATS + 1):
         log(f"{label} record 1 new run, then build again ({repeat} of {bench.REPEATS})")
-        new = _jsonl(folder / f"new-{repeat}.jsonl", 1, NEW_RUN_SEED + repeat)
+        new = bench.payloads_file(folder / f"new-{repeat}.jsonl", 1, NEW_RUN_SEED + repeat, "real")
         bench.measure(["record", "--db", str(db), str(new)], log)
         samples.append(bench.measure(["build", "--db", str(db), "--out", str(site)], log))
-        bench.finish_replaced(site)
     result["build_after_1"] = bench.median_step(samples)
     bench.one_file(db)
     return result
@@ -67,12 +65,6 @@ def site_figures(site: Path, runs: int, db_name: str) -> dict:
         "kb_per_run": round(without_db / runs / 1e3, 1),
         "db_copied": copy.is_file(),
     }
-
-
-def _jsonl(path: Path, runs: int, seed: int) -> Path:
-    with path.open("w", encoding="utf-8") as out:
-        demo.write_jsonl(out, runs=runs, seed=seed, full=True, profile="real")
-    return path
 
 
 def table(result: dict) -> str:
