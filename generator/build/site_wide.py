@@ -3,11 +3,10 @@
 Each part reads what it needs from a connection and yields pages and ready-made
 files; none depends on another. The build runs them in child processes while
 the main process plans and writes the pages that need no figures of all runs
-(``build._write_site``).
-Every child reads the build's own copy of the results file, taken from the
-build's snapshot before any part starts, so all of them see the same data.
-Besides that copy a part is given ``Inputs``: the plan's fingerprints and what
-the last build kept for the next one.
+(``build._write_pages``).
+Every child reads the build's snapshot (``store.snapshot``), so all of them see
+the same data. Besides it a part is given ``Inputs``: the plan's fingerprints
+and what the last build kept for the next one.
 """
 
 from __future__ import annotations

@@ -103,11 +103,12 @@ def load(
     keyless_writes: bool,
     host: str,
 ) -> Keys:
-    """The keys from ``--api-key-file`` (else $ZE_BENCHMARKS_API_KEY) and ``--read-key``."""
+    """The keys from ``--api-key-file`` (else $ZE_BENCHMARKS_API_KEY) and
+    ``--read-key-file``."""
     write = _read_key(key_file, "--api-key-file") if key_file else None
     if write is None:
         write = os.environ.get(KEY_VARIABLE, "").strip() or None
-    read = _read_key(read_key_file, "--read-key") if read_key_file else None
+    read = _read_key(read_key_file, "--read-key-file") if read_key_file else None
     if keyless_writes and not is_loopback(host):
         raise ParameterError(
             f"--allow-unauthenticated-writes works on a loopback address only, not {host!r}: "

@@ -30,8 +30,8 @@ Log = Callable[[str], None]
 EVENTS_PATH = "/_zebench/events"
 SCRIPT_PATH = "/_zebench/live.js"
 DEBOUNCE_S = 0.2  # a burst of writes closer together than this makes one build
-HEARTBEAT_S = 15.0
-BUILD_NICENESS = 10  # a comment on the event stream, so dead connections are noticed
+HEARTBEAT_S = 15.0  # a comment on the event stream, so dead connections are noticed
+BUILD_NICENESS = 10
 
 LIVE_JS = f"""\
 // zebench serve: reload this page once the site it shows has been rebuilt.

@@ -23,6 +23,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
+from generator import store
 from generator.errors import StoreError
 
 WAIT_SECONDS = 2.0  # how long to wait for another process to let go of the file
@@ -81,9 +82,9 @@ def compact(path: str | os.PathLike[str], wait: float = WAIT_SECONDS) -> Compact
 
 def _alone(path: Path, wait: float) -> sqlite3.Connection:
     """A connection holding *path* exclusively: no other connection may read or write."""
-    uri = "file:" + str(path.resolve()).replace("%", "%25").replace("?", "%3f").replace("#", "%23")
     try:
-        conn = sqlite3.connect(uri + "?mode=rw", uri=True, isolation_level=None, timeout=wait)
+        uri = store.read_write_uri(path)
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, timeout=wait)
         conn.execute("PRAGMA locking_mode = EXCLUSIVE")  # the lock is kept after COMMIT
         conn.execute("BEGIN EXCLUSIVE")
         conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
