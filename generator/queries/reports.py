@@ -195,7 +195,7 @@ def evaluator_summary(conn: sqlite3.Connection) -> list[dict[str, Any]]:
             "mean_score_ci": score_interval(scores.get(name, [])),
             "mean_fraction": frac,
             "pass_rate": ratio(passed or 0, scored or 0),
-            "pass_rate_ci": _pair(st.wilson(passed or 0, scored or 0)),
+            "pass_rate_ci": st.as_list(st.wilson(passed or 0, scored or 0)),
         }
         for name, count, avg, frac, passed, scored in conn.execute(sql, (PASS_FRACTION,))
     ]
@@ -206,13 +206,9 @@ def score_interval(scores: list[Any]) -> list[float] | None:
     here, so each counts as independent); None below 2 scores."""
     try:
         moments = (len(scores), math.fsum(scores), math.fsum(s * s for s in scores))
-        return _pair(st.moments_interval([moments]))
+        return st.as_list(st.moments_interval([moments]))
     except (OverflowError, ValueError):  # scores near the largest float: no interval
         return None
-
-
-def _pair(interval: tuple[float, float] | None) -> list[float] | None:
-    return None if interval is None else [interval[0], interval[1]]
 
 
 class EvaluatorTotals:
@@ -263,7 +259,7 @@ class EvaluatorTotals:
             "mean_score_ci": score_interval(scores),
             "mean_fraction": mean(fractions),
             "pass_rate": ratio(passed, scored),
-            "pass_rate_ci": _pair(st.wilson(passed, scored)),
+            "pass_rate_ci": st.as_list(st.wilson(passed, scored)),
         }
 
 

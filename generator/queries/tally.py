@@ -161,7 +161,7 @@ class Tally:
             "successfulRuns": self.successes,
             "runsWithKnownSuccess": self.known,
             "successRate": ratio(self.successes, self.known),
-            "successRateCI": _pair(st.wilson(self.successes, self.known)),
+            "successRateCI": st.as_list(st.wilson(self.successes, self.known)),
             "avgScore": mean_of_sum(self.ok_total, ok_total),
             "avgScoreCI": self.interval("ok_total"),
             "avgWeightedScore": mean_of_sum(self.ok_weighted, ok_weighted),
@@ -186,7 +186,7 @@ class Tally:
         ``statistics.moments_interval``); None below 2 values."""
         moments = self.moments[name].values()
         summed = [(count, math.fsum(total), math.fsum(sq)) for count, total, sq in moments]
-        return _pair(st.moments_interval(summed))
+        return st.as_list(st.moments_interval(summed))
 
 
 # The scores whose means get an interval; their moments are kept per cell.
@@ -220,10 +220,6 @@ def _merge_moments(out: Moments, part: Moments) -> None:
             have[0] += count
             have[1] = exact_parts(have[1] + total)
             have[2] = exact_parts(have[2] + squares)
-
-
-def _pair(interval: tuple[float, float] | None) -> list[float] | None:
-    return None if interval is None else [interval[0], interval[1]]
 
 
 def _extreme(pick: Any, a: Any, b: Any) -> Any:

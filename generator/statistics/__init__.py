@@ -28,6 +28,11 @@ SEED = 15
 _TIE = 1e-9
 
 
+def as_list(interval: tuple[float, float] | None) -> list[float] | None:
+    """An interval as the JSON API writes it: ``[low, high]``, or None."""
+    return None if interval is None else [interval[0], interval[1]]
+
+
 def _z(alpha: float) -> float:
     return NormalDist().inv_cdf(1.0 - alpha / 2.0)
 

@@ -75,10 +75,6 @@ def _rate(successes: Sequence[bool]) -> float | None:
     return sum(successes) / len(successes) if successes else None
 
 
-def _pair(interval: tuple[float, float] | None) -> list[float] | None:
-    return None if interval is None else [interval[0], interval[1]]
-
-
 def _counts(runs: Sequence[Outcome]) -> dict[str, Any]:
     known = _known(runs)
     return {
@@ -97,10 +93,10 @@ def _side(cells: Mapping[Cell, list[Outcome]]) -> dict[str, Any]:
     clustered = st.cluster_mean_interval(scores)
     return {
         **_counts(runs),
-        "successRateCI": _pair(st.rate_interval(per_cell)),
+        "successRateCI": st.as_list(st.rate_interval(per_cell)),
         "cells": len(cells),
         "meanScore": fmean(_values(runs, "score")) if scores else None,
-        "meanScoreCI": _pair(clustered[1]) if clustered else None,
+        "meanScoreCI": st.as_list(clustered[1]) if clustered else None,
     }
 
 
@@ -110,7 +106,7 @@ def _unpaired(base: list[bool], cand: list[bool], alpha: float) -> dict[str, Any
     known = n1 > 0 and n2 > 0
     return {
         "successRateDelta": c2 / n2 - c1 / n1 if known else None,
-        "successRateDeltaCI": _pair(st.newcombe(c1, n1, c2, n2)),
+        "successRateDeltaCI": st.as_list(st.newcombe(c1, n1, c2, n2)),
         "pValue": st.fisher_exact(c1, n1 - c1, c2, n2 - c2) if known else None,
         "changedCells": None,
         "minDetectableEffect": st.mde_unpaired(c1 / n1, min(n1, n2), alpha) if known else None,
@@ -126,7 +122,7 @@ def _mcnemar(pairs: list[tuple[list[bool], list[bool]]], alpha: float) -> dict[s
     diffs = [float(cand[0]) - float(base[0]) for base, cand in pairs]
     return {
         "successRateDelta": (c - b) / len(pairs),
-        "successRateDeltaCI": _pair(
+        "successRateDeltaCI": st.as_list(
             st.newcombe_paired(table[True, True], b, c, table[False, False])
         ),
         "pValue": st.mcnemar_exact(b, c),
@@ -141,7 +137,7 @@ def _cell_means(pairs: list[tuple[list[bool], list[bool]]], alpha: float) -> dic
     result = st.paired_differences(diffs)
     return {
         "successRateDelta": result["mean"],
-        "successRateDeltaCI": _pair(result["ci"]),
+        "successRateDeltaCI": st.as_list(result["ci"]),
         "pValue": result["pValue"],
         "changedCells": sum(d != 0 for d in diffs),
         "minDetectableEffect": _paired_mde(diffs, pairs, alpha),
@@ -229,7 +225,7 @@ def _score(
     return {
         "scoreMethod": method,
         "scoreDelta": delta,
-        "scoreDeltaCI": _pair(interval),
+        "scoreDeltaCI": st.as_list(interval),
         "scorePValue": p,
     }
 
@@ -262,7 +258,7 @@ def _ratio(
     cand_all = [v for runs in cand.values() for v in _values(runs, name, True)]
     result = st.log_ratio_interval(base_all, cand_all)
     if result is not None:
-        return result[0], _pair(result[1])
+        return result[0], st.as_list(result[1])
     if base_all and cand_all:
         log_ratio = fmean(map(math.log, cand_all)) - fmean(map(math.log, base_all))
         return math.exp(log_ratio), None
