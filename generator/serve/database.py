@@ -137,7 +137,7 @@ class Readers:
         kept = conn is not None
         if conn is None:
             conn = store.open_read(self.db)
-            kept = bool(conn.execute("PRAGMA database_list").fetchone()[2])  # on disk
+            kept = store.on_disk(conn)
             if kept:
                 self._local.conn = conn
         try:

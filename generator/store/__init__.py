@@ -178,6 +178,11 @@ def open_read(path: str | os.PathLike[str]) -> sqlite3.Connection:
     return conn
 
 
+def on_disk(conn: sqlite3.Connection) -> bool:
+    """Whether *conn* reads a file, not an older schema upgraded in memory (``open_read``)."""
+    return bool(conn.execute("PRAGMA database_list").fetchone()[2])
+
+
 def open_snapshot(path: str | os.PathLike[str]) -> sqlite3.Connection:
     """Open a copy of the results file that nothing writes to (a build's own copy,
     in the current schema) read-only, without locks and without -wal/-shm files."""

@@ -60,7 +60,7 @@ def taken(db: Path, copy: Path, copied: bool) -> Iterator[Snapshot]:
     with _WriteLock(db, wanted=not copied) as lock, closing(store.open_read(db)) as conn:
         begin(conn)  # after the lock: the newest data, and no commit can follow it
         try:
-            shared = lock.held and _is_file(conn)
+            shared = lock.held and store.on_disk(conn)
             if not shared:
                 lock.close()
                 write(conn, copy)
@@ -131,11 +131,6 @@ def _locked(db: Path) -> sqlite3.Connection | None:
         conn.close()
         return None
     return conn
-
-
-def _is_file(conn: sqlite3.Connection) -> bool:
-    """Whether *conn* reads a file, not an older schema upgraded in memory."""
-    return bool(conn.execute("PRAGMA database_list").fetchone()[2])
 
 
 def _identity(db: Path) -> tuple[int, int]:
