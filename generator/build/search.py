@@ -67,7 +67,17 @@ def shard_count(runs: int) -> int:
 
 def shard(run_id: str, runs: int) -> str:
     """The name of the shard (and folder in ``pagefind/``) of a run in a site of *runs*."""
-    return f"{cache.bucket(run_id) % shard_count(runs):02x}"
+    return _shard_name(cache.bucket(run_id), shard_count(runs))
+
+
+def _shard_name(bucket: int, count: int) -> str:
+    return f"{bucket % count:02x}"
+
+
+def is_shard(site_path: str) -> bool:
+    """Whether *site_path* is the folder of a shard."""
+    folder, _, name = site_path.rpartition("/")
+    return folder == BUNDLE and len(name) == 2 and all(c in "0123456789abcdef" for c in name)
 
 
 def check() -> None:
@@ -98,7 +108,7 @@ def stamps(runs: dict[str, str]) -> tuple[dict[str, str], dict[str, list[str]]]:
     by_shard: dict[str, list[str]] = {}
     parts: dict[str, list[str]] = {}
     for number in sorted(members):
-        name = f"{number % count:02x}"
+        name = _shard_name(number, count)
         by_shard.setdefault(name, []).extend(members[number])
         parts.setdefault(name, []).append(by_bucket[number])
     return {name: fingerprint(version, count, parts[name]) for name in by_shard}, by_shard

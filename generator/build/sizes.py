@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.build import changes
+from generator.build import changes, search
 from generator.errors import ParameterError, SizeError
 from generator.queries import budget
 from generator.site import paths
@@ -124,7 +124,6 @@ class SiteSize:
 
 
 RECORD = ".zebench/sizes.tsv"  # each run's, batch's and search shard's sizes, for the next build
-SEARCH_FOLDER = "pagefind"  # its folders are the search index's shards (build.search)
 Sizes = tuple[int, int, int]  # bytes, files, the largest file's bytes
 
 
@@ -173,7 +172,7 @@ def measure(
                     size = entry.stat(follow_symlinks=False).st_size
                     counted.append((size, 1, size))
                     large += [relative] if size > FILE_LIMIT else []
-                elif _is_shard(relative):
+                elif search.is_shard(relative):
                     sizes = None if relative in written_shards else known.get(relative)
                     record[relative] = sizes = sizes or _folder_sizes(site, relative)
                     large += _folder_files(site, relative) if sizes[2] > FILE_LIMIT else []
@@ -187,12 +186,6 @@ def measure(
     sizes_of = {path: os.lstat(site / path).st_size for path in large}
     over = sorted((path, size) for path, size in sizes_of.items() if size > FILE_LIMIT)
     return SiteSize(total, count, over), data
-
-
-def _is_shard(relative: str) -> bool:
-    """Whether the site path *relative* is a folder of the search index: a shard."""
-    folder, _, name = relative.rpartition("/")
-    return folder == SEARCH_FOLDER and len(name) == 2 and all(c in "0123456789abcdef" for c in name)
 
 
 def _files_sizes(site: Path, files: Iterable[str]) -> Sizes:
