@@ -4,7 +4,9 @@ leads to that run's page; from file:// the box says to serve."""
 
 from __future__ import annotations
 
+import gzip
 import json
+import re
 import shutil
 import sqlite3
 from pathlib import Path
@@ -86,6 +88,40 @@ def test_every_run_page_and_only_those_are_indexed(search_site: Path, search_db:
     page = (search_site / "runs" / f"{paths.file_name(NEEDLE_RUN)}.html").read_text()
     assert "data-pagefind-body" in page
     assert "data-pagefind-body" not in (search_site / "runs" / "index.html").read_text()
+
+
+def indexed_text(site: Path) -> dict[str, str]:
+    """{page url: the text Pagefind indexed of it}, from the shards' fragments."""
+    texts = {}
+    for fragment in (site / "pagefind").glob("*/fragment/*.pf_fragment"):
+        data = gzip.decompress(fragment.read_bytes())
+        record = json.loads(data[data.index(b"{") :])  # after Pagefind's marker
+        texts[record["url"]] = record["content"]
+    return texts
+
+
+def test_the_index_holds_each_value_as_a_word_and_leaves_out_labels_and_figures(
+    search_site: Path, search_db: Path
+):
+    texts = indexed_text(search_site)
+    conn = sqlite3.connect(search_db)
+    try:
+        rows = conn.execute(
+            "SELECT run_id, suite, scenario, tier, agent, model FROM benchmark_runs"
+            " WHERE run_id != ?",
+            [NEEDLE_RUN],
+        ).fetchall()
+    finally:
+        conn.close()
+    for run_id, *values in rows:
+        text = texts[f"/runs/{paths.file_name(run_id)}.html"]
+        for value in [run_id, *filter(None, values)]:
+            # A word of its own: not run together with a label or the next value.
+            assert re.search(rf"(?<!\S){re.escape(value)}(?![^\s.])", text), (value, text)
+        for label in ("Identity and timing", "Tokens in", "weighted score", "Evaluator scores"):
+            assert label not in text
+    needle = texts[f"/runs/{paths.file_name(NEEDLE_RUN)}.html"]
+    assert WORD in needle and "Error: Boom" in needle  # the error's heading names its type
 
 
 def test_the_worker_and_webassembly_are_beside_the_first_shard_only(search_site: Path):

@@ -4,7 +4,9 @@ Pagefind reads the finished run pages (``runs/*.html``), the region each marks
 with ``data-pagefind-body`` — run id, suite, scenario, tier, agent and model,
 error, evaluator details and judge reasoning, test results, dependency changes,
 prompt — leaving out the patches (``data-pagefind-ignore``: lockfiles are most
-of a run's bytes and no one searches them). Other pages are not indexed: every
+of a run's bytes and no one searches them) and what every page repeats or only
+counts (``EXCLUDED``: labels, headings, scores): they would match every run, and
+indexing them took a fifth of Pagefind's time. Other pages are not indexed: every
 suite, scenario, agent and model appears on the run pages.
 
 Pagefind rebuilds an index whole, in time and memory in proportion to its pages,
@@ -12,10 +14,11 @@ so the runs are split into shards by their id alone (``cache.bucket``), each its
 own Pagefind index in ``pagefind/<NN>/``: one shard for every ``RUNS_PER_SHARD``
 runs or so, a power of two up to ``MAX_SHARDS``, so a run changes shard only when
 the site grows past a power of two (and then every shard is indexed again).
-A shard's stamp is a digest of its runs and their fingerprints (``changes``) and
-of Pagefind's version; the stamps are kept in the site (``STAMPS``). A build
-indexes again only the shards whose stamp changed — after one new run, one
-shard of a few hundred runs — and moves the others over from the previous site.
+A shard's stamp is a digest of its runs and their fingerprints (``changes``), of
+Pagefind's version and of ``EXCLUDED``; the stamps are kept in the site
+(``STAMPS``). A build indexes again only the shards whose stamp changed — after
+one new run, one shard of a few hundred runs — and moves the others over from
+the previous site.
 Pagefind's scripts are kept once, in ``pagefind/``; ``static/search.js`` reads
 the list of shards (``pagefind/shards.json``), opens the first shard and merges
 the others into it (Pagefind's ``mergeIndex``). Pagefind loads its worker and
@@ -55,6 +58,13 @@ BESIDE_FIRST = ("pagefind-worker.js", "wasm.en.pagefind", "wasm.unknown.pagefind
 INDEX_FILES = ("pagefind-entry.json", "index", "fragment", "filter")
 INDEX_SUFFIX = ".pf_meta"
 _WORK = f"{cache.FOLDER}/search-pages"  # the pages of the shards being indexed, linked
+# Parts of a run page's indexed region that are not indexed: headings (but the
+# error's, which names its type), labels, the figures, the evaluator scores table
+# (its names are in the details below it), table heads and captions, scores.
+EXCLUDED = (
+    "section:not(.error) > h2", "dt", ".stats", "table.bars", "thead", "caption",
+    "td.num", "summary .muted",
+)  # fmt: skip
 
 
 def shard_count(runs: int) -> int:
@@ -95,16 +105,17 @@ def command(site: Path, output: Path) -> list[str]:
     binary = get_executable()
     if binary is None:
         raise BuildError("Pagefind's program is missing: pip install 'pagefind[bin]'")
+    excluded = [arg for selector in EXCLUDED for arg in ("--exclude-selectors", selector)]
     return [
         str(binary), "--site", str(site), "--glob", "runs/*.html",
-        "--output-path", str(output), "--quiet",
+        "--output-path", str(output), "--quiet", *excluded,
     ]  # fmt: skip
 
 
 def stamps(runs: dict[str, str]) -> tuple[dict[str, str], dict[str, list[str]]]:
     """({shard: stamp}, {shard: its runIds}) of the shards that have runs."""
     by_bucket, members = cache.buckets(runs)
-    version, count = _pagefind_version(), shard_count(len(runs))
+    version, count = _indexing(), shard_count(len(runs))
     by_shard: dict[str, list[str]] = {}
     parts: dict[str, list[str]] = {}
     for number in sorted(members):
@@ -304,10 +315,10 @@ def _give_back(site: Path, previous: Path | None, moved: list[str]) -> None:
         os.replace(site / BUNDLE / name, previous / BUNDLE / name)
 
 
-def _pagefind_version() -> str:
-    """What besides the pages shapes an index: Pagefind's version."""
+def _indexing() -> str:
+    """What besides the pages shapes an index: Pagefind's version, what it leaves out."""
     names = ("pagefind", "pagefind_bin")
-    return " ".join(f"{name} {_version(name)}" for name in names)
+    return " ".join([*(f"{name} {_version(name)}" for name in names), *EXCLUDED])
 
 
 def _version(name: str) -> str:
