@@ -30,6 +30,7 @@ the pages and the static API files are made, and ``zebench api PATH
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,17 +89,31 @@ def _walk(value: Any, budget: Budget) -> Any:
     if isinstance(value, dict):
         return _record(value, budget)
     if isinstance(value, list):
-        items = [_walk(item, budget) for item in value]
-        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
+        return _items(value, lambda item: _walk(item, budget))
     return value
 
 
+def _items(items: list[Any], cut_one: Callable[[Any], Any]) -> list[Any]:
+    """*items* with *cut_one* applied to each dict, list and string among them: the
+    same list when none changed. Numbers and None are passed over."""
+    out: list[Any] | None = None
+    for i, item in enumerate(items):
+        if isinstance(item, (dict, list, str)):
+            new = cut_one(item)
+            if new is not item:
+                if out is None:
+                    out = list(items)
+                out[i] = new
+    return items if out is None else out
+
+
 def _record(record: dict[str, Any], budget: Budget) -> dict[str, Any]:
+    columns = _text_columns(record)
     out: dict[str, Any] | None = None
     for key, value in record.items():
-        column = _column(record, key)
+        column = columns.get(key)
         if column is not None:
-            new = _texts(value, budget, f"{column} of {_owner(record)}")
+            new = _texts(value, budget, (column, record))
         elif isinstance(value, (dict, list)):
             new = _walk(value, budget)
         else:
@@ -110,15 +125,19 @@ def _record(record: dict[str, Any], budget: Budget) -> dict[str, Any]:
     return record if out is None else out
 
 
-def _column(record: dict[str, Any], key: str) -> str | None:
-    """The column holding *record*'s value at *key* when that value is free text."""
-    if key == "details" and "evaluatorName" in record:
-        return "evaluation_results.details"
-    if "runId" in record and "evaluatorName" not in record:
-        return _RUN_TEXT.get(key)
-    if key == "metadata" and "batchId" in record:
-        return "batch_runs.metadata"
-    return None
+_EVALUATION_TEXT = {"details": "evaluation_results.details"}
+_BATCH_TEXT = {"metadata": "batch_runs.metadata"}
+
+
+def _text_columns(record: dict[str, Any]) -> dict[str, str]:
+    """{key: the column holding its value} of *record*'s free text values."""
+    if "evaluatorName" in record:
+        return _EVALUATION_TEXT
+    if "runId" in record:
+        return _RUN_TEXT
+    if "batchId" in record:
+        return _BATCH_TEXT
+    return {}
 
 
 def _owner(record: dict[str, Any]) -> str:
@@ -129,22 +148,26 @@ def _owner(record: dict[str, Any]) -> str:
     return f"batch {record.get('batchId')}"
 
 
-def _texts(value: Any, budget: Budget, where: str) -> Any:
+Place = tuple[str, dict[str, Any]]  # (column, record) a text is from, named only when cut
+
+
+def _texts(value: Any, budget: Budget, place: Place) -> Any:
     """*value* (text, or JSON data holding text) with each string cut."""
     if isinstance(value, str):
-        return cut_text(value, budget.max_bytes, _source(budget, where))
+        return _cut_at(value, budget.max_bytes, budget, place)
     if isinstance(value, list):
-        items = [_texts(item, budget, where) for item in value]
-        return items if any(a is not b for a, b in zip(items, value, strict=True)) else value
+        return _items(value, lambda item: _texts(item, budget, place))
     if not isinstance(value, dict):
         return value
     out: dict[str, Any] | None = None
     for key, item in value.items():
         if key == "textPatch" and isinstance(item, str) and is_generated(value.get("file")):
             limit = max(1, budget.max_bytes // GENERATED_SHARE)
-            new = cut_text(item, limit, _source(budget, where))
+            new = _cut_at(item, limit, budget, place)
+        elif isinstance(item, (str, dict, list)):
+            new = _texts(item, budget, place)
         else:
-            new = _texts(item, budget, where)
+            continue
         if new is not item:
             if out is None:
                 out = dict(value)
@@ -152,8 +175,12 @@ def _texts(value: Any, budget: Budget, where: str) -> Any:
     return value if out is None else out
 
 
-def _source(budget: Budget, where: str) -> str:
-    return f"the whole value is in {budget.db_name} ({where})"
+def _cut_at(text: str, limit: int, budget: Budget, place: Place) -> str:
+    if len(text) * 4 <= limit:  # it fits (see cut_text): no need to name its place
+        return text
+    column, record = place
+    source = f"the whole value is in {budget.db_name} ({column} of {_owner(record)})"
+    return cut_text(text, limit, source)
 
 
 def cut_text(text: str, limit: int, source: str) -> str:
