@@ -112,6 +112,9 @@ class Tally:
             self.counts = {name: len(getattr(self, name)) for name in _SUMMED}
             for name in _SUMMED:
                 setattr(self, name, exact_parts(getattr(self, name)))
+            for moments in self.moments.values():
+                for sums in moments.values():
+                    sums[1], sums[2] = exact_parts(sums[1]), exact_parts(sums[2])
         return self
 
     @classmethod
@@ -191,8 +194,9 @@ class Tally:
 
 # The scores whose means get an interval; their moments are kept per cell.
 _SCORED = ("ok_total", "ok_weighted", "done_total", "done_weighted")
-# cell -> [count, sum, sum of squares], each sum a list of floats with that exact sum
-# (``exact_parts``), so merging in any order gives the same interval.
+# cell -> [count, sum, sum of squares], each sum a list of floats with that exact sum:
+# the values themselves, or a few floats once compacted (``exact_parts``), so merging
+# in any order gives the same interval.
 Moments = dict[Any, list[Any]]
 
 
@@ -201,14 +205,7 @@ def _moments(values: list[Any], cells: list[Any]) -> Moments:
     grouped: dict[Any, list[Any]] = {}
     for cell, value in zip(cells, values, strict=True):
         grouped.setdefault(cell, []).append(value)
-    return {
-        cell: (
-            [1, group, [group[0] * group[0]]]  # one value is its own exact sum
-            if len(group) == 1
-            else [len(group), exact_parts(group), exact_parts([v * v for v in group])]
-        )
-        for cell, group in grouped.items()
-    }
+    return {cell: [len(group), group, [v * v for v in group]] for cell, group in grouped.items()}
 
 
 def _merge_moments(out: Moments, part: Moments) -> None:
