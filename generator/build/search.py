@@ -49,7 +49,7 @@ MAX_SHARDS = cache.BUCKETS  # one shard per bucket at most: 256
 RUNS_PER_SHARD = 100  # at least: fewer shards, fewer Pagefind processes and browser fetches
 STAMPS = f"{cache.FOLDER}/search.tsv"  # shard <TAB> stamp <TAB> its files, a line each
 LIST = f"{BUNDLE}/shards.json"  # the shards that exist, for search.js
-PARALLEL = 2  # Pagefind processes at once: each holds one shard, ~0.2 MB a page
+PARALLEL = 2  # Pagefind processes at once: each holds one shard, ~0.13 MB a page
 # Pagefind's scripts: kept once in pagefind/; the worker and the WebAssembly are
 # loaded from the folder of the first index, so that shard has copies of them.
 SCRIPTS = ("pagefind.js",)
