@@ -124,6 +124,36 @@ def test_the_index_holds_each_value_as_a_word_and_leaves_out_labels_and_figures(
     assert WORD in needle and "Error: Boom" in needle  # the error's heading names its type
 
 
+def test_the_index_holds_the_texts_of_a_run_that_are_searched_for(search_site: Path):
+    """Errors are above; here evaluator details, judge reasoning, dependency changes,
+    test results and the prompt, as the run's static API file gives them."""
+    texts = {url: " ".join(text.split()) for url, text in indexed_text(search_site).items()}
+    checked = set()
+    for answer in (search_site / "api" / "runs").glob("*.json"):
+        run = json.loads(answer.read_text())
+        text = texts[f"/runs/{answer.stem}.html"]
+        wanted = [str(name) for name in _values(run["run"]["metadata"], "depsDelta", "name")]
+        for evaluation in run["evaluations"]:
+            try:
+                judge = json.loads(evaluation["details"])
+            except (TypeError, ValueError):
+                wanted.append(evaluation["details"] or "")
+                continue
+            wanted += [c["reasoning"] for c in judge.get("scores", []) if isinstance(c, dict)]
+        if isinstance(run["run"]["testResults"], dict):
+            wanted += list(run["run"]["testResults"])
+        wanted.append((run["telemetry"] or {}).get("promptSent") or "")
+        for value in filter(None, (" ".join(v.split()) for v in wanted)):
+            assert value in text, (answer.stem, value)
+            checked.add(value)
+    assert len(checked) > 20  # the demo's runs have all of these
+
+
+def _values(metadata: object, key: str, field: str) -> list[object]:
+    items = metadata.get(key) if isinstance(metadata, dict) else None
+    return [item[field] for item in items or [] if isinstance(item, dict) and field in item]
+
+
 def test_the_worker_and_webassembly_are_beside_the_first_shard_only(search_site: Path):
     bundle = search_site / "pagefind"
     first, *others = shards(search_site)
