@@ -6,7 +6,7 @@ error, evaluator details and judge reasoning, test results, dependency changes,
 prompt — leaving out the patches (``data-pagefind-ignore``: lockfiles are most
 of a run's bytes and no one searches them) and what every page repeats or only
 counts (``EXCLUDED``: labels, headings, scores): they would match every run, and
-indexing them took a fifth of Pagefind's time. Other pages are not indexed: every
+indexing them took about a sixth of Pagefind's time. Other pages are not indexed: every
 suite, scenario, agent and model appears on the run pages.
 
 Pagefind rebuilds an index whole, in time and memory in proportion to its pages,
