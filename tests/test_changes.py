@@ -240,10 +240,16 @@ def test_merge_tree_and_prune(tmp_path):
                        "new/added.html": "a"}.items():  # fmt: skip
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text(text)
-    changes.merge_tree(new, old)
-    changes.prune(old, {"keep.html", "d", "e", "added.html"})
-    found = {str(p.relative_to(old)): p.read_text() for p in old.rglob("*") if p.is_file()}
-    assert found == {"keep.html": "k", "d/x.json": "new", "e/z.json": "z", "added.html": "a"}
+    def files() -> dict[str, str]:
+        return {str(p.relative_to(old)): p.read_text() for p in old.rglob("*") if p.is_file()}
+
+    before = files()
+    undo = changes.Undo(tmp_path / "aside")
+    changes.merge_tree(new, old, undo)
+    changes.prune(old, undo, {"keep.html", "d", "e", "added.html"})
+    assert files() == {"keep.html": "k", "d/x.json": "new", "e/z.json": "z", "added.html": "a"}
+    undo.undo()  # a build that fails later takes it all back
+    assert files() == before
 
 
 _IDS = st.text(alphabet="abcJ.-_/\n0123456789", min_size=1, max_size=12)
@@ -265,10 +271,12 @@ def test_no_file_about_all_runs_may_take_a_name_of_a_run_s_or_a_batch_s_files(
 
 
 def test_prune_keeps_what_either_container_holds(tmp_path):
+    folder = tmp_path / "runs"
+    folder.mkdir()
     for name in ("r1.html", "r2.html", "new.html", "index.html"):
-        (tmp_path / name).write_text(name)
-    changes.prune(tmp_path, {"new.html"}, {"r1.html"})
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.html", "r1.html"]
+        (folder / name).write_text(name)
+    changes.prune(folder, changes.Undo(tmp_path / "aside"), {"new.html"}, {"r1.html"})
+    assert sorted(p.name for p in folder.iterdir()) == ["new.html", "r1.html"]
 
 
 # Whole builds ---------------------------------------------------------------
@@ -570,13 +578,17 @@ def test_the_plan_says_whether_a_run_or_batch_is_gone(demo_db, tmp_path, env_epo
     assert_same_as_full_build(demo_db, site, tmp_path)
 
 
+@pytest.mark.parametrize("change", ["a new run", "a deleted run"])
 def test_a_failure_after_the_kept_folders_moved_puts_them_back(
-    demo_db, tmp_path, env_epoch, monkeypatch
+    demo_db, tmp_path, env_epoch, monkeypatch, change
 ):
     site = tmp_path / "site"
     build.build(demo_db, site)
     before = tree(site)
-    record(demo_db, tmp_path, list(demo.iter_run_payloads(1, seed=17)))
+    if change == "a new run":
+        record(demo_db, tmp_path, list(demo.iter_run_payloads(1, seed=17)))
+    else:  # its files go from the folders: set aside, and put back
+        delete_run(demo_db, sorted(plan_for(demo_db, site).runs)[0])
 
     def measuring_fails(*args, **kwargs):
         raise OSError("disk gone")  # runs/, api/runs/, batches/… are in the new tree now
@@ -586,4 +598,5 @@ def test_a_failure_after_the_kept_folders_moved_puts_them_back(
         build.build(demo_db, site)
     after = tree(site)
     assert before.keys() <= after.keys()  # every file of the old site is still there
+    assert after == before  # and none of them changed, nor any added
     assert not list(tmp_path.glob(".site.building-*"))

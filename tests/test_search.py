@@ -312,6 +312,7 @@ def test_a_failure_after_the_shards_moved_leaves_the_previous_site_whole(
     monkeypatch.undo()
     after = tree(out)
     assert before.keys() <= after.keys()  # runs, batches and every shard went back
+    assert after == before  # as they were: no page of the new run, no listing updated
     index = [path for path in before if path.startswith(("pagefind/", ".zebench/search"))]
     assert [after[path] for path in index] == [before[path] for path in index]
 

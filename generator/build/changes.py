@@ -37,6 +37,9 @@ from generator.site import paths, render
 from generator.site.pages import Site
 
 MANIFEST = ".zebench/manifest.tsv"
+# In the previous site while a build reuses its folders: what the build replaced or
+# removed there, put back should the build fail (``reused``); gone with that site.
+SET_ASIDE = ".zebench/set-aside"
 
 # A run's evaluations and telemetry rows are never updated in place, and their
 # AUTOINCREMENT ids are never reused: any insert raises the largest id and a
@@ -189,24 +192,67 @@ def changed(kind: str, current: dict[str, str], previous: dict[str, str]) -> set
     return {key for key, value in current.items() if previous.get(manifest_key(kind, key)) != value}
 
 
-def merge_tree(source: Path, target: Path) -> None:
+class Undo:
+    """The changes made to the previous site's folders, in order, to take back should
+    the build fail; what they replace or remove is set aside in *aside*."""
+
+    def __init__(self, aside: Path) -> None:
+        self.aside = aside
+        self._steps: list[tuple[Path, Path | None]] = []  # (where it is, where it was)
+
+    def move(self, source: Path, target: Path) -> None:
+        """Move *source* to *target*, which is free."""
+        os.replace(source, target)
+        self._steps.append((target, source))
+
+    def add(self, source: Path, target: Path) -> None:
+        """Move *source* (a file or folder of the new site) to *target*, setting aside
+        what is there: a file stays in place until the rename replaces it."""
+        if target.is_file() and not target.is_symlink():
+            spot = self._spot()
+            os.link(target, spot)  # readers of the previous site never miss the file
+            self._steps.append((spot, target))
+        elif target.exists() or target.is_symlink():
+            self.remove(target)
+        os.replace(source, target)
+        self._steps.append((target, None))
+
+    def remove(self, path: Path) -> None:
+        """Set *path* (a file or folder) aside."""
+        self.move(path, self._spot())
+
+    def _spot(self) -> Path:
+        self.aside.mkdir(parents=True, exist_ok=True)
+        return self.aside / str(len(self._steps))
+
+    def undo(self) -> None:
+        """Take back every change, newest first."""
+        for now, was in reversed(self._steps):
+            if was is not None:
+                os.replace(now, was)
+            elif now.is_dir() and not now.is_symlink():
+                shutil.rmtree(now)
+            else:
+                now.unlink()
+        self._steps.clear()
+
+
+def merge_tree(source: Path, target: Path, undo: Undo) -> None:
     """Move every file under *source* into *target*, replacing what is there."""
     for entry in os.scandir(source):
         destination = target / entry.name
         if entry.is_dir(follow_symlinks=False) and destination.is_dir():
-            merge_tree(Path(entry.path), destination)
+            merge_tree(Path(entry.path), destination, undo)
         else:
-            os.replace(entry.path, destination)
+            undo.add(Path(entry.path), destination)
 
 
-def prune(folder: Path, *keep: Container[str]) -> None:
-    """Delete the entries of *folder* (files or folders) whose names are in none of *keep*."""
+def prune(folder: Path, undo: Undo, *keep: Container[str]) -> None:
+    """Set aside the entries of *folder* (files or folders) whose names are in none of
+    *keep*."""
     for entry in os.scandir(folder):
         if not any(entry.name in names for names in keep):
-            if entry.is_dir(follow_symlinks=False):
-                shutil.rmtree(Path(entry.path))
-            else:
-                os.unlink(entry.path)
+            undo.remove(Path(entry.path))
 
 
 # Planning and reuse -----------------------------------------------------------
@@ -302,27 +348,27 @@ def _intact(out: Path, previous: dict[str, str]) -> bool:
 @contextmanager
 def reused(out: Path, staging: Path, plan: Plan) -> Iterator[None]:
     """Move the previous site's run and batch folders into *staging*, updated, when
-    *plan* reuses them; should a move or a step inside the block fail, the folders
-    moved go back to *out*, so the previous site keeps every file (some of them
-    updated).
+    *plan* reuses them; should a move or a step inside the block fail, every change
+    is taken back, so the previous site is as it was.
 
     Files rendered this time replace the old ones, files of runs and batches
     that no longer exist go, and each folder moves whole: a handful of renames
-    instead of one per kept file.
+    instead of one per kept file. What is replaced or removed waits in the
+    previous site's ``SET_ASIDE`` until the swap deletes that site.
     """
-    moved: list[str] = []
+    undo = Undo(out / SET_ASIDE)
     try:
         if plan.reuse:
-            _move_over(out, staging, plan, moved)
+            _move_over(out, staging, plan, undo)
         yield
     except BaseException:
-        for folder in reversed(moved):
-            os.replace(staging / folder, out / folder)
+        undo.undo()
+        shutil.rmtree(undo.aside, ignore_errors=True)
         raise
 
 
-def _move_over(out: Path, staging: Path, plan: Plan, moved: list[str]) -> None:
-    """``reused``'s moves, each folder named in *moved* once it has moved."""
+def _move_over(out: Path, staging: Path, plan: Plan, undo: Undo) -> None:
+    """``reused``'s changes, each made through *undo*."""
     names = wanted_names(plan) if plan.gone else {}
     for folder in RUN_AND_BATCH_DIRS:
         old, new = out / folder, staging / folder
@@ -330,13 +376,12 @@ def _move_over(out: Path, staging: Path, plan: Plan, moved: list[str]) -> None:
             continue
         staged = set(os.listdir(new)) if new.is_dir() else set()
         if new.is_dir():
-            merge_tree(new, old)
+            merge_tree(new, old, undo)
             shutil.rmtree(new)
         if plan.gone:  # else every file there is still wanted: no need to list them
-            prune(old, staged, names[folder])
+            prune(old, undo, staged, names[folder])
         new.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(old, new)
-        moved.append(folder)
+        undo.move(old, new)
 
 
 def wanted_names(plan: Plan) -> dict[str, set[str]]:
