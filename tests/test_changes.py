@@ -600,3 +600,22 @@ def test_a_failure_after_the_kept_folders_moved_puts_them_back(
     assert before.keys() <= after.keys()  # every file of the old site is still there
     assert after == before  # and none of them changed, nor any added
     assert not list(tmp_path.glob(".site.building-*"))
+
+
+def test_a_failure_clearing_up_after_the_swap_leaves_the_new_site(
+    demo_db, tmp_path, env_epoch, monkeypatch
+):
+    site = tmp_path / "site"
+    build.build(demo_db, site)
+    payload = next(demo.iter_run_payloads(1, seed=19))
+    record(demo_db, tmp_path, [payload])
+
+    def listing_fails(out):
+        raise OSError("cannot list the folder")
+
+    monkeypatch.setattr(build.swap, "_abandoned", listing_fails)
+    with pytest.raises(OSError, match="cannot list the folder"):  # the cause, not a later one
+        build.build(demo_db, site)
+    new_page = site / changes.run_paths(payload["runId"])[0]
+    assert new_page.is_file()  # the new site is in place, nothing moved back out of it
+    assert (site / "runs" / "index.html").is_file() and not list(tmp_path.glob(".site.b*"))

@@ -115,7 +115,8 @@ def build(
             shared = [*writer.paths, *written.paths]  # the files about all runs
             site_size, record = sizes.measure(writer.root, known_sizes, plan, shared, shards)
             writer.write(sizes.RECORD, record)
-            swap.replace(writer.root, out)
+            replaced = swap.replace(writer.root, out)
+    swap.clear(out, replaced)  # after the block: the new site is in place
     sizes.report(out, site_size, download.bytes, download, options.strict_size, log)
     files = writer.files + len(changes.RUN_FILES) * len(plan.runs)
     files += len(changes.BATCH_FILES) * len(plan.batches)

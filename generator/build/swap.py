@@ -34,9 +34,9 @@ def staging(out: Path) -> Iterator[Writer]:
         raise
 
 
-def replace(staging: Path, out: Path) -> None:
-    """Put the new tree in place of the old one with two renames, then delete the
-    old one and any left by builds that were killed."""
+def replace(staging: Path, out: Path) -> Path:
+    """Put the new tree in place of the old one with two renames; the old tree, moved
+    aside for ``clear`` (once nothing of the build can fail any more)."""
     old = out.parent / f".{out.name}.old-{os.getpid()}-{time.monotonic_ns()}"
     if out.exists():
         os.replace(out, old)
@@ -46,6 +46,12 @@ def replace(staging: Path, out: Path) -> None:
         if old.exists():
             os.replace(old, out)
         raise
+    return old
+
+
+def clear(out: Path, old: Path) -> None:
+    """Delete the tree *old* that ``replace`` moved aside, and any left beside *out* by
+    builds that were killed."""
     for folder in [old, *_abandoned(out)]:
         shutil.rmtree(folder, ignore_errors=True)
 
