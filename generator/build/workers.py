@@ -99,7 +99,7 @@ class Workers:
         while waiting:
             if self._begun.acquire(timeout=0.05):
                 waiting -= 1
-            elif self._broken() or time.monotonic() > deadline:
+            elif not self._failures.empty() or self._broken() or time.monotonic() > deadline:
                 raise BuildError(self._died())
 
     def _broken(self) -> bool:
@@ -137,22 +137,21 @@ class Workers:
 
     def wait_for_run_pages(self) -> None:
         """Wait until every run page is written; other tasks may still be running."""
-        try:
-            for label, task in self._tasks:
-                if label == "run pages":
-                    task.result()
-        except BrokenProcessPool:
-            raise BuildError(self._died()) from None
+        self._results("run pages")
 
     def wait(self) -> Written:
         """Wait for every task; what they wrote, or the first failure."""
         total = Written()
+        for written in self._results():
+            total.add(written)
+        return total
+
+    def _results(self, label: str | None = None) -> list[Written]:
+        """What the tasks (those called *label*, or all) wrote, once they are done."""
         try:
-            for _, task in self._tasks:
-                total.add(task.result())
+            return [task.result() for name, task in self._tasks if label in (None, name)]
         except BrokenProcessPool:
             raise BuildError(self._died()) from None
-        return total
 
     def _died(self) -> str:
         if not self._failures.empty():  # a process could not start: say why
@@ -199,8 +198,7 @@ def _start(job: Job, begun: Any, failures: Any) -> None:
     except BaseException as exc:
         failures.put(str(exc) if isinstance(exc, ZebenchError) else repr(exc))
         raise  # the pool is broken, and the build says so
-    finally:
-        begun.release()
+    begun.release()
 
 
 def _nothing() -> Written:
