@@ -75,6 +75,7 @@ def build(
     with (
         store.reading(db),
         swap.staging(out) as writer,
+        # Held until the processes are done: it keeps their snapshot (store.snapshot).
         snapshot.taken(Path(db), _snapshot_copy(writer, download), download.copied) as taken,
         site_search.Index(writer.root) as index,
     ):

@@ -9,7 +9,13 @@ processes see the same file as it was, in one of two ways:
   snapshot and theirs, and once every process has begun, ``Snapshot.release``
   lets writers on (a fraction of a second). That is in WAL mode, which zebench
   sets on every file it writes; in a file in rollback-journal mode (from another
-  tool) any reader keeps writers waiting, so they wait for the build's end;
+  tool) any reader keeps writers waiting, so they wait for the build's end.
+  What keeps their snapshot whole afterwards is the build's own read
+  transaction, not theirs: the processes are forked from the build, and SQLite
+  counts the locks of a forked process as its parent's, so their read locks do
+  not hold back a checkpoint or a writer. The build's transaction (``taken``)
+  must therefore last until every other process is done, as it does in
+  ``build.build``;
 - or they read a copy of the snapshot, written with SQLite's backup API (never a
   torn copy): when the site offers the file anyway (``downloads/<name>.db``), or
   the build cannot take the lock (a file it may not write, a writer's long
