@@ -167,6 +167,10 @@ def test_success_badges() -> None:
     assert formats.success(None, "completed")["label"] == "unknown"
     assert formats.success(True, "completed")["label"] == "successful"
     assert formats.success(True, "failed")["label"] == "not successful"
+    # A failed run did not succeed, recorded or not, as the figures count it.
+    assert formats.success(None, "failed")["label"] == "not successful"
+    assert formats.success(None, "incomplete")["label"] == "not successful"
+    assert formats.success(None, "running")["label"] == "unknown"
     assert formats.status_class("queued") == "badge-other"
 
 

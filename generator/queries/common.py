@@ -263,9 +263,14 @@ def is_success(row: Sequence[Any]) -> bool:
     return row[0] == "completed" and row[1] == 1
 
 
+# Runs that ended without success: their success is known even where the file does
+# not record it.
+FAILED_STATUSES = ("failed", "incomplete")
+
+
 def is_known(row: Sequence[Any]) -> bool:
     """Whether a FIGURE_COLUMNS row's success is known (see module docstring)."""
-    return row[1] is not None or row[0] in ("failed", "incomplete")
+    return row[1] is not None or row[0] in FAILED_STATUSES
 
 
 def ratio(part: int, whole: int) -> float | None:

@@ -9,7 +9,7 @@ from operator import itemgetter
 from typing import Any
 
 from generator import statistics as st
-from generator.queries.common import exact_sum, mean_of_sum, ratio
+from generator.queries.common import FAILED_STATUSES, exact_sum, mean_of_sum, ratio
 
 _FIGURE_FIELDS = itemgetter(0, 1, 2, 3, 4, 5, 6, 7)
 # Rows this wide carry their cell (suite, scenario, tier, agent, model) at these
@@ -65,7 +65,7 @@ class Tally:
             cell = cell_of(row) if cell_of is not None else None
             if status in statuses:
                 statuses[status] += 1
-            if successful is not None or status in ("failed", "incomplete"):
+            if successful is not None or status in FAILED_STATUSES:  # common.is_known
                 known += 1
             if status == "completed":
                 if total_score is not None:

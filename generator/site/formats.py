@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from generator import times
+from generator.queries.common import FAILED_STATUSES
 
 DASH = "—"  # a missing value
 NO_MODEL = "(no model)"
@@ -58,6 +59,7 @@ RULES: dict[str, Any] = {
     "statuses": list(STATUSES),
     "otherStatus": OTHER_STATUS,
     "success": SUCCESS,
+    "failedStatuses": list(FAILED_STATUSES),
     "intervalDigits": INTERVAL_DIGITS,
     "intervalJoin": INTERVAL_JOIN,
     "fewRuns": FEW_RUNS,
@@ -207,7 +209,8 @@ def status_class(status: object) -> str:
 
 def success(is_successful: bool | int | None, status: object) -> dict[str, str]:
     """The success badge of a run: ``{badge, label, title}`` (successful means completed
-    and successful; unknown where the file does not record success)."""
-    if is_successful is None:
+    and successful; unknown where the file does not record success and the run did
+    not fail, as the figures count it: ``common.is_known``)."""
+    if is_successful is None and status not in FAILED_STATUSES:
         return SUCCESS["unknown"]
     return SUCCESS["successful" if is_successful and status == "completed" else "unsuccessful"]

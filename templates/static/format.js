@@ -107,7 +107,8 @@
 
   F.success = function (isSuccessful, status) {
     var cases = rule('success');
-    if (isSuccessful === null || isSuccessful === undefined) return cases.unknown;
+    var unrecorded = isSuccessful === null || isSuccessful === undefined;
+    if (unrecorded && rule('failedStatuses').indexOf(status) < 0) return cases.unknown;
     return isSuccessful && status === 'completed' ? cases.successful : cases.unsuccessful;
   };
 
