@@ -240,6 +240,7 @@ def test_merge_tree_and_prune(tmp_path):
                        "new/added.html": "a"}.items():  # fmt: skip
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text(text)
+
     def files() -> dict[str, str]:
         return {str(p.relative_to(old)): p.read_text() for p in old.rglob("*") if p.is_file()}
 

@@ -32,6 +32,7 @@ from importlib import metadata
 from pathlib import Path
 
 import generator
+from generator import store
 from generator.queries import comparison
 from generator.site import paths, render
 from generator.site.pages import Site
@@ -116,7 +117,7 @@ def run_fingerprints(
     """{runId: fingerprint} of every run (or of *run_ids*) under a site-wide *context*."""
     where, params = "", []
     if run_ids is not None:
-        where, params = f"WHERE run_id IN ({', '.join('?' * len(run_ids))}) ", run_ids
+        where, params = f"WHERE run_id IN ({store.marks(run_ids)}) ", run_ids
     rows = _rows(conn, _RUN_SQL.format(where=where), params)
     return {row[0]: fingerprint(context, row) for row in rows}
 

@@ -35,7 +35,7 @@ from generator.queries.common import (
     wide_rows,
 )
 from generator.queries.tally import figures
-from generator.store import id_slices
+from generator.store import id_slices, marks
 
 BATCH_STATUSES = ("completed", "running")
 BATCH_SORTS = ("date", "score")
@@ -60,7 +60,7 @@ def _where_batch(batch_id: Batches, column: str = "r.batchId") -> tuple[str, lis
     if batch_id is None:
         return f"{column} IS NOT NULL", []
     if isinstance(batch_id, list):
-        return f"{column} IN ({', '.join('?' * len(batch_id))})", batch_id
+        return f"{column} IN ({marks(batch_id)})", batch_id
     return f"{column} = ?", [batch_id]
 
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from generator.queries.common import sql_sorted
-from generator.store import id_slices
+from generator.store import id_slices, marks
 
 # Only details that name "scores" can hold them; SQLite's instr() skips the rest
 # without handing their text to Python, and Python's parser is several times
@@ -50,7 +50,7 @@ def judge_scores(
 
 def _judge_rows(conn: sqlite3.Connection, run_ids: Sequence[str]) -> Iterator[tuple[Any, ...]]:
     for chunk in id_slices(run_ids):
-        sql = f"{_JUDGE_SQL} AND r.run_id IN ({', '.join('?' * len(chunk))})"
+        sql = f"{_JUDGE_SQL} AND r.run_id IN ({marks(chunk)})"
         yield from conn.execute(sql, chunk)
 
 

@@ -18,6 +18,7 @@ from generator.queries.common import (
     telemetry_dict,
     ts_sql,
 )
+from generator.store import marks
 
 NEWEST_FIRST = f"ORDER BY {ts_sql('started_at')} DESC, run_id"
 _EVALUATION_ORDER = f"{ts_sql('created_at')}, id"
@@ -119,7 +120,7 @@ def iter_run_details(
         telemetry_sql = f"SELECT {TELEMETRY_COLUMNS} FROM {TELEMETRY_ONE_SQL} ORDER BY run_id"
     else:
         params = list(run_ids)
-        where = f"WHERE run_id IN ({', '.join('?' * len(params))}) "
+        where = f"WHERE run_id IN ({marks(params)}) "
         # The first recorded row of each run is the first of its group below.
         telemetry_sql = f"SELECT {TELEMETRY_COLUMNS} FROM run_telemetry {where}ORDER BY run_id, id"
     runs = conn.execute(f"SELECT {RUN_COLUMNS} FROM benchmark_runs {where}ORDER BY run_id", params)

@@ -11,6 +11,7 @@ from typing import Any
 from generator.errors import ParameterError
 from generator.queries.batches import batch_summary, group_by, group_figures, nulls_last
 from generator.queries.common import BATCH, SCENARIO, SUITE, wide_rows
+from generator.store import marks
 
 MIN_IDS, MAX_IDS = 2, 5
 # Differences this small are float noise, not a change.
@@ -80,8 +81,7 @@ def compare_batches(conn: sqlite3.Connection, batch_ids: Sequence[str]) -> dict[
 
 
 def _scenarios(conn: sqlite3.Connection, ids: list[str]) -> list[dict[str, Any]]:
-    marks = ", ".join("?" for _ in ids)
-    rows = wide_rows(conn, f"r.batchId IN ({marks})", ids)
+    rows = wide_rows(conn, f"r.batchId IN ({marks(ids)})", ids)
     groups = group_by(rows, lambda r: (r[SUITE], r[SCENARIO]))
     out = []
     for suite, scenario in sorted(groups, key=lambda k: (nulls_last(k[0]), nulls_last(k[1]))):

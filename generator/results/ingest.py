@@ -20,7 +20,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Literal, TypeVar
+from typing import Literal
 
 from generator import store, times
 from generator.errors import ConflictError, StoreError, ValidationError
@@ -36,7 +36,6 @@ from generator.results.validate import normalise_batch, normalise_run
 from generator.results.validated import Located, ValidatedRuns
 
 OnConflict = Literal["refuse", "replace", "keep"]
-T = TypeVar("T")
 
 _BOOLEAN_INDEXES = [list(RUN_COLUMNS).index(key) for key in BOOLEAN_KEYS]
 

@@ -100,9 +100,9 @@ def _merge_one(
         for key in ("recorded", "updated", "unchanged"):
             setattr(summary.batches, key, getattr(summary.batches, key) + getattr(done, key))
         policy = "replace" if prefer_source else "keep"
-        for start in range(0, len(run_ids), 500):  # bounded memory for large sources
+        for ids in store.id_slices(run_ids):  # bounded memory for large sources
             with store.reading(source):
-                located = _source_runs(src, source, run_ids[start : start + 500])
+                located = _source_runs(src, source, ids)
             written = ingest.write_runs(conn, located, policy)
             summary.runs.recorded += written.recorded
             summary.runs.unchanged += written.unchanged

@@ -45,7 +45,7 @@ def stored_payloads(conn: sqlite3.Connection, run_ids: list[str]) -> dict[str, d
 
 def _payloads(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> dict[str, dict]:
     runs = {row[0]: dict(zip(RUN_COLUMNS, tuple(row), strict=True)) for row in rows}
-    marks = ", ".join("?" * len(runs))
+    marks = store.marks(list(runs))
     for run in runs.values():
         run["evaluations"], run["telemetry"] = [], None
         for key in BOOLEAN_KEYS:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from generator import store
 from generator.queries import budget, common, runs
 from generator.queries.encoding import script_json
 from generator.site import paths
@@ -251,7 +252,7 @@ def table_rows(
     ``runs.iter_runs`` gives it) and the same with its telemetry figures added."""
     # Same order as runs.list_runs; metadata (possibly large) is not read.
     columns = ", ".join(f"r.{c.strip()}" for c in common.RUN_SUMMARY_COLUMNS.split(","))
-    where = "" if run_ids is None else f"WHERE r.run_id IN ({', '.join('?' * len(run_ids))}) "
+    where = "" if run_ids is None else f"WHERE r.run_id IN ({store.marks(run_ids)}) "
     sql = (
         f"SELECT {columns}, t.tool_calls, t.tokens_in, t.tokens_out, t.cost_usd, t.duration_ms "
         f"FROM {common.FIGURE_FROM} {where}"
