@@ -9,8 +9,7 @@ For each size, in its own folder under the work folder:
     → the floor (``floor``): every row read, one minimal Jinja page per run, one process
     → ``zebench build`` from scratch (with the search index: the seconds the build
       says indexing took, alongside its other steps, are kept as ``search_s``)
-      → size and file count of the
-      site, weight of the dashboard and the runs page
+      → size and file count of the site, weight of the dashboard and the runs page
     → three times: record 1 new run, build → three times: record 100, build
     → ``zebench serve`` over the file and site (``server``): post rate, GET
       latencies, time from a POST to the run's page

@@ -46,7 +46,10 @@ from generator.errors import BuildError
 
 BUNDLE = "pagefind"  # the folder of the index inside the site
 MAX_SHARDS = cache.BUCKETS  # one shard per bucket at most: 256
-RUNS_PER_SHARD = 100  # at least: fewer shards, fewer Pagefind processes and browser fetches
+# Runs a shard holds at least: fewer, and a new run's shard is indexed again sooner;
+# more, and there are more Pagefind processes and browser fetches (25 ms and one
+# request a shard).
+RUNS_PER_SHARD = 100
 STAMPS = f"{cache.FOLDER}/search.tsv"  # shard <TAB> stamp <TAB> its files, a line each
 LIST = f"{BUNDLE}/shards.json"  # the shards that exist, for search.js
 PARALLEL = 2  # Pagefind processes at once: each holds one shard, ~0.13 MB a page

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 
 from generator import __version__, store
 from generator.errors import ZebenchError
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 DB_HELP = "Results file. Default: $ZE_BENCHMARKS_DB, else data/benchmarks.db."
 
@@ -53,7 +57,7 @@ def main() -> None:
     as a static report site."""
 
 
-def max_text_bytes_option(default: int | None):
+def max_text_bytes_option(default: int | None) -> Callable[[F], F]:
     """``--max-text-bytes``: the one definition shared by ``build`` (a budget by default)
     and ``api`` (every text whole by default)."""
     return click.option(

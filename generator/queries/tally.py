@@ -107,7 +107,8 @@ class Tally:
         self.moments = {name: _moments(getattr(self, name), keys[name]) for name in _SCORED}
 
     def compact(self) -> Tally:
-        """Keep each list of values as a few floats with the same exact sum, and its length."""
+        """Keep each list of values, and each cell's moments, as a few floats with the
+        same exact sum, and its length."""
         if self.counts is None:
             self.counts = {name: len(getattr(self, name)) for name in _SUMMED}
             for name in _SUMMED:
@@ -149,15 +150,9 @@ class Tally:
 
     def figures(self) -> dict[str, Any]:
         """The standard figures of these runs (see ``figures``)."""
-        counts = self.counts
-        if counts is None:
-            ok_total, ok_weighted = len(self.ok_total), len(self.ok_weighted)
-            done_total, done_weighted = len(self.done_total), len(self.done_weighted)
-            cost, duration = len(self.cost), len(self.duration)
-        else:
-            ok_total, ok_weighted = counts["ok_total"], counts["ok_weighted"]
-            done_total, done_weighted = counts["done_total"], counts["done_weighted"]
-            cost, duration = counts["cost"], counts["duration"]
+        ok_total, ok_weighted = self.count("ok_total"), self.count("ok_weighted")
+        done_total, done_weighted = self.count("done_total"), self.count("done_weighted")
+        cost, duration = self.count("cost"), self.count("duration")
         total_cost = exact_sum(self.cost) if cost else None
         return {
             "totalRuns": self.runs,
