@@ -56,6 +56,8 @@ def test_success_mapping():
     assert comparison.success("incomplete", 1) is False
     assert comparison.success("running", None) is None
     assert comparison.success("completed", None) is None
+    assert comparison.success("completed", 2) is False  # successful means 1, as in figures
+    assert comparison.success("running", 0) is False  # recorded: known
     # the rules of every other figure: known when recorded, successful only when 1
     for status in ("completed", "failed", "incomplete", "running"):
         for recorded in (None, 0, 1, 2):

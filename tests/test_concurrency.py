@@ -109,6 +109,7 @@ def test_builds_while_writers_append_each_see_one_snapshot(tmp_path: Path, downl
         for n in range(4):
             out = tmp_path / f"site{n}"
             build_site(db, out, options=build.Options(db_download=download))
+            assert (out / "downloads" / "benchmarks.db").exists() == (download == "copy")
             runs, batches = figures(out)
             assert len(set(runs.values())) == 1, runs
             assert len(set(batches.values())) == 1, batches
