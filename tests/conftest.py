@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -198,6 +199,20 @@ def make_site_db(path: Path, runs: int = 40) -> Path:
     demo.write_demo(path, runs=runs, seed=3)
     ingest.record_runs(path, [("hostile", normalise_run(hostile_run(), "hostile"))])
     return path
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file under *root*: its path from *root* -> its bytes."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+
+
+def delete_run(db: Path, run_id: str) -> None:
+    """Delete a run and its rows, as ``zebench prune`` does."""
+    conn = sqlite3.connect(db)
+    with conn:
+        for table in ("evaluation_results", "run_telemetry", "benchmark_runs"):
+            conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
+    conn.close()
 
 
 def build_site(db: Path, out: Path, **options: object):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import build_site, hostile_run
+from conftest import build_site, hostile_run, tree
 
 from generator import build, store
 from generator.build import site_wide
@@ -23,10 +23,6 @@ from generator.site.pages import batches as batch_pages
 from generator.site.pages import catalog
 
 TEXT_SUFFIXES = (".html", ".css", ".js")
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
 def html_files(root: Path) -> list[Path]:

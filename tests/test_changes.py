@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from conftest import delete_run, tree
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -283,14 +284,6 @@ def test_prune_keeps_what_either_container_holds(tmp_path):
 # Whole builds ---------------------------------------------------------------
 
 
-def tree(site) -> dict[str, bytes]:
-    return {
-        p.relative_to(site).as_posix(): p.read_bytes()
-        for p in sorted(site.rglob("*"))
-        if p.is_file()
-    }
-
-
 def inode(path) -> int:
     return path.stat().st_ino
 
@@ -537,14 +530,6 @@ def plan_for(db, site) -> changes.Plan:
         return changes.plan(conn, context, site, changes.read_manifest(site))
     finally:
         conn.close()
-
-
-def delete_run(db, run_id: str) -> None:
-    conn = sqlite3.connect(db)
-    with conn:
-        for table in ("evaluation_results", "run_telemetry", "benchmark_runs"):
-            conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
-    conn.close()
 
 
 @pytest.mark.slow

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import HOSTILE
-from test_changes import record, tree
+from conftest import HOSTILE, tree
+from test_changes import record
 
 from generator import build
 from generator.build import changes

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import build_site, serving
+from conftest import build_site, delete_run, serving, tree
 
 from generator import build
 from generator.build import search
@@ -176,10 +176,6 @@ def test_the_same_pages_give_the_same_index(search_db: Path, search_site: Path, 
             assert path.read_bytes() == (again / folder / path.relative_to(bundle)).read_bytes()
 
 
-def tree(site: Path) -> dict[str, bytes]:
-    return {p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()}
-
-
 @pytest.fixture
 def spy(tmp_path: Path, monkeypatch) -> Path:
     """A file naming each shard Pagefind indexes, one a line."""
@@ -231,13 +227,9 @@ def test_when_the_first_shard_goes_the_next_one_carries_the_worker(
     build_site(db, site)
     first, second = shards(site)[:2]
     runs = len(run_ids(db))
-    conn = sqlite3.connect(db)
-    with conn:
-        for run_id in run_ids(db):
-            if search.shard(run_id, runs) == first:
-                for table in ("evaluation_results", "run_telemetry", "benchmark_runs"):
-                    conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
-    conn.close()
+    for run_id in run_ids(db):
+        if search.shard(run_id, runs) == first:
+            delete_run(db, run_id)
     indexed(spy)
     build_site(db, site)
     assert indexed(spy) == [] and shards(site)[0] == second

@@ -5,16 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import SITE_EPOCH, SITE_PAGES, build_site
+from conftest import SITE_EPOCH, SITE_PAGES, build_site, tree
 
 from generator import build, store
 from generator.build import changes, site_wide
 from generator.site import render
 from generator.site.pages import markdown
-
-
-def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*") if p.is_file()}
 
 
 def parts_in_one_process(db: Path, folder: Path) -> dict[str, dict[str, bytes]]:

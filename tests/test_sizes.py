@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import build_site
+from conftest import build_site, delete_run
 
 from generator import build
 from generator.build import search, sizes
@@ -133,9 +133,8 @@ def test_after_runs_go_the_size_still_counts_every_file_once(db: Path, tmp_path:
     build_site(db, site)
     with sqlite3.connect(db) as conn:  # a run goes: its files go from the kept folders
         (run_id,) = conn.execute("SELECT run_id FROM benchmark_runs LIMIT 1").fetchone()
-        for table in ("evaluation_results", "run_telemetry", "benchmark_runs"):
-            conn.execute(f"DELETE FROM {table} WHERE run_id = ?", (run_id,))
     conn.close()
+    delete_run(db, run_id)
     monkeypatch.setattr(sizes, "FILE_LIMIT", (site / "runs" / "index.html").stat().st_size // 2)
     lines: list[str] = []
     result = build_site(db, site, log=lines.append)
