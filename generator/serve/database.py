@@ -79,7 +79,7 @@ def record_batch(conn: sqlite3.Connection, payload: object) -> tuple[str, ingest
 
 def conn_path(conn: sqlite3.Connection) -> str:
     """The file a connection has open, for messages."""
-    return conn.execute("PRAGMA database_list").fetchone()[2] or "the results file"
+    return store.file_of(conn) or "the results file"
 
 
 class Readers:

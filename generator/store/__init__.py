@@ -178,9 +178,15 @@ def open_read(path: str | os.PathLike[str]) -> sqlite3.Connection:
     return conn
 
 
+def file_of(conn: sqlite3.Connection) -> str:
+    """The file *conn* has open; empty when it reads from memory (an older schema
+    upgraded by ``open_read``)."""
+    return conn.execute("PRAGMA database_list").fetchone()[2]
+
+
 def on_disk(conn: sqlite3.Connection) -> bool:
     """Whether *conn* reads a file, not an older schema upgraded in memory (``open_read``)."""
-    return bool(conn.execute("PRAGMA database_list").fetchone()[2])
+    return bool(file_of(conn))
 
 
 def open_snapshot(path: str | os.PathLike[str]) -> sqlite3.Connection:
